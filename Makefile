@@ -1,0 +1,52 @@
+# Cercle — the two commands of the README do all the set-up: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYBABEL_KEYWORDS := -k _ -k N_ -k ngettext:1,2 --no-default-keywords
+
+.PHONY: run test lint typecheck bench i18n clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when the dependencies change.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+## Run the bot on the embedded default: SQLite in ./data, the console room on this terminal.
+run: $(STAMP)
+	$(BIN)/cercle run $(ARGS)
+
+## The whole test suite, lint and type checks.
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py
+
+## Extract marked strings and update the French and English catalogs (then fill in msgstr).
+i18n: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg $(PYBABEL_KEYWORDS) --sort-by-file --omit-header \
+		-o bot/locales/cercle.pot bot cogs
+	for lang in fr en; do \
+		if [ -f bot/locales/$$lang/LC_MESSAGES/cercle.po ]; then \
+			$(BIN)/pybabel update -D cercle -i bot/locales/cercle.pot -d bot/locales -l $$lang --omit-header --no-fuzzy-matching; \
+		else \
+			$(BIN)/pybabel init -D cercle -i bot/locales/cercle.pot -d bot/locales -l $$lang; \
+		fi; \
+	done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,200 @@
+"""A terminal room: the embedded default when no chat platform is configured.
+
+It reads lines from standard input (or any text stream) and stops cleanly at end of input,
+so it can be scripted::
+
+    ana> some text                  ana says something in the circle's channel
+    ana> /prompt add text:"..."     ana runs a command (options as name:value, quotes allowed)
+    ana>> text                      ana replies inside the current round's thread
+    :advance 3d                     with --clock fake: move time on, firing jobs due meanwhile
+    :now                            print the (simulated) time
+    :help                           this summary
+
+Every bot message is printed as one block, headed by where it was posted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+import threading
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+from typing import Final, TextIO
+
+from bot.adapters.memory import MemoryPlatform
+from bot.clock import Clock, parse_duration
+from bot.platform import Capabilities, EventSink
+from bot.types import ChannelRef, Content, MessageRef, ThreadRef, UserRef
+
+CONSOLE: Final = Capabilities(
+    max_message_length=4000,
+    native_commands=False,
+    ephemeral_replies=False,
+    threads=True,
+    reactions=True,
+    cards=False,
+    command_prefix="/",
+)
+
+_LINE_RE: Final = re.compile(r"^\s*(?P<name>[\w.@-]{1,64})\s*(?P<arrow>>>?)\s?(?P<text>.*)$")
+
+HELP: Final = """\
+Console syntax:
+  NAME> text                 NAME says text in the channel (NAME is created on first use)
+  NAME> /group sub opt:value NAME runs a command; quotes allowed: opt:"two words"
+  NAME>> text                NAME replies in the current thread
+  :advance 3d | 2h | 1d12h   move the fake clock on (start with --clock fake)
+  :now                       print the current time
+  :help                      this text
+End of input stops the bot."""
+
+Advance = Callable[[timedelta], Awaitable[int]]
+
+
+class ConsolePlatform(MemoryPlatform):
+    """The memory platform, driven by lines of text and printing what the bot says."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        input: TextIO | None = None,
+        output: TextIO | None = None,
+        channel: str = "circle",
+        hosts: Sequence[str] = (),
+        bot_name: str = "Cercle",
+        advance: Advance | None = None,
+    ) -> None:
+        super().__init__(clock, name="console", capabilities=CONSOLE, channel=channel, hosts=hosts)
+        self._input = input if input is not None else sys.stdin
+        self._output = output if output is not None else sys.stdout
+        self._bot_name = bot_name
+        self._advance = advance
+        self._reader: asyncio.Task[None] | None = None
+        self.current_thread: ThreadRef | None = None
+
+    async def start(self, sink: EventSink) -> None:
+        """Start reading lines."""
+        await super().start(sink)
+        self._reader = asyncio.create_task(self._read_loop(), name="console-reader")
+
+    async def stop(self) -> None:
+        """Stop reading."""
+        if self._reader is not None and self._reader is not asyncio.current_task():
+            self._reader.cancel()
+        await super().stop()
+
+    # ------------------------------------------------------------ output
+
+    async def send(
+        self, channel: ChannelRef, content: Content, *, thread: ThreadRef | None = None
+    ) -> MessageRef:
+        """Print a post."""
+        ref = await super().send(channel, content, thread=thread)
+        where = f"#{channel.name or channel.id}"
+        if thread is not None:
+            where += f" › {thread.name or thread.id}"
+        self._print(where, content)
+        return ref
+
+    async def send_direct(self, user: UserRef, content: Content) -> MessageRef:
+        """Print a direct message."""
+        ref = await super().send_direct(user, content)
+        self._print(f"private → {user.label}", content)
+        return ref
+
+    async def edit(self, message: MessageRef, content: Content) -> None:
+        """Print the new version of an edited message."""
+        await super().edit(message, content)
+        self._print(f"edited {message.id}", content)
+
+    async def start_thread(self, message: MessageRef, name: str) -> ThreadRef:
+        """Open a thread; ``NAME>>`` lines go there from now on."""
+        thread = await super().start_thread(message, name)
+        self.current_thread = thread
+        return thread
+
+    def _print(self, where: str, content: Content) -> None:
+        lines = [f"[{where}] {self._bot_name}:", content.text]
+        lines.extend(
+            f"(attachment: {a.filename}, {len(a.data):,} bytes)" for a in content.attachments
+        )
+        self._output.write("\n".join(lines).rstrip() + "\n\n")
+        self._output.flush()
+
+    def notice(self, text: str) -> None:
+        """A line from the console itself (not the bot)."""
+        self._output.write(f"-- {text}\n")
+        self._output.flush()
+
+    # ------------------------------------------------------------ input
+
+    async def _read_loop(self) -> None:
+        queue: asyncio.Queue[str | None] = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+
+        def pump() -> None:
+            # A daemon thread: a blocked terminal read must never keep the process alive.
+            try:
+                for line in self._input:
+                    loop.call_soon_threadsafe(queue.put_nowait, line)
+            finally:
+                loop.call_soon_threadsafe(queue.put_nowait, None)
+
+        threading.Thread(target=pump, name="console-stdin", daemon=True).start()
+        number = 0
+        try:
+            while (line := await queue.get()) is not None:
+                number += 1
+                await self.handle_line(line.rstrip("\r\n"), number)
+        finally:
+            self._closed.set()
+
+    async def handle_line(self, line: str, number: int = 0) -> None:
+        """Act on one line of the console syntax."""
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            return
+        if stripped.startswith(":"):
+            await self._directive(stripped[1:])
+            return
+        match = _LINE_RE.match(line)
+        if match is None:
+            self.notice(f"line {number}: expected `name> text` (type :help for the syntax)")
+            return
+        name, arrow, text = match["name"], match["arrow"], match["text"]
+        if not text.strip():
+            return
+        thread = None
+        if arrow == ">>":
+            if self.current_thread is None:
+                self.notice(f"line {number}: there is no thread to reply in yet")
+                return
+            thread = self.current_thread
+        await self.post(name, text, thread=thread)
+
+    async def _directive(self, text: str) -> None:
+        word, _, argument = text.strip().partition(" ")
+        word = word.lower()
+        if word == "help":
+            self._output.write(HELP + "\n")
+        elif word == "now":
+            self.notice(self.clock.now().isoformat(timespec="minutes"))
+        elif word == "advance":
+            if self._advance is None:
+                self.notice(":advance needs the fake clock: start with --clock fake")
+                return
+            try:
+                delta = parse_duration(argument)
+            except ValueError as error:
+                self.notice(str(error))
+                return
+            ran = await self._advance(delta)
+            self.notice(
+                f"advanced {argument.strip()} to {self.clock.now().isoformat(timespec='minutes')}"
+                f" ({ran} job{'s' if ran != 1 else ''} ran)"
+            )
+        else:
+            self.notice(f"unknown directive :{word} (type :help)")

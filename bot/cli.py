@@ -1,0 +1,223 @@
+"""The ``cercle`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+import tempfile
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from bot.app import Bot, StartupError
+from bot.clock import FakeClock, SystemClock
+from bot.config import Config, ConfigError, default_config_path, format_problems, load_config
+from bot.platform import Platform
+from bot.scheduler import LiveScheduler, ManualScheduler, Scheduler
+from storage.database import Database
+
+EXIT_CONFIG = 2
+log = logging.getLogger("cercle")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="cercle",
+        description="Cercle: a collective intelligence circle for Discord and Matrix.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = sub.add_parser(
+        "run",
+        help="run the bot (the console room when no platform is configured)",
+        description="Run the bot. With no configuration it opens the console room: "
+        "type `NAME> text` lines, or pipe a script in; end of input stops it.",
+    )
+    run.add_argument(
+        "--config", type=Path, help="TOML file (default: $CERCLE_CONFIG or ./cercle.toml)"
+    )
+    run.add_argument(
+        "--clock",
+        choices=("system", "fake"),
+        default="system",
+        help="`fake` starts a simulated clock moved by `:advance` (uses a throwaway database "
+        "unless --db is given)",
+    )
+    run.add_argument(
+        "--start",
+        type=_aware_datetime,
+        help="with --clock fake: the simulated start time (ISO 8601, e.g. 2026-01-05T08:00+01:00)",
+    )
+    run.add_argument(
+        "--host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="give console member NAME the host role (repeatable)",
+    )
+    run.add_argument("--db", metavar="URL", help="database URL (overrides the configuration)")
+
+    check = sub.add_parser(
+        "check-config", help="validate a configuration file and list every problem"
+    )
+    check.add_argument("file", type=Path, nargs="?", help="TOML file (default: as for run)")
+
+    db = sub.add_parser("db", help="database schema")
+    db.add_argument("--config", type=Path, help="TOML file (default: as for run)")
+    db.add_argument("--db", metavar="URL", help="database URL (overrides the configuration)")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_sub.add_parser("upgrade", help="apply every pending migration")
+    db_sub.add_parser("current", help="show the schema revision and whether it is current")
+    return parser
+
+
+def _aware_datetime(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError("give a timezone, e.g. 2026-01-05T08:00+01:00")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``cercle`` script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    if args.command == "check-config":
+        return _check_config(args.file)
+    config = _load_or_report(getattr(args, "config", None))
+    if config is None:
+        return EXIT_CONFIG
+    _setup_logging(config)
+    if args.command == "db":
+        return asyncio.run(_db(args, config))
+    return asyncio.run(_run(args, config))
+
+
+def _check_config(file: Path | None) -> int:
+    path = file or default_config_path()
+    try:
+        load_config(path)
+    except ConfigError as error:
+        print(format_problems(error.problems, path), file=sys.stderr)
+        return EXIT_CONFIG
+    print(f"{path or 'built-in defaults'}: OK")
+    return 0
+
+
+def _load_or_report(file: Path | None) -> Config | None:
+    path = file or default_config_path()
+    try:
+        return load_config(path)
+    except ConfigError as error:
+        print(format_problems(error.problems, path), file=sys.stderr)
+        return None
+
+
+def _setup_logging(config: Config) -> None:
+    logging.basicConfig(
+        level=config.bot.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # Libraries chatter at INFO; the bot's own lines are what a host wants to read.
+    for noisy in ("apscheduler", "aiosqlite", "alembic", "discord", "nio"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
+async def _db(args: argparse.Namespace, config: Config) -> int:
+    db = Database(args.db or config.database.url)
+    try:
+        if args.db_command == "upgrade":
+            await db.upgrade()
+            print(f"{db.url}: schema at {await db.current_revision()} (head)")
+        else:
+            current = await db.current_revision()
+            state = "current" if await db.is_up_to_date() else f"behind {db.head_revision()}"
+            print(f"{db.url}: schema at {current or 'nothing (empty database)'} ({state})")
+        return 0
+    finally:
+        await db.dispose()
+
+
+async def _run(args: argparse.Namespace, config: Config) -> int:
+    unavailable = [name for name in config.bot.adapters if name in ("discord", "matrix")]
+    if unavailable:
+        print(
+            "bot.adapters: this version of Cercle has no "
+            + " or ".join(unavailable)
+            + " adapter yet; use console or memory",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    fake = args.clock == "fake"
+    tmp = tempfile.TemporaryDirectory(prefix="cercle-sim-") if fake and not args.db else None
+    url = args.db or (f"sqlite+aiosqlite:///{tmp.name}/cercle.db" if tmp else config.database.url)
+    if tmp is not None:
+        print("-- simulated clock: using a throwaway database", file=sys.stderr)
+    db = Database(url)
+    grace = timedelta(minutes=config.scheduler.grace_minutes)
+    scheduler: Scheduler
+    if fake:
+        clock = FakeClock(args.start)
+        scheduler = manual = ManualScheduler(db, clock, instance=config.bot.instance, grace=grace)
+        advance = manual.advance
+    else:
+        scheduler = LiveScheduler(db, SystemClock(), instance=config.bot.instance, grace=grace)
+        advance = None
+    platforms = _platforms(config, scheduler, args.host, advance)
+    from cogs import default_cogs
+
+    bot = Bot(config=config, db=db, scheduler=scheduler, platforms=platforms, cogs=default_cogs())
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on every OS
+            loop.add_signal_handler(sig, bot.request_stop)
+    try:
+        await bot.run()
+    except StartupError as error:
+        print(f"cannot start: {error}", file=sys.stderr)
+        return 1
+    finally:
+        await db.dispose()
+        if tmp is not None:
+            tmp.cleanup()
+    return 0
+
+
+def _platforms(
+    config: Config,
+    scheduler: Scheduler,
+    extra_hosts: Sequence[str],
+    advance: object,
+) -> list[Platform]:
+    from bot.adapters.console import Advance, ConsolePlatform
+    from bot.adapters.memory import MemoryPlatform
+
+    platforms: list[Platform] = []
+    hosts = [*config.console.hosts, *extra_hosts]
+    for name in config.bot.adapters:
+        if name == "console":
+            step: Advance | None = advance if callable(advance) else None
+            platforms.append(
+                ConsolePlatform(
+                    scheduler.clock,
+                    channel=config.console.channel,
+                    hosts=hosts,
+                    bot_name=config.bot.name,
+                    advance=step,
+                )
+            )
+        elif name == "memory":
+            platforms.append(MemoryPlatform(scheduler.clock, hosts=hosts))
+    return platforms
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,113 @@
+"""The contract every chat adapter fulfils, and what it tells the core it can do."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from bot.types import ChannelRef, Content, Event, MessageRef, Role, ThreadRef, UserRef
+
+if TYPE_CHECKING:
+    from bot.commands import CommandSpec
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a platform supports; the core falls back where something is missing."""
+
+    #: Longest message text the platform accepts, in characters.
+    max_message_length: int
+    #: Commands arrive already parsed (Discord application commands).
+    native_commands: bool
+    #: A reply only the invoking member sees; otherwise the core sends a DM.
+    ephemeral_replies: bool
+    threads: bool
+    reactions: bool
+    #: Cards render natively (embeds); otherwise they are flattened into text.
+    cards: bool = False
+    #: Prefix of text commands when commands are not native (``!`` on Matrix, ``/`` on a console).
+    command_prefix: str = "/"
+
+
+DISCORD_LIKE = Capabilities(
+    max_message_length=2000,
+    native_commands=True,
+    ephemeral_replies=True,
+    threads=True,
+    reactions=True,
+    cards=True,
+)
+"""The capability profile of Discord."""
+
+MATRIX_LIKE = Capabilities(
+    # Matrix caps a whole event at 64 KiB; leave room for the HTML twin and the envelope.
+    max_message_length=16_000,
+    native_commands=False,
+    ephemeral_replies=False,
+    threads=True,
+    reactions=True,
+    cards=False,
+    command_prefix="!",
+)
+"""The capability profile of Matrix."""
+
+
+EventSink = Callable[[Event], Awaitable[None]]
+"""Where an adapter hands the events it receives (the router)."""
+
+
+class PlatformError(Exception):
+    """A platform refused or failed an action; adapters raise this instead of their own errors."""
+
+
+class NotSupported(PlatformError):
+    """The platform cannot do this at all (check :class:`Capabilities` first)."""
+
+
+@runtime_checkable
+class Platform(Protocol):
+    """A chat adapter: the only code that talks to a chat network."""
+
+    name: str
+    capabilities: Capabilities
+
+    async def start(self, sink: EventSink) -> None:
+        """Connect and start handing events to ``sink``; returns once connected."""
+
+    async def stop(self) -> None:
+        """Disconnect and release everything."""
+
+    async def wait_closed(self) -> None:
+        """Return when the adapter has stopped by itself (end of input, fatal error)."""
+
+    async def install_commands(self, specs: Sequence[CommandSpec]) -> None:
+        """Make the commands known to the platform (no-op for text commands)."""
+
+    async def send(
+        self, channel: ChannelRef, content: Content, *, thread: ThreadRef | None = None
+    ) -> MessageRef:
+        """Post ``content`` in a channel (or one of its threads)."""
+
+    async def send_direct(self, user: UserRef, content: Content) -> MessageRef:
+        """Send ``content`` privately to one member."""
+
+    async def reply_ephemeral(
+        self, invocation_token: object, user: UserRef, content: Content
+    ) -> None:
+        """Answer a command so only its author sees it (needs ``ephemeral_replies``)."""
+
+    async def edit(self, message: MessageRef, content: Content) -> None:
+        """Replace the content of a message the bot posted."""
+
+    async def delete(self, message: MessageRef, *, reason: str = "") -> None:
+        """Delete (or redact) a message."""
+
+    async def react(self, message: MessageRef, emoji: str) -> None:
+        """Add the bot's reaction to a message."""
+
+    async def start_thread(self, message: MessageRef, name: str) -> ThreadRef:
+        """Open a thread on a message the bot posted."""
+
+    async def role_of(self, user: UserRef, channel: ChannelRef) -> Role:
+        """The highest role the member holds where the channel is."""

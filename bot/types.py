@@ -1,0 +1,195 @@
+"""Neutral, frozen types shared by the core, the adapters and the cogs.
+
+No platform payload crosses into a cog: adapters translate what they receive into these
+values at the edge, and translate these values back when they send.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+
+
+class Role(enum.IntEnum):
+    """What a member may do in a circle; higher includes lower."""
+
+    MEMBER = 0
+    HOST = 1
+
+
+@dataclass(frozen=True, slots=True)
+class UserRef:
+    """A person's account on one platform."""
+
+    platform: str
+    id: str
+    display_name: str = ""
+
+    @property
+    def label(self) -> str:
+        """The name to show, falling back to the id."""
+        return self.display_name or self.id
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelRef:
+    """A place where messages are posted: a Discord channel, a Matrix room, a DM."""
+
+    platform: str
+    id: str
+    name: str = ""
+    direct: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadRef:
+    """A thread inside a channel (a Discord thread, a Matrix `m.thread` root)."""
+
+    channel: ChannelRef
+    id: str
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRef:
+    """A posted message, with the channel and, when it has one, the thread it lives in."""
+
+    channel: ChannelRef
+    id: str
+    thread: ThreadRef | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with a message (for example a chart)."""
+
+    filename: str
+    data: bytes
+    content_type: str = "application/octet-stream"
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """Rich output: rendered as an embed on Discord and as HTML on Matrix."""
+
+    title: str
+    body: str
+    fields: tuple[tuple[str, str], ...] = ()
+    footer: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Content:
+    """What the bot says: Markdown text, an optional card and attachments.
+
+    Text written by the bot is trusted Markdown; text echoed from members must go
+    through :func:`bot.messenger.escape` first (the messenger's helpers do it).
+    """
+
+    text: str = ""
+    card: Card | None = None
+    attachments: tuple[Attachment, ...] = ()
+
+
+# ---------------------------------------------------------------- events
+#
+# The closed set of things an adapter may report. Each carries the platform's own id for
+# the event so handling can be made idempotent.
+
+
+@dataclass(frozen=True, slots=True)
+class MessagePosted:
+    """A member posted a message (in a channel, a thread or a DM)."""
+
+    message: MessageRef
+    author: UserRef
+    text: str
+    at: datetime
+    reply_to: MessageRef | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageEdited:
+    """A member edited one of their messages."""
+
+    message: MessageRef
+    author: UserRef
+    text: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MessageDeleted:
+    """A message was deleted (by its author or a moderator)."""
+
+    message: MessageRef
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReactionAdded:
+    """A member reacted to a message."""
+
+    message: MessageRef
+    user: UserRef
+    emoji: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReactionRemoved:
+    """A member took a reaction back."""
+
+    message: MessageRef
+    user: UserRef
+    emoji: str
+    at: datetime
+
+
+def _frozen_options() -> Mapping[str, Any]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class CommandInvoked:
+    """A member ran a command.
+
+    Platforms with native commands (Discord) fill ``path`` and ``options``; text platforms
+    leave the parsing to the core by giving the raw ``text`` after the prefix instead.
+    """
+
+    channel: ChannelRef
+    user: UserRef
+    at: datetime
+    id: str
+    path: tuple[str, ...] = ()
+    options: Mapping[str, Any] = field(default_factory=_frozen_options)
+    text: str | None = None
+    thread: ThreadRef | None = None
+    #: Platform handle used to answer this very invocation (e.g. a Discord interaction).
+    reply_token: Any = None
+
+
+Event = (
+    MessagePosted
+    | MessageEdited
+    | MessageDeleted
+    | ReactionAdded
+    | ReactionRemoved
+    | CommandInvoked
+)
+"""Every event an adapter may hand to the core."""
+
+EVENT_TYPES: tuple[type, ...] = (
+    MessagePosted,
+    MessageEdited,
+    MessageDeleted,
+    ReactionAdded,
+    ReactionRemoved,
+    CommandInvoked,
+)

@@ -1,0 +1,12 @@
+"""Features of Cercle. Each cog plugs into the core through :class:`bot.cog.Cog`."""
+
+from __future__ import annotations
+
+from bot.cog import Cog
+
+
+def default_cogs() -> list[type[Cog]]:
+    """Every cog the bot runs, in order."""
+    from cogs.core import CoreCog
+
+    return [CoreCog]

@@ -1,0 +1,192 @@
+"""Async engine, sessions and programmatic Alembic migrations."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, StaticPool
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+DEFAULT_URL = "sqlite+aiosqlite:///./data/cercle.db"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+_SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=5000",
+    "PRAGMA synchronous=NORMAL",
+)
+
+
+def alembic_config() -> Config:
+    """Build the Alembic configuration in code (no ``alembic.ini`` needed)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+@functools.cache
+def _script_directory() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config())
+
+
+def _is_memory_sqlite(url: URL) -> bool:
+    database = url.database or ""
+    if database in ("", ":memory:"):
+        return True
+    return url.query.get("mode") == "memory" or database.startswith("file::memory:")
+
+
+def _sqlite_file_path(url: URL) -> Path | None:
+    """Return the database file of a SQLite URL, or None for in-memory databases."""
+    if _is_memory_sqlite(url):
+        return None
+    database = url.database or ""
+    if url.query.get("uri") == "true" and database.startswith("file:"):
+        database = database.removeprefix("file:").split("?", 1)[0]
+    return Path(database)
+
+
+def _set_sqlite_pragmas(dbapi_connection: Any, connection_record: ConnectionPoolEntry) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        for pragma in _SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+    finally:
+        cursor.close()
+
+
+async def run_migration_fn(engine: AsyncEngine, fn: Callable[[Connection], None]) -> None:
+    """Run a synchronous schema function in a single transaction.
+
+    On SQLite, foreign keys are switched off meanwhile (batch migrations recreate
+    tables, and dropping a parent table would cascade), an explicit ``BEGIN`` makes
+    the DDL atomic (the driver would otherwise autocommit each statement), and
+    integrity is checked before committing.
+
+    Args:
+        engine: Engine to migrate.
+        fn: Called with a connection already inside a transaction.
+
+    Raises:
+        RuntimeError: If the migration left foreign key violations (SQLite).
+    """
+    sqlite = engine.dialect.name == "sqlite"
+    async with engine.connect() as conn:
+        if sqlite:
+            # Ignored inside a transaction, so it must precede BEGIN.
+            await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            await conn.commit()
+        try:
+            async with conn.begin():
+                if sqlite:
+                    await conn.exec_driver_sql("BEGIN")
+                await conn.run_sync(fn)
+                if sqlite:
+                    result = await conn.exec_driver_sql("PRAGMA foreign_key_check")
+                    violations = result.all()
+                    if violations:
+                        raise RuntimeError(f"foreign key violations after migration: {violations}")
+        finally:
+            if sqlite:
+                await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                await conn.commit()
+
+
+class Database:
+    """Owns the async engine and hands out sessions.
+
+    Args:
+        url: SQLAlchemy async URL (``sqlite+aiosqlite://…`` or ``postgresql+asyncpg://…``).
+        echo: Log every SQL statement.
+    """
+
+    def __init__(self, url: str = DEFAULT_URL, *, echo: bool = False) -> None:
+        sa_url = make_url(url)
+        kwargs: dict[str, Any] = {"echo": echo}
+        is_sqlite = sa_url.get_backend_name() == "sqlite"
+        if is_sqlite:
+            path = _sqlite_file_path(sa_url)
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            elif not sa_url.database or sa_url.database == ":memory:":
+                # One shared connection, otherwise each session gets its own empty database.
+                kwargs["poolclass"] = StaticPool
+            else:
+                # Shared-cache URI memory databases support several connections; stating
+                # the pool avoids SQLAlchemy 2.1's deprecated mode=memory pool selection.
+                kwargs["poolclass"] = AsyncAdaptedQueuePool
+        else:
+            kwargs["pool_pre_ping"] = True
+        self._engine = create_async_engine(sa_url, **kwargs)
+        if is_sqlite:
+            event.listen(self._engine.sync_engine, "connect", _set_sqlite_pragmas)
+        self._sessions = async_sessionmaker(
+            self._engine, class_=AsyncSession, expire_on_commit=False
+        )
+
+    @property
+    def url(self) -> str:
+        """The database URL with its password masked, safe for logs."""
+        return self._engine.url.render_as_string(hide_password=True)
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The underlying async engine."""
+        return self._engine
+
+    @property
+    def dialect_name(self) -> str:
+        """The SQLAlchemy dialect name, e.g. ``sqlite`` or ``postgresql``."""
+        return self._engine.dialect.name
+
+    def session(self) -> AsyncSession:
+        """Return a new session; use it as ``async with db.session() as s:``."""
+        return self._sessions()
+
+    async def upgrade(self, revision: str = "head") -> None:
+        """Apply Alembic migrations up to ``revision`` through this engine."""
+
+        def _run_upgrade(connection: Connection) -> None:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+
+        await run_migration_fn(self._engine, _run_upgrade)
+
+    async def current_revision(self) -> str | None:
+        """Return the revision the database is at, or None if unversioned."""
+
+        def _current(connection: Connection) -> str | None:
+            return MigrationContext.configure(connection).get_current_revision()
+
+        async with self._engine.connect() as conn:
+            return await conn.run_sync(_current)
+
+    def head_revision(self) -> str:
+        """Return the newest migration revision shipped with the code."""
+        head = _script_directory().get_current_head()
+        if head is None:
+            raise RuntimeError(f"no migrations found in {MIGRATIONS_DIR}")
+        return head
+
+    async def is_up_to_date(self) -> bool:
+        """Tell whether the database schema is at the head revision."""
+        return await self.current_revision() == self.head_revision()
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self._engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"Database({self.url!r})"

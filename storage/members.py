@@ -1,0 +1,161 @@
+"""Members, their platform accounts, and circles."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.database import Database
+from storage.models import Account, Circle, Member
+
+CIRCLE_UPDATABLE_FIELDS = frozenset({"name", "locale", "timezone"})
+
+
+async def _find_account(
+    session: AsyncSession, platform: str, platform_user_id: str
+) -> Account | None:
+    stmt = select(Account).where(
+        col(Account.platform) == platform, col(Account.platform_user_id) == platform_user_id
+    )
+    return (await session.exec(stmt)).first()
+
+
+async def _find_circle(session: AsyncSession, platform: str, space_id: str) -> Circle | None:
+    stmt = select(Circle).where(col(Circle.platform) == platform, col(Circle.space_id) == space_id)
+    return (await session.exec(stmt)).first()
+
+
+async def account_for(
+    db: Database, platform: str, platform_user_id: str, display_name: str, *, now: datetime
+) -> Account:
+    """Return the account of a platform user, creating it and its member if needed.
+
+    A new account gets a new member, created in the same transaction. When the
+    display name changed, the account follows it, and so does the member's name
+    unless it was changed to something else than the account's previous name.
+    """
+    async with db.session() as session:
+        account = await _find_account(session, platform, platform_user_id)
+        if account is None:
+            member = Member(display_name=display_name, created_at=now)
+            session.add(member)
+            try:
+                await session.flush()
+                assert member.id is not None
+                account = Account(
+                    member_id=member.id,
+                    platform=platform,
+                    platform_user_id=platform_user_id,
+                    display_name=display_name,
+                    created_at=now,
+                )
+                session.add(account)
+                await session.commit()
+                return account
+            except IntegrityError:
+                # A concurrent call created this account first; the rollback also
+                # discards our member.
+                await session.rollback()
+                account = await _find_account(session, platform, platform_user_id)
+                if account is None:
+                    raise
+        if account.display_name != display_name:
+            owner = await session.get(Member, account.member_id)
+            if owner is not None and owner.display_name == account.display_name:
+                owner.display_name = display_name
+            account.display_name = display_name
+            await session.commit()
+        return account
+
+
+async def get_member(db: Database, member_id: int) -> Member | None:
+    """Return a member by id."""
+    async with db.session() as session:
+        return await session.get(Member, member_id)
+
+
+async def set_member_locale(db: Database, member_id: int, locale: str | None) -> None:
+    """Set (or clear with None) a member's preferred language for private messages.
+
+    Raises:
+        LookupError: If the member does not exist.
+    """
+    stmt = (
+        update(Member)
+        .where(col(Member.id) == member_id)
+        .values(locale=locale)
+        .execution_options(synchronize_session=False)
+    )
+    async with db.session() as session:
+        if (await session.exec(stmt)).rowcount == 0:
+            await session.rollback()
+            raise LookupError(f"no member with id {member_id}")
+        await session.commit()
+
+
+async def get_or_create_circle(
+    db: Database,
+    platform: str,
+    space_id: str,
+    *,
+    name: str,
+    locale: str,
+    timezone: str,
+    now: datetime,
+) -> Circle:
+    """Return the circle of a platform space, creating it with the given settings.
+
+    An existing circle is returned unchanged; use :func:`update_circle` to change it.
+    """
+    async with db.session() as session:
+        circle = await _find_circle(session, platform, space_id)
+        if circle is not None:
+            return circle
+        circle = Circle(
+            platform=platform,
+            space_id=space_id,
+            name=name,
+            locale=locale,
+            timezone=timezone,
+            created_at=now,
+        )
+        session.add(circle)
+        try:
+            await session.commit()
+        except IntegrityError:
+            await session.rollback()
+            existing = await _find_circle(session, platform, space_id)
+            if existing is None:
+                raise
+            return existing
+        return circle
+
+
+async def get_circle(db: Database, platform: str, space_id: str) -> Circle | None:
+    """Return the circle of a platform space, if any."""
+    async with db.session() as session:
+        return await _find_circle(session, platform, space_id)
+
+
+async def update_circle(db: Database, circle_id: int, **changes: str) -> Circle:
+    """Change a circle's ``name``, ``locale`` and/or ``timezone``.
+
+    Raises:
+        TypeError: If asked to change any other field.
+        LookupError: If the circle does not exist.
+    """
+    unknown = set(changes) - CIRCLE_UPDATABLE_FIELDS
+    if unknown:
+        raise TypeError(f"cannot update circle field(s): {', '.join(sorted(unknown))}")
+    async with db.session() as session:
+        circle = await session.get(Circle, circle_id)
+        if circle is None:
+            raise LookupError(f"no circle with id {circle_id}")
+        for field, value in changes.items():
+            setattr(circle, field, value)
+        await session.commit()
+        return circle

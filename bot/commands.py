@@ -210,9 +210,8 @@ def split_arguments(spec: CommandSpec, text: str) -> dict[str, str]:
     if free_text:
         if rest is None:
             raise UsageError(spec, N_("I did not understand “{text}”."), text=_clip(free_text))
-        if rest.name in raw:
-            raise UsageError(spec, N_("The option {name} is given twice."), name=rest.name)
-        raw[rest.name] = free_text
+        # `help command:prompt add` means "prompt add": free words continue the free-text option.
+        raw[rest.name] = f"{raw[rest.name]} {free_text}" if rest.name in raw else free_text
     return raw
 
 

@@ -1,14 +1,26 @@
-"""Fixtures for the storage tests."""
+"""Fixtures for the storage tests.
+
+``db`` is a fresh SQLite file database. Set ``CERCLE_TEST_POSTGRES_URL`` (e.g.
+``postgresql+asyncpg://postgres@127.0.0.1:5432/cercle_test``) to also run every
+``db`` test against PostgreSQL; the Cercle tables in that database are dropped
+before each test, so point it at a throwaway database.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlmodel import SQLModel
 
+import storage.models  # noqa: F401  (registers the tables)
 from storage import Database
+
+POSTGRES_URL = os.environ.get("CERCLE_TEST_POSTGRES_URL", "")
+BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
 
 
 @pytest.fixture
@@ -18,9 +30,31 @@ def now() -> datetime:
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    """A fresh file database in ``tmp_path``, upgraded to head."""
+async def file_db(tmp_path: Path) -> AsyncIterator[Database]:
+    """A fresh SQLite file database in ``tmp_path``, upgraded to head."""
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'cercle.db'}")
+    await database.upgrade()
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+async def _reset_postgres(database: Database) -> None:
+    tables = [*(t.name for t in SQLModel.metadata.sorted_tables), "alembic_version"]
+    async with database.engine.begin() as conn:
+        for table in tables:
+            await conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{table}" CASCADE')
+
+
+@pytest.fixture(params=BACKENDS)
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """A fresh database upgraded to head: SQLite file, and PostgreSQL if configured."""
+    if request.param == "sqlite":
+        database = Database(f"sqlite+aiosqlite:///{tmp_path / 'cercle.db'}")
+    else:
+        database = Database(POSTGRES_URL)
+        await _reset_postgres(database)
     await database.upgrade()
     try:
         yield database

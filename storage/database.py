@@ -22,6 +22,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 _SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
+    "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=5000",
     "PRAGMA synchronous=NORMAL",
 )

@@ -1,3 +1,3 @@
-"""Shared fixtures: the test kit's plugin (``profile`` runs a test on Discord-like and Matrix-like)."""
+"""Shared fixtures: the test kit plugin (``profile`` runs a test on both capability profiles)."""
 
 pytest_plugins = ["bot.testing.plugin"]

@@ -35,8 +35,12 @@ PROMPT_ADD = CommandSpec(
     "Add a prompt to the queue",
     options=(
         OptionSpec("text", "The question", required=True, rest=True, max_length=200),
-        OptionSpec("position", "Place in the queue", type=OptionType.INTEGER, min_value=1, max_value=10),
-        OptionSpec("weight", "How much it counts", type=OptionType.NUMBER, min_value=0, max_value=1),
+        OptionSpec(
+            "position", "Place in the queue", type=OptionType.INTEGER, min_value=1, max_value=10
+        ),
+        OptionSpec(
+            "weight", "How much it counts", type=OptionType.NUMBER, min_value=0, max_value=1
+        ),
         OptionSpec("anonymous", "Hide who asked", type=OptionType.BOOLEAN),
         OptionSpec(
             "kind",
@@ -289,12 +293,10 @@ def test_max_length_counts_characters() -> None:
     assert parse("é" * 200)["text"] == "é" * 200
     error = usage_error("é" * 201)
     assert (
-        error.render(EN, "/").splitlines()[0]
-        == "text is too long (201 characters, at most 200)."
+        error.render(EN, "/").splitlines()[0] == "text is too long (201 characters, at most 200)."
     )
     assert (
-        error.render(FR, "/").splitlines()[0]
-        == "text est trop long (201 caractères, 200 au plus)."
+        error.render(FR, "/").splitlines()[0] == "text est trop long (201 caractères, 200 au plus)."
     )
 
 

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -45,7 +45,7 @@ class Ticker(Cog):
     """A cog with a weekly job, recording each run in a list shared across restarts."""
 
     name = "ticker"
-    runs: list[JobRun] = []
+    runs: ClassVar[list[JobRun]] = []
     fail_next = False
 
     async def on_start(self) -> None:

@@ -27,6 +27,7 @@ import random
 import resource
 import sqlite3
 import sys
+import textwrap
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -328,6 +329,8 @@ class Result:
     cpu_count: int | None
     cpu_model: str
     sqlite_version: str
+    #: The 1-minute load average when the run started: other work on the machine skews figures.
+    load_average_1m: float | None
 
 
 def percentile_ns(ordered: Sequence[int], pct: float) -> int:
@@ -363,6 +366,7 @@ async def count_rows(db: Database) -> int:
 
 async def run(messages: int, authors: int, profile: str) -> Result:
     """Post the workload through a running bot and measure the measured part."""
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     work = workload(messages, authors)
     warm, measured = work[:WARMUP], work[WARMUP:]
     first_seen = len({a for a, _ in measured} - {a for a, _ in warm})
@@ -408,6 +412,7 @@ async def run(messages: int, authors: int, profile: str) -> Result:
         cpu_count=os.cpu_count(),
         cpu_model=cpu_model(),
         sqlite_version=sqlite3.sqlite_version,
+        load_average_1m=None if load is None else round(load, 2),
     )
 
 
@@ -432,7 +437,12 @@ def report(result: Result) -> str:
         f"(+{result.warmup} warm-up, not measured; seed {result.seed}; "
         f"mean {result.mean_chars:.0f} characters; "
         f"{result.authors_first_seen_while_measuring} authors first seen while measuring)",
-        f"  1 message = {result.one_message}",
+        textwrap.fill(
+            result.one_message,
+            width=96,
+            initial_indent="  1 message   ",
+            subsequent_indent=" " * 14,
+        ),
         f"  throughput  {result.messages_per_second:,.0f} messages/s "
         f"(budget ≥ {result.budget_messages_per_second:,}: {verdict})",
         f"  latency     p50 {result.p50_ms:.3f} ms, p99 {result.p99_ms:.3f} ms, "
@@ -442,6 +452,7 @@ def report(result: Result) -> str:
         f"  stored      {result.rows_stored:,} rows, {result.bot_replies} bot replies",
         f"  machine     {result.platform}, {result.cpu_count} CPUs, {result.cpu_model}",
         f"  software    {result.python}, SQLite {result.sqlite_version}",
+        f"  load        {result.load_average_1m} (1-minute load average at start)",
     ]
     return "\n".join(lines)
 

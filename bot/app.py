@@ -141,6 +141,18 @@ class Bot:
             except Exception:
                 log.exception("cog %s did not stop cleanly", type(cog).__name__)
 
+    async def emit(self, signal: object) -> None:
+        """Tell every cog something happened (e.g. a member set their profession).
+
+        Signals are plain dataclasses defined by the cog that emits them; a failing receiver is
+        logged and the others still hear it.
+        """
+        for cog in self.cogs:
+            try:
+                await cog.on_signal(signal)
+            except Exception:
+                log.exception("%s.on_signal(%s) failed", type(cog).__name__, type(signal).__name__)
+
     # ------------------------------------------------------------ lookups
 
     async def member_for(self, user: UserRef) -> int:

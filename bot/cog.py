@@ -29,6 +29,7 @@ from bot.types import (
     Role,
     ThreadRef,
     UserRef,
+    Verdict,
 )
 
 if TYPE_CHECKING:
@@ -150,6 +151,9 @@ class EventContext(Context):
     event: MessagePosted | MessageEdited | MessageDeleted | ReactionAdded | ReactionRemoved = field(
         kw_only=True
     )
+    #: For posts and edits: what the courtesy rules decided (every cog's ``inspect``, the most
+    #: restrictive wins) before any ``on_message``/``on_edit`` listener runs.
+    verdict: Verdict | None = field(default=None, kw_only=True)
 
 
 class Cog:
@@ -177,8 +181,12 @@ class Cog:
     async def on_stop(self) -> None:
         """Called at shutdown."""
 
+    async def inspect(self, ctx: EventContext) -> Verdict | None:
+        """Judge a post or edit before listeners see it (courtesy rules); ``None``: no opinion."""
+        return None
+
     async def on_message(self, ctx: EventContext) -> None:
-        """A member posted a (non-command) message."""
+        """A member posted a (non-command) message; ``ctx.verdict`` says how it may be shown."""
 
     async def on_edit(self, ctx: EventContext) -> None:
         """A member edited a message."""
@@ -188,6 +196,9 @@ class Cog:
 
     async def on_reaction(self, ctx: EventContext) -> None:
         """A reaction was added or removed (see ``ctx.event``)."""
+
+    async def on_signal(self, signal: object) -> None:
+        """Another cog announced something (:meth:`bot.app.Bot.emit`); ignore unknown signals."""
 
     async def suggest(
         self, spec: CommandSpec, option: OptionSpec, partial: str, ctx: Context

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from bot.types import ChannelRef, Content, Event, MessageRef, Role, ThreadRef, UserRef
@@ -108,6 +109,15 @@ class Platform(Protocol):
 
     async def start_thread(self, message: MessageRef, name: str) -> ThreadRef:
         """Open a thread on a message the bot posted."""
+
+    async def close_thread(self, thread: ThreadRef) -> None:
+        """Close a thread to new messages (lock/archive); a no-op where threads can't close."""
+
+    async def mute(self, user: UserRef, channel: ChannelRef, until: datetime) -> None:
+        """Stop a member from posting where the channel is until ``until``."""
+
+    async def unmute(self, user: UserRef, channel: ChannelRef) -> None:
+        """Lift a mute early."""
 
     async def role_of(self, user: UserRef, channel: ChannelRef) -> Role:
         """The highest role the member holds where the channel is."""

@@ -29,6 +29,8 @@ from bot.types import (
     MessagePosted,
     ReactionAdded,
     ReactionRemoved,
+    Verdict,
+    Visibility,
 )
 
 if TYPE_CHECKING:
@@ -206,9 +208,24 @@ class Router:
             EventContext,
             event=event,
         )
+        if isinstance(event, MessagePosted | MessageEdited):
+            ctx.verdict = await self._verdict(ctx, event.text)
         for cog in self.bot.cogs:
             listener: Callable[[EventContext], Awaitable[None]] = getattr(cog, method)
             await self._guarded(ctx, listener(ctx), f"{type(cog).__name__}.{method}")
+
+    async def _verdict(self, ctx: EventContext, text: str) -> Verdict:
+        verdict = Verdict(Visibility.VISIBLE, text)
+        for cog in self.bot.cogs:
+            try:
+                opinion = await cog.inspect(ctx)
+            except Exception:
+                # A broken rule must not silence the circle: log it and let the message through.
+                log.exception("%s.inspect failed", type(cog).__name__)
+                continue
+            if opinion is not None and opinion.visibility >= verdict.visibility:
+                verdict = opinion
+        return verdict
 
     async def _guarded(self, ctx: Context, call: Awaitable[Any], what: str) -> None:
         """Run ``call``; on failure log the traceback and tell the member, briefly."""

@@ -96,6 +96,34 @@ class Content:
     attachments: tuple[Attachment, ...] = ()
 
 
+class Visibility(enum.IntEnum):
+    """How a member's message may be shown, from least to most restricted."""
+
+    VISIBLE = 0
+    #: Shown with personal details masked (the bot reposts the masked text).
+    REDACTED = 1
+    #: Out of public view until a host approves it.
+    HELD = 2
+    #: Removed from view.
+    HIDDEN = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What the courtesy rules decided about a message (the most restrictive cog wins)."""
+
+    visibility: Visibility
+    #: The text as it may be shown and stored (masked when redacted).
+    text: str
+    rule: str | None = None
+    category: str = "ok"
+
+    @property
+    def public(self) -> bool:
+        """The message (or its masked twin) may be seen and counted."""
+        return self.visibility <= Visibility.REDACTED
+
+
 # ---------------------------------------------------------------- events
 #
 # The closed set of things an adapter may report. Each carries the platform's own id for

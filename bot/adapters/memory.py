@@ -11,6 +11,7 @@ import asyncio
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from bot.clock import Clock
@@ -85,6 +86,8 @@ class MemoryPlatform:
         self.posted: dict[str, Posted] = {}
         self.installed: list[CommandSpec] = []
         self.threads: dict[str, ThreadRef] = {}
+        self.closed_threads: set[str] = set()
+        self.mutes: dict[str, datetime] = {}
         self._sink: EventSink | None = None
         self._ids = itertools.count(1)
         self._closed = asyncio.Event()
@@ -162,6 +165,23 @@ class MemoryPlatform:
         thread = ThreadRef(message.channel, self._next_id("thread"), name)
         self.threads[thread.id] = thread
         return thread
+
+    async def close_thread(self, thread: ThreadRef) -> None:
+        """Mark a thread closed to new messages."""
+        self.closed_threads.add(thread.id)
+
+    async def mute(self, user: UserRef, channel: ChannelRef, until: datetime) -> None:
+        """Record a mute until ``until``."""
+        self.mutes[user.id] = until
+
+    async def unmute(self, user: UserRef, channel: ChannelRef) -> None:
+        """Lift a mute."""
+        self.mutes.pop(user.id, None)
+
+    def is_muted(self, user: str | UserRef) -> bool:
+        """Whether the member is muted right now."""
+        until = self.mutes.get(self._user(user).id)
+        return until is not None and until > self.clock.now()
 
     async def role_of(self, user: UserRef, channel: ChannelRef) -> Role:
         """Hosts are the configured names."""

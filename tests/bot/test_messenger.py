@@ -32,42 +32,76 @@ def words_of(chunks: list[str]) -> list[str]:
 
 # --- split_text: properties ----------------------------------------------------------
 
-# Realistic message text: letters (accented too), digits, punctuation, spaces and newlines.
-_ALPHABET = st.sampled_from(
-    list("abcdefghijklmnopqrstuvwxyzéèàçôABCXYZ0123456789.,;:!?…'’-()*_") + [" "] * 6 + ["\n"] * 2
-)
-_TEXT = st.text(_ALPHABET, max_size=600)
-_LIMIT = st.integers(min_value=1, max_value=200)
+# Realistic message text: words of letters (accented too), digits and punctuation, joined
+# by spaces, line breaks and paragraph breaks.
+_WORD_CHARS = st.sampled_from(list("abcdefghijklmnopqrstuvwxyzéèàçôABCXYZ0123456789.,;:!?…'’-()*_"))
+_ANY_WORD = st.text(_WORD_CHARS, min_size=1, max_size=15)
+_SEPARATOR = st.sampled_from([" ", " ", " ", " ", "  ", "\n", "\n\n", "\n\n\n"])
+
+
+@st.composite
+def texts_and_limits(draw: st.DrawFn) -> tuple[str, int]:
+    """A text whose words all fit the limit, and a limit usually shorter than the text."""
+    words = draw(st.lists(_ANY_WORD, min_size=1, max_size=80))
+    text = words[0]
+    for word in words[1:]:
+        text += draw(_SEPARATOR) + word
+    longest = max(len(w) for w in words)
+    limit = draw(st.integers(min_value=longest, max_value=max(longest, len(text))))
+    return text, limit
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.text(max_size=600), _LIMIT)
+@given(st.text(max_size=600), st.integers(min_value=1, max_value=200))
 def test_every_chunk_fits_the_limit(text: str, limit: int) -> None:
     for chunk in split_text(text, limit):
         assert 0 < len(chunk) <= limit
 
 
 @settings(max_examples=200, deadline=None)
-@given(_TEXT, _LIMIT)
-def test_no_word_is_lost_or_cut(text: str, limit: int) -> None:
-    assume(all(len(word) <= limit for word in text.split()))
-    assert words_of(split_text(text, limit)) == text.split()
-
-
-@settings(max_examples=100, deadline=None)
-@given(_TEXT, _LIMIT)
-def test_only_words_longer_than_the_limit_are_cut(text: str, limit: int) -> None:
+@given(texts_and_limits())
+def test_no_word_is_lost_or_cut(case: tuple[str, int]) -> None:
+    text, limit = case
     chunks = split_text(text, limit)
-    # Gluing the pieces of cut words back gives the words again, in order.
-    assert "".join(words_of(chunks)) == "".join(text.split())
+    assert all(len(chunk) <= limit for chunk in chunks)
+    assert words_of(chunks) == text.split()
+
+
+@st.composite
+def texts_with_long_words(draw: st.DrawFn) -> tuple[str, int]:
+    """A text where some words may be longer than the limit."""
+    words = draw(st.lists(st.text(_WORD_CHARS, min_size=1, max_size=40), min_size=1, max_size=40))
+    text = words[0]
+    for word in words[1:]:
+        text += draw(_SEPARATOR) + word
+    return text, draw(st.integers(min_value=1, max_value=25))
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.text(_ALPHABET, min_size=1, max_size=120), min_size=1, max_size=8), _LIMIT)
-def test_paragraphs_that_fit_are_not_split(paragraphs: list[str], limit: int) -> None:
-    text = "\n\n".join(paragraphs)
+@given(texts_with_long_words())
+def test_only_words_longer_than_the_limit_are_cut(case: tuple[str, int]) -> None:
+    text, limit = case
     chunks = split_text(text, limit)
-    for paragraph in text.split("\n\n"):
+    assert all(len(chunk) <= limit for chunk in chunks)
+    # Gluing the pieces of cut words back gives the words again, in order.
+    assert "".join(words_of(chunks)) == "".join(text.split())
+    # Words that fit come out whole, in order.
+    short = [word for word in text.split() if len(word) <= limit]
+    out = iter(words_of(chunks))
+    assert all(word in out for word in short)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(texts_and_limits(), min_size=1, max_size=6), st.data())
+def test_paragraphs_that_fit_are_not_split(
+    cases: list[tuple[str, int]], data: st.DataObject
+) -> None:
+    paragraphs = [re.sub(r"\n+", "\n", text) for text, _ in cases]
+    text = "\n\n".join(paragraphs)
+    shortest = min(len(p) for p in paragraphs)
+    limit = data.draw(st.integers(min_value=max(1, shortest), max_value=max(1, len(text))))
+    chunks = split_text(text, limit)
+    for paragraph in paragraphs:
         paragraph = paragraph.strip("\n")
         if paragraph.strip() and len(paragraph) <= limit:
             assert any(paragraph in chunk for chunk in chunks), (paragraph, chunks)

@@ -10,7 +10,7 @@ import pytest
 from bot.cog import Cog, CommandContext, EventContext, command
 from bot.commands import OptionSpec, OptionType, Scope
 from bot.testing import Harness
-from bot.types import ChannelRef, MessagePosted, Role
+from bot.types import ChannelRef, MessagePosted, Role, Verdict, Visibility
 from cogs.core import CoreCog
 
 
@@ -181,3 +181,85 @@ def test_two_cogs_declaring_the_same_command_is_refused() -> None:
 
     with pytest.raises(ValueError, match="declared by both Probe and Twin"):
         Harness("discord", cogs=[Probe, Twin])
+
+
+class Quiet(Cog):
+    """A cog with no commands."""
+
+    name = "quiet"
+
+    def __init__(self, services: Any) -> None:
+        super().__init__(services)
+        self.seen: list[str] = []
+
+    async def export_member_data(self, member_id: int) -> dict[str, Any]:
+        return {}
+
+    async def erase_member_data(self, member_id: int) -> None:
+        return None
+
+
+class Strict(Quiet):
+    """Holds messages containing 'hold', hides 'hide', redacts digits."""
+
+    name = "strict"
+
+    async def inspect(self, ctx: EventContext) -> Verdict | None:
+        text = getattr(ctx.event, "text", "")
+        if "hide" in text:
+            return Verdict(Visibility.HIDDEN, text, rule="hide-rule")
+        if "hold" in text:
+            return Verdict(Visibility.HELD, text, rule="hold-rule")
+        if any(c.isdigit() for c in text):
+            return Verdict(Visibility.REDACTED, "".join("•" if c.isdigit() else c for c in text))
+        return None
+
+
+class Verdicts(Quiet):
+    name = "verdicts"
+
+    async def on_message(self, ctx: EventContext) -> None:
+        assert ctx.verdict is not None
+        self.seen.append(f"{ctx.verdict.visibility.name}:{ctx.verdict.text}")
+
+
+async def test_listeners_see_the_most_restrictive_verdict() -> None:
+    class Broken(Strict):
+        name = "broken"
+
+        async def inspect(self, ctx: EventContext) -> Verdict | None:
+            raise RuntimeError("rule bug")
+
+    async with Harness("discord", cogs=[Broken, Strict, Verdicts]) as h:
+        for text in ("plain", "call 0612", "hold 06", "hide and hold"):
+            await h.say("ana", text)
+        seen = next(c for c in h.bot.cogs if isinstance(c, Verdicts)).seen
+        assert seen == [
+            "VISIBLE:plain",
+            "REDACTED:call ••••",
+            "HELD:hold 06",
+            "HIDDEN:hide and hold",
+        ]
+
+
+async def test_signals_reach_every_cog_even_if_one_fails() -> None:
+    heard: list[tuple[str, object]] = []
+
+    class Listener(Quiet):
+        name = "listener"
+
+        async def on_signal(self, signal: object) -> None:
+            heard.append((self.name, signal))
+
+    class Deaf(Quiet):
+        name = "deaf"
+
+        async def on_signal(self, signal: object) -> None:
+            raise RuntimeError("cannot hear")
+
+    class Listener2(Listener):
+        name = "listener2"
+
+    async with Harness("discord", cogs=[Deaf, Listener, Listener2]) as h:
+        await h.bot.emit("profession-set")
+    assert heard == [("listener", "profession-set"), ("listener2", "profession-set")]

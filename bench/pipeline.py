@@ -434,9 +434,9 @@ def report(result: Result) -> str:
         "Cercle message-pipeline benchmark (memory adapter → router → storage)",
         f"  profile     {result.profile}",
         f"  workload    {result.messages:,} messages from {result.authors:,} authors "
-        f"(+{result.warmup} warm-up, not measured; seed {result.seed}; "
-        f"mean {result.mean_chars:.0f} characters; "
-        f"{result.authors_first_seen_while_measuring} authors first seen while measuring)",
+        f"(+{result.warmup} warm-up, not measured; seed {result.seed})",
+        f"              mean {result.mean_chars:.0f} characters; "
+        f"{result.authors_first_seen_while_measuring} authors first seen while measuring",
         textwrap.fill(
             result.one_message,
             width=96,

@@ -8,6 +8,7 @@ platforms (Matrix, the console) parse ``/group sub option:value free text`` with
 from __future__ import annotations
 
 import enum
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -119,7 +120,7 @@ def validate_spec(spec: CommandSpec) -> list[str]:
     if not 1 <= len(spec.path) <= 2:
         problems.append(f"{spec.qualified_name}: a command has one or two words")
     for part in spec.path:
-        if not NAME_RE.match(part):
+        if not NAME_RE.fullmatch(part):
             problems.append(f"{spec.qualified_name}: {part!r} is not a valid command name")
     if not 1 <= len(spec.description) <= MAX_DESCRIPTION:
         problems.append(
@@ -133,7 +134,7 @@ def validate_spec(spec: CommandSpec) -> list[str]:
     if sum(o.rest for o in spec.options) > 1:
         problems.append(f"{spec.qualified_name}: more than one free-text option")
     for option in spec.options:
-        if not NAME_RE.match(option.name):
+        if not NAME_RE.fullmatch(option.name):
             problems.append(f"{spec.qualified_name}: option {option.name!r} is not a valid name")
         if not 1 <= len(option.description) <= MAX_DESCRIPTION:
             problems.append(
@@ -157,7 +158,8 @@ def validate_spec(spec: CommandSpec) -> list[str]:
 
 # ---------------------------------------------------------------- parsing
 
-_OPTION_RE: Final = re.compile(r"(?<!\S)([a-z0-9_-]{1,32}):")
+# `name:` counts only when a value follows at once: "votre position: pour" stays text.
+_OPTION_RE: Final = re.compile(r"(?<!\S)([a-z0-9_-]{1,32}):(?=\S)")
 _QUOTES: Final = {'"': '"', "'": "'", "«": "»", "“": "”"}
 _TRUE: Final = frozenset({"true", "yes", "y", "on", "1", "oui", "o", "vrai"})
 _FALSE: Final = frozenset({"false", "no", "n", "off", "0", "non", "faux"})
@@ -271,6 +273,8 @@ def _convert(spec: CommandSpec, option: OptionSpec, value: Any) -> Any:
             converted = int(text) if option.type is OptionType.INTEGER else float(text)
         except (TypeError, ValueError):
             raise UsageError(spec, N_("{name} takes a number."), name=option.name) from None
+        if math.isnan(converted):
+            raise UsageError(spec, N_("{name} takes a number."), name=option.name)
         if (option.min_value is not None and converted < option.min_value) or (
             option.max_value is not None and converted > option.max_value
         ):

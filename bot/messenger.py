@@ -69,7 +69,8 @@ class _Piece:
         self.sep = sep
 
 
-_SEPARATORS: Final = ("\n\n", "\n", _SENTENCE_END_RE, " ")
+_WORD_GAP_RE: Final = re.compile(r"[ \t\r\f\v]+")
+_SEPARATORS: Final = ("\n\n", "\n", _SENTENCE_END_RE, _WORD_GAP_RE)
 
 
 def _pieces(text: str, limit: int, level: int) -> list[_Piece]:

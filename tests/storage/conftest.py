@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import SQLModel
 
-import storage.models  # noqa: F401  (registers the tables)
+import storage.schema  # noqa: F401  (registers every table)
 from storage import Database
 
 POSTGRES_URL = os.environ.get("CERCLE_TEST_POSTGRES_URL", "")

@@ -1,0 +1,9 @@
+"""Every table of Cercle, registered on ``SQLModel.metadata`` (for Alembic and the schema tests).
+
+Each feature keeps its tables and queries in its own ``storage/<feature>.py`` module; import it
+here so migrations see it.
+"""
+
+from __future__ import annotations
+
+import storage.models  # noqa: F401

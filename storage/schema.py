@@ -7,3 +7,4 @@ here so migrations see it.
 from __future__ import annotations
 
 import storage.models  # noqa: F401
+import storage.rounds  # noqa: F401

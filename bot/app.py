@@ -15,7 +15,7 @@ from bot.messenger import Messenger
 from bot.platform import Platform
 from bot.router import CommandRegistry, Router
 from bot.scheduler import Scheduler
-from bot.types import ChannelRef, Role, ThreadRef, UserRef
+from bot.types import ChannelRef, Role, ThreadRef, UserRef, Verdict
 from storage import members
 from storage.database import Database
 from storage.models import Circle
@@ -152,6 +152,10 @@ class Bot:
                 await cog.on_signal(signal)
             except Exception:
                 log.exception("%s.on_signal(%s) failed", type(cog).__name__, type(signal).__name__)
+
+    async def judge(self, ctx: Context, text: str) -> Verdict:
+        """What the courtesy rules say of text given through a command (see ``Router.judge``)."""
+        return await self.router.judge(ctx, text)
 
     # ------------------------------------------------------------ lookups
 

@@ -154,6 +154,9 @@ class EventContext(Context):
     #: For posts and edits: what the courtesy rules decided (every cog's ``inspect``, the most
     #: restrictive wins) before any ``on_message``/``on_edit`` listener runs.
     verdict: Verdict | None = field(default=None, kw_only=True)
+    #: The text came from a command (``/answer``): no platform message exists to delete or
+    #: repost; ``inspect`` should only judge it.
+    synthetic: bool = field(default=False, kw_only=True)
 
 
 class Cog:

@@ -27,6 +27,7 @@ from bot.types import (
     MessageDeleted,
     MessageEdited,
     MessagePosted,
+    MessageRef,
     ReactionAdded,
     ReactionRemoved,
     Verdict,
@@ -213,6 +214,33 @@ class Router:
         for cog in self.bot.cogs:
             listener: Callable[[EventContext], Awaitable[None]] = getattr(cog, method)
             await self._guarded(ctx, listener(ctx), f"{type(cog).__name__}.{method}")
+
+    async def judge(self, ctx: Context, text: str) -> Verdict:
+        """The courtesy verdict on text a member gave through a command (e.g. ``/answer``).
+
+        The cogs' ``inspect`` sees it as a post with ``ctx.synthetic`` set: there is no platform
+        message to delete, only a decision to make.
+        """
+        invocation = getattr(ctx, "invocation", None)
+        ident = f"command:{getattr(invocation, 'id', '')}"
+        event = MessagePosted(
+            MessageRef(ctx.channel, ident, ctx.thread), ctx.user, text, self.bot.clock.now()
+        )
+        probe = EventContext(
+            bot=ctx.bot,
+            platform=ctx.platform,
+            messenger=ctx.messenger,
+            user=ctx.user,
+            member_id=ctx.member_id,
+            channel=ctx.channel,
+            thread=ctx.thread,
+            circle=ctx.circle,
+            role=ctx.role,
+            t=ctx.t,
+            event=event,
+            synthetic=True,
+        )
+        return await self._verdict(probe, text)
 
     async def _verdict(self, ctx: EventContext, text: str) -> Verdict:
         verdict = Verdict(Visibility.VISIBLE, text)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -13,9 +13,18 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, StaticPool
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.writer import GroupWriter
+
+T = TypeVar("T")
 
 DEFAULT_URL = "sqlite+aiosqlite:///./data/cercle.db"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -134,6 +143,7 @@ class Database:
         self._sessions = async_sessionmaker(
             self._engine, class_=AsyncSession, expire_on_commit=False
         )
+        self._writer: GroupWriter | None = None
 
     @property
     def url(self) -> str:
@@ -149,6 +159,15 @@ class Database:
     def dialect_name(self) -> str:
         """The SQLAlchemy dialect name, e.g. ``sqlite`` or ``postgresql``."""
         return self._engine.dialect.name
+
+    async def write(self, op: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """Run a small write in a transaction shared with concurrent writes (group commit).
+
+        Returns once the transaction holding it committed; see :mod:`storage.writer`.
+        """
+        if self._writer is None:
+            self._writer = GroupWriter(self._engine)
+        return await self._writer.write(op)
 
     def session(self) -> AsyncSession:
         """Return a new session; use it as ``async with db.session() as s:``."""

@@ -6,6 +6,7 @@ so it can be scripted::
     ana> some text                  ana says something in the circle's channel
     ana> /prompt add text:"..."     ana runs a command (options as name:value, quotes allowed)
     ana>> text                      ana replies inside the current round's thread
+    ana>>> text                     ana replies to the thread's latest message by someone else
     :advance 3d                     with --clock fake: move time on, firing jobs due meanwhile
     :now                            print the (simulated) time
     :help                           this summary
@@ -38,13 +39,14 @@ CONSOLE: Final = Capabilities(
     command_prefix="/",
 )
 
-_LINE_RE: Final = re.compile(r"^\s*(?P<name>[\w.@-]{1,64})\s*(?P<arrow>>>?)\s?(?P<text>.*)$")
+_LINE_RE: Final = re.compile(r"^\s*(?P<name>[\w.@-]{1,64})\s*(?P<arrow>>{1,3})\s?(?P<text>.*)$")
 
 HELP: Final = """\
 Console syntax:
   NAME> text                 NAME says text in the channel (NAME is created on first use)
   NAME> /group sub opt:value NAME runs a command; quotes allowed: opt:"two words"
   NAME>> text                NAME replies in the current thread
+  NAME>>> text               NAME answers the thread's latest message by someone else
   :advance 3d | 2h | 1d12h   move the fake clock on (start with --clock fake)
   :now                       print the current time
   :help                      this text
@@ -167,13 +169,28 @@ class ConsolePlatform(MemoryPlatform):
         name, arrow, text = match["name"], match["arrow"], match["text"]
         if not text.strip():
             return
-        thread = None
-        if arrow == ">>":
+        thread = reply_to = None
+        if arrow != ">":
             if self.current_thread is None:
                 self.notice(f"line {number}: there is no thread to reply in yet")
                 return
             thread = self.current_thread
-        await self.post(name, text, thread=thread)
+        if arrow == ">>>":
+            reply_to = self._latest_in_thread(thread, excluding=self.user(name))
+            if reply_to is None:
+                self.notice(f"line {number}: nobody else has posted in the thread yet")
+                return
+        await self.post(name, text, thread=thread, reply_to=reply_to)
+
+    def _latest_in_thread(self, thread: ThreadRef | None, excluding: UserRef) -> MessageRef | None:
+        for posted in reversed(self.posted.values()):
+            if (
+                posted.ref.thread == thread
+                and posted.author.id != excluding.id
+                and not posted.deleted
+            ):
+                return posted.ref
+        return None
 
     async def _directive(self, text: str) -> None:
         word, _, argument = text.strip().partition(" ")

@@ -334,7 +334,13 @@ def describe(spec: CommandSpec, t: Translator, prefix: str = "/") -> str:
     lines = [f"`{usage(spec, t, prefix)}`", t._(spec.description)]
     for option in spec.options:
         need = t._("required") if option.required else t._("optional")
-        lines.append(f"• `{option.name}` ({need}): {t._(option.description)}")
+        line = t._(
+            "{option} ({need}): {description}",
+            option=f"`{option.name}`",
+            need=need,
+            description=t._(option.description),
+        )
+        lines.append(f"• {line}")
     lines.extend(t._(example, prefix=prefix) for example in spec.examples)
     if spec.role >= Role.HOST:
         lines.append(t._("For hosts only."))

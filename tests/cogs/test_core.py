@@ -19,7 +19,7 @@ class Hosting(Cog):
         "prompt",
         "add",
         description=N_("Show the commands I know, or the details of one."),
-        options=[OptionSpec("text", "The question", required=True, rest=True)],
+        options=[OptionSpec("text", "The test question", required=True, rest=True)],
         role=Role.HOST,
     )
     async def add(self, ctx: CommandContext) -> None:
@@ -69,7 +69,7 @@ async def test_help_for_one_command_shows_usage_and_options(profile: str) -> Non
         text = (await h.command("hana", "/help command:prompt"))[0].text
         prefix = "/" if profile == "discord" else "!"
         assert f"`{prefix}prompt add <text>`" in text
-        assert "• `text` (obligatoire): The question" in text
+        assert "• `text` (obligatoire) : The test question" in text
         assert "Réservé aux hôtes." in text
         # A member asking about a host command learns nothing about it.
         denied = (await h.command("ana", "/help command:prompt add"))[0].text

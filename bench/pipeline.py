@@ -1,14 +1,15 @@
-"""Message-pipeline benchmark: member messages through memory adapter → router → storage.
+"""Message-pipeline benchmark: answers through memory adapter → router → courtesy → storage.
 
 Run it as ``.venv/bin/python bench/pipeline.py [--messages N] [--authors A]
-[--profile discord|matrix] [--json]``.
+[--concurrency C] [--profile discord|matrix] [--json]``.
 
-It starts the real :class:`~bot.app.Bot` in the :class:`~bot.testing.Harness` (a SQLite *file*
-database in a temporary directory, the memory platform, a fake clock), with the core cog and a
-benchmark cog defined here whose ``on_message`` writes every message through storage in its own
-transaction. Then it posts ``N`` synthetic French and English sentences about professions
-(generated with ``random.Random(42)``, so every run sees the same workload) from ``A`` authors,
-awaiting each post until the bot has fully handled it, and reports throughput and latency.
+It starts the real :class:`~bot.app.Bot` with every cog in the :class:`~bot.testing.Harness` (a
+SQLite *file* database in a temporary directory, the memory platform, a fake clock). A host
+opens a round, each author sets a profession (not measured), then ``N`` synthetic French and
+English answers about professions (generated with ``random.Random(42)``, so every run sees the
+same workload) from ``A`` authors are posted in the round's thread, ``C`` at a time as a
+gateway delivers a busy channel's events, each awaited until the bot has fully handled and
+stored it. It reports throughput and per-message latency.
 
 The budget (≥ 2,000 messages/s) is reported as PASS or FAIL; the exit code is 0 either way,
 benchmarks report, they do not gate. The exit code is non-zero only when the run is invalid
@@ -32,18 +33,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 from sqlalchemy import func
-from sqlmodel import col, select
+from sqlmodel import select
 
-from bot.cog import Cog, EventContext
 from bot.testing import PROFILES, Harness
-from bot.types import MessagePosted
-from cogs.core import CoreCog
 from storage.database import Database
-from storage.models import AdapterState
-from storage.state import set_state
+from storage.rounds import Answer
 
 #: Messages per second the pipeline should sustain on one core.
 BUDGET_MESSAGES_PER_SECOND: Final = 2_000
@@ -55,47 +52,18 @@ MIN_CHARS: Final = 150
 MAX_CHARS: Final = 300
 
 ONE_MESSAGE: Final = (
-    "one member message posted on the memory adapter and awaited until the bot has fully "
-    "handled it: router dispatch (duplicate check, command-prefix check), context build "
-    "(circle and member looked up in the bot's caches; an author's first message also creates "
-    "the member and account in storage), CoreCog.on_message (no-op), then BenchCog.on_message: "
-    "one storage.state.set_state call, i.e. one committed transaction on the SQLite file "
-    "database (an UPDATE that matches nothing, an INSERT, a COMMIT; WAL, synchronous=NORMAL). "
-    "No outgoing message: the bot sends nothing."
+    "one member's answer posted in the open round's thread on the memory adapter and awaited "
+    "until the bot has fully handled it: the router's duplicate check, the context (circle and "
+    "member from the bot's caches; an author's first message also creates the member and "
+    "account), every cog's courtesy verdict, then the rounds cog stores the answer tagged with "
+    "the author's profession: one INSERT committed through the group writer (several answers "
+    "arriving together share a transaction; each is awaited until its commit) on the SQLite "
+    "file database (WAL, synchronous=NORMAL)."
 )
-
-
-# ---------------------------------------------------------------- the cog under load
-
-
-class BenchCog(Cog):
-    """Writes every message it sees through storage, one transaction per message.
-
-    Stands in for the answer store of a later feature: what matters is one committed write
-    per message, on the same path (cog → storage) real features take.
-    """
-
-    name = "bench"
-
-    async def on_message(self, ctx: EventContext) -> None:
-        """Store the message text under its id."""
-        event = ctx.event
-        if not isinstance(event, MessagePosted):
-            return
-        await set_state(
-            self.services.db,
-            STATE_ADAPTER,
-            event.message.id,
-            event.text,
-            now=self.services.clock.now(),
-        )
-
-    async def export_member_data(self, member_id: int) -> dict[str, Any]:
-        """The benchmark keeps nothing per member."""
-        return {}
-
-    async def erase_member_data(self, member_id: int) -> None:
-        """The benchmark keeps nothing per member."""
+#: Answers in flight at once (a busy channel: the gateway hands each event to its own task).
+CONCURRENCY: Final = 32
+#: Professions the authors declare before the measured part.
+_DECLARED: Final = ("infirmière", "architecte", "développeur", "avocate", "boulanger", "enseignant")
 
 
 # ---------------------------------------------------------------- the workload
@@ -308,6 +276,7 @@ class Result:
     profile: str
     messages: int
     authors: int
+    concurrency: int
     warmup: int
     seed: int
     authors_first_seen_while_measuring: int
@@ -357,33 +326,42 @@ def peak_rss_mib() -> float:
 
 
 async def count_rows(db: Database) -> int:
-    """How many messages the benchmark cog stored."""
-    stmt = select(func.count()).select_from(AdapterState)
-    stmt = stmt.where(col(AdapterState.adapter) == STATE_ADAPTER)
+    """How many answers the bot stored."""
     async with db.session() as session:
-        return int((await session.exec(stmt)).one())
+        return int((await session.exec(select(func.count()).select_from(Answer))).one())
 
 
-async def run(messages: int, authors: int, profile: str) -> Result:
+async def run(messages: int, authors: int, profile: str, concurrency: int = CONCURRENCY) -> Result:
     """Post the workload through a running bot and measure the measured part."""
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     work = workload(messages, authors)
     warm, measured = work[:WARMUP], work[WARMUP:]
     first_seen = len({a for a, _ in measured} - {a for a, _ in warm})
     latencies = [0] * messages
-    async with Harness(profile=profile, cogs=[CoreCog, BenchCog]) as harness:
+    async with Harness(profile=profile, hosts=["host"]) as harness:
+        await harness.command("host", "/prompt now")
+        thread = list(harness.platform.threads.values())[-1]
+        for i, name in enumerate(sorted({a for a, _ in warm})):
+            await harness.command(name, f"/profession set {_DECLARED[i % len(_DECLARED)]}")
+        sent_before = len(harness.sent)
         post = harness.platform.post
         for name, text in warm:
-            await post(name, text)
+            await post(name, text, thread=thread)
         clock = time.perf_counter_ns
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(i: int, name: str, text: str) -> None:
+            async with gate:
+                before = clock()
+                await post(name, text, thread=thread)
+                latencies[i] = clock() - before
+
         started = clock()
-        for i, (name, text) in enumerate(measured):
-            before = clock()
-            await post(name, text)
-            latencies[i] = clock() - before
+        await asyncio.gather(*(one(i, n, t) for i, (n, t) in enumerate(measured)))
         elapsed_ns = clock() - started
         rows = await count_rows(harness.db)
-        replies = len(harness.sent)
+        notices = [s.text for s in harness.sent[sent_before:] if "incident" in s.text]
+        replies = len(notices)
     ordered = sorted(latencies)
     seconds = elapsed_ns / 1e9
     throughput = messages / seconds if seconds > 0 else float("inf")
@@ -391,6 +369,7 @@ async def run(messages: int, authors: int, profile: str) -> Result:
         profile=profile,
         messages=messages,
         authors=authors,
+        concurrency=concurrency,
         warmup=WARMUP,
         seed=SEED,
         authors_first_seen_while_measuring=first_seen,
@@ -423,7 +402,7 @@ def problems(result: Result) -> list[str]:
     if result.rows_stored != expected:
         found.append(f"{result.rows_stored} messages stored, {expected} expected")
     if result.bot_replies:
-        found.append(f"the bot sent {result.bot_replies} messages (error notices?)")
+        found.append(f"the bot sent {result.bot_replies} error notices")
     return found
 
 
@@ -431,10 +410,11 @@ def report(result: Result) -> str:
     """The human-readable report."""
     verdict = "PASS" if result.passed else "FAIL"
     lines = [
-        "Cercle message-pipeline benchmark (memory adapter → router → storage)",
+        "Cercle message-pipeline benchmark (memory adapter → router → courtesy → stored answer)",
         f"  profile     {result.profile}",
         f"  workload    {result.messages:,} messages from {result.authors:,} authors "
-        f"(+{result.warmup} warm-up, not measured; seed {result.seed})",
+        f"(+{result.warmup} warm-up, not measured; seed {result.seed}), "
+        f"{result.concurrency} in flight",
         f"              mean {result.mean_chars:.0f} characters; "
         f"{result.authors_first_seen_while_measuring} authors first seen while measuring",
         textwrap.fill(
@@ -462,18 +442,19 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--messages", type=int, default=5000, help="messages measured")
     parser.add_argument("--authors", type=int, default=300, help="distinct authors")
+    parser.add_argument("--concurrency", type=int, default=CONCURRENCY, help="answers in flight")
     parser.add_argument("--profile", choices=sorted(PROFILES), default="discord")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
-    if args.messages < 1 or args.authors < 1:
-        parser.error("--messages and --authors must be at least 1")
+    if args.messages < 1 or args.authors < 1 or args.concurrency < 1:
+        parser.error("--messages, --authors and --concurrency must be at least 1")
     return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run once and print the figures; 0 unless the run is invalid."""
     args = parse_args(argv)
-    result = asyncio.run(run(args.messages, args.authors, args.profile))
+    result = asyncio.run(run(args.messages, args.authors, args.profile, args.concurrency))
     found = problems(result)
     if args.json:
         print(json.dumps({**asdict(result), "problems": found}, ensure_ascii=False))

@@ -18,7 +18,7 @@ from bot.scheduler import Scheduler
 from bot.types import ChannelRef, Role, ThreadRef, UserRef, Verdict
 from storage import members
 from storage.database import Database
-from storage.models import Circle
+from storage.models import Account, Circle
 
 log = logging.getLogger("cercle")
 
@@ -59,6 +59,7 @@ class Bot:
             raise ValueError("invalid command specs:\n" + "\n".join(problems))
         self.router = Router(self)
         self._accounts: dict[tuple[str, str], tuple[int, str]] = {}
+        self._account_lookups: dict[tuple[str, str], asyncio.Future[Account]] = {}
         self._circles: dict[tuple[str, str], Circle] = {}
         self._stopping = asyncio.Event()
         self._started: list[Platform] = []
@@ -165,9 +166,21 @@ class Bot:
         cached = self._accounts.get(key)
         if cached is not None and cached[1] == user.display_name:
             return cached[0]
-        account = await members.account_for(
-            self.db, user.platform, user.id, user.display_name or user.id, now=self.clock.now()
-        )
+        # One lookup per account at a time: a newcomer's burst of messages creates it once.
+        pending = self._account_lookups.get(key)
+        if pending is None:
+            pending = asyncio.ensure_future(
+                members.account_for(
+                    self.db,
+                    user.platform,
+                    user.id,
+                    user.display_name or user.id,
+                    now=self.clock.now(),
+                )
+            )
+            self._account_lookups[key] = pending
+            pending.add_done_callback(lambda _: self._account_lookups.pop(key, None))
+        account = await asyncio.shield(pending)
         self._accounts[key] = (account.member_id, user.display_name)
         return account.member_id
 

@@ -73,6 +73,31 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_sub.add_parser("upgrade", help="apply every pending migration")
     db_sub.add_parser("current", help="show the schema revision and whether it is current")
+
+    moderate = sub.add_parser(
+        "moderate",
+        help="run the courtesy rules over past messages (JSON lines), offline",
+        description="Read one JSON object per line (`text`, optionally `lang`, `author`, `at`, "
+        "`joined_at`), write each back with `action`, `category`, `rule` and `redacted_text` "
+        "when something was masked; a summary table goes to standard error. Unreadable lines "
+        "are reported with their number and skipped, and the exit code is then 1.",
+    )
+    moderate.add_argument(
+        "--input",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="JSON lines to moderate (- for stdin)",
+    )
+    moderate.add_argument(
+        "--output", type=Path, metavar="FILE", help="where to write the results (default: stdout)"
+    )
+    moderate.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="TOML rules overrides (same shape as cogs/courtesy/data/rules.toml)",
+    )
     return parser
 
 
@@ -91,6 +116,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "check-config":
         return _check_config(args.file)
+    if args.command == "moderate":
+        from cogs.courtesy.batch import run as moderate
+
+        return moderate(args.input, args.output, args.config)
     config = _load_or_report(getattr(args, "config", None))
     if config is None:
         return EXIT_CONFIG

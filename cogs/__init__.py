@@ -8,5 +8,7 @@ from bot.cog import Cog
 def default_cogs() -> list[type[Cog]]:
     """Every cog the bot runs, in order."""
     from cogs.core import CoreCog
+    from cogs.professions import ProfessionsCog
+    from cogs.rounds import RoundsCog
 
-    return [CoreCog]
+    return [CoreCog, ProfessionsCog, RoundsCog]

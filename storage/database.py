@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -11,7 +11,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import event
+from sqlalchemy import Table, event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -128,6 +128,10 @@ class Database:
             path = _sqlite_file_path(sa_url)
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
+                # Each SQLite connection is a thread plus its PRAGMAs: keep enough of them for
+                # a burst of concurrent readers instead of opening and closing overflow ones.
+                kwargs["pool_size"] = 20
+                kwargs["max_overflow"] = 10
             elif not sa_url.database or sa_url.database == ":memory:":
                 # One shared connection, otherwise each session gets its own empty database.
                 kwargs["poolclass"] = StaticPool
@@ -168,6 +172,14 @@ class Database:
         if self._writer is None:
             self._writer = GroupWriter(self._engine)
         return await self._writer.write(op)
+
+    async def insert_once(
+        self, table: Table, values: dict[str, Any], key: Sequence[str]
+    ) -> int | None:
+        """Insert a row unless its unique ``key`` exists (group-committed); its id or ``None``."""
+        if self._writer is None:
+            self._writer = GroupWriter(self._engine)
+        return await self._writer.insert(table, values, key)
 
     def session(self) -> AsyncSession:
         """Return a new session; use it as ``async with db.session() as s:``."""

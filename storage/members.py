@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import delete, insert, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.database import Database
 from storage.models import Account, Circle, Member
+from storage.writer import insert_ignoring_duplicates
 
 CIRCLE_UPDATABLE_FIELDS = frozenset({"name", "locale", "timezone"})
 
@@ -40,29 +42,15 @@ async def account_for(
     """
     async with db.session() as session:
         account = await _find_account(session, platform, platform_user_id)
-        if account is None:
-            member = Member(display_name=display_name, created_at=now)
-            session.add(member)
-            try:
-                await session.flush()
-                assert member.id is not None
-                account = Account(
-                    member_id=member.id,
-                    platform=platform,
-                    platform_user_id=platform_user_id,
-                    display_name=display_name,
-                    created_at=now,
-                )
-                session.add(account)
-                await session.commit()
-                return account
-            except IntegrityError:
-                # A concurrent call created this account first; the rollback also
-                # discards our member.
-                await session.rollback()
-                account = await _find_account(session, platform, platform_user_id)
-                if account is None:
-                    raise
+    if account is None:
+        # Never hold a pooled connection while waiting on the group writer.
+        created = await _create_account(db, platform, platform_user_id, display_name, now=now)
+        if created is not None:
+            return created
+    async with db.session() as session:
+        account = await _find_account(session, platform, platform_user_id)
+        if account is None:  # pragma: no cover - another instance created it: it exists
+            raise LookupError(f"account {platform}:{platform_user_id} vanished")
         if account.display_name != display_name:
             owner = await session.get(Member, account.member_id)
             if owner is not None and owner.display_name == account.display_name:
@@ -70,6 +58,52 @@ async def account_for(
             account.display_name = display_name
             await session.commit()
         return account
+
+
+async def _create_account(
+    db: Database, platform: str, platform_user_id: str, display_name: str, *, now: datetime
+) -> Account | None:
+    """Create a member and its account in one transaction, through the group writer.
+
+    Serialising new accounts with the other small writes keeps a burst of first messages
+    from waiting on SQLite's write lock; another instance creating the same account first
+    surfaces as an IntegrityError, after which the existing account is used.
+    """
+    members = Member.__table__  # type: ignore[attr-defined]
+    accounts = Account.__table__  # type: ignore[attr-defined]
+
+    async def create(conn: AsyncConnection) -> Account | None:
+        member_id = (
+            await conn.execute(
+                insert(members)
+                .values(display_name=display_name, created_at=now)
+                .returning(members.c.id)
+            )
+        ).scalar_one()
+        account = Account(
+            member_id=member_id,
+            platform=platform,
+            platform_user_id=platform_user_id,
+            display_name=display_name,
+            created_at=now,
+        )
+        account.id = (
+            await conn.execute(
+                insert_ignoring_duplicates(db.engine, accounts)
+                .values(**account.model_dump(exclude={"id"}))
+                .returning(accounts.c.id)
+            )
+        ).scalar_one_or_none()
+        if account.id is None:
+            # The account appeared meanwhile: drop the member made for nothing.
+            await conn.execute(delete(members).where(members.c.id == member_id))
+            return None
+        return account
+
+    try:
+        return await db.write(create)
+    except IntegrityError:
+        return None
 
 
 async def get_member(db: Database, member_id: int) -> Member | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Text, UniqueConstraint, delete, func, update
 from sqlalchemy.exc import IntegrityError
@@ -377,28 +378,36 @@ async def latest_round(db: Database, circle_id: int) -> Round | None:
 # ---------------------------------------------------------------- answers
 
 
-async def add_answer(db: Database, answer: Answer) -> Answer | None:
-    """Store an answer; ``None`` if that message was already stored (redelivery)."""
-    async with db.session() as session:
-        session.add(answer)
-        try:
-            await session.commit()
-        except IntegrityError:
-            await session.rollback()
-            return None
-        return answer
+_MESSAGE_KEY = ("platform", "message_id")
+_ANSWER_DEFAULTS: dict[str, Any] = {
+    "profession_key": None,
+    "profession_wording": "",
+    "visibility": "visible",
+    "late": False,
+    "edited_at": None,
+}
+_COMMENT_DEFAULTS: dict[str, Any] = {
+    "answer_id": None,
+    "profession_key": None,
+    "visibility": "visible",
+    "edited_at": None,
+}
 
 
-async def add_comment(db: Database, comment: Comment) -> Comment | None:
-    """Store a comment; ``None`` if that message was already stored."""
-    async with db.session() as session:
-        session.add(comment)
-        try:
-            await session.commit()
-        except IntegrityError:
-            await session.rollback()
-            return None
-        return comment
+async def add_answer(db: Database, **values: Any) -> int | None:
+    """Store an answer (the columns of :class:`Answer` as keywords); its id, or ``None`` if
+    that message was already stored (a redelivery).
+
+    Plain values, no ORM object: this is the hot path of a busy round.
+    """
+    table = Answer.__table__  # type: ignore[attr-defined]
+    return await db.insert_once(table, {**_ANSWER_DEFAULTS, **values}, _MESSAGE_KEY)
+
+
+async def add_comment(db: Database, **values: Any) -> int | None:
+    """Store a comment (the columns of :class:`Comment`); its id, or ``None`` if already stored."""
+    table = Comment.__table__  # type: ignore[attr-defined]
+    return await db.insert_once(table, {**_COMMENT_DEFAULTS, **values}, _MESSAGE_KEY)
 
 
 async def answer_by_message(db: Database, platform: str, message_id: str) -> Answer | None:
@@ -539,14 +548,9 @@ async def add_reaction(
     db: Database, answer_id: int, member_id: int, emoji: str, *, now: datetime
 ) -> bool:
     """Record a reaction once; ``False`` if it was already there."""
-    async with db.session() as session:
-        session.add(Reaction(answer_id=answer_id, member_id=member_id, emoji=emoji, created_at=now))
-        try:
-            await session.commit()
-        except IntegrityError:
-            await session.rollback()
-            return False
-        return True
+    table = Reaction.__table__  # type: ignore[attr-defined]
+    values = {"answer_id": answer_id, "member_id": member_id, "emoji": emoji, "created_at": now}
+    return await db.insert_once(table, values, ("answer_id", "member_id", "emoji")) is not None
 
 
 async def remove_reaction(db: Database, answer_id: int, member_id: int, emoji: str) -> None:

@@ -6,5 +6,7 @@ here so migrations see it.
 
 from __future__ import annotations
 
-import storage.models  # noqa: F401
+import storage.courtesy
+import storage.models
+import storage.professions
 import storage.rounds  # noqa: F401

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import col
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel import col, select
 
 from storage.database import Database
 from storage.models import AdapterState
@@ -19,23 +19,33 @@ async def get_state(db: Database, adapter: str, key: str) -> str | None:
         return None if row is None else row.value
 
 
-async def set_state(db: Database, adapter: str, key: str, value: str, *, now: datetime) -> None:
-    """Insert or replace the value stored under (``adapter``, ``key``)."""
-    stmt = (
-        update(AdapterState)
-        .where(col(AdapterState.adapter) == adapter, col(AdapterState.key) == key)
-        .values(value=value, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
+async def states_with_prefix(db: Database, adapter: str, prefix: str) -> dict[str, str]:
+    """Every (key, value) of ``adapter`` whose key starts with ``prefix``."""
     async with db.session() as session:
-        if (await session.exec(stmt)).rowcount:
-            await session.commit()
-            return
-        session.add(AdapterState(adapter=adapter, key=key, value=value, updated_at=now))
-        try:
-            await session.commit()
-        except IntegrityError:
-            # A concurrent writer inserted the row first; ours is the later write.
-            await session.rollback()
-            await session.exec(stmt)
-            await session.commit()
+        stmt = select(AdapterState).where(
+            col(AdapterState.adapter) == adapter, col(AdapterState.key).startswith(prefix)
+        )
+        return {row.key: row.value for row in (await session.exec(stmt)).all()}
+
+
+async def set_state(db: Database, adapter: str, key: str, value: str, *, now: datetime) -> None:
+    """Insert or replace the value stored under (``adapter``, ``key``).
+
+    Goes through the group writer: small state writes never wait on a lock held by another
+    transaction of this process.
+    """
+    table = AdapterState.__table__  # type: ignore[attr-defined]
+    dialect = postgresql if db.dialect_name == "postgresql" else sqlite
+    stmt = (
+        dialect.insert(table)
+        .values(adapter=adapter, key=key, value=value, updated_at=now)
+        .on_conflict_do_update(
+            index_elements=[table.c.adapter, table.c.key],
+            set_={"value": value, "updated_at": now},
+        )
+    )
+
+    async def upsert(conn: AsyncConnection) -> None:
+        await conn.execute(stmt)
+
+    await db.write(upsert)

@@ -1,0 +1,1 @@
+"""The bundled professions vocabulary (``professions.json``)."""

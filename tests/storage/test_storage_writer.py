@@ -1,0 +1,110 @@
+"""Group commit: concurrent small writes share transactions, and nothing is acknowledged early."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage import rounds as store
+from storage.database import Database
+from storage.rounds import Answer
+
+
+async def _round(db: Database, now: datetime) -> int:
+    """A circle, a member and a round to attach answers to (ids 1)."""
+    async with db.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO circles (id, platform, space_id, name, locale, timezone, created_at)"
+                " VALUES (1, 'p', 's', 'n', 'fr', 'UTC', :now)"
+            ),
+            {"now": now.replace(tzinfo=None)},
+        )
+        await conn.execute(
+            text("INSERT INTO members (id, display_name, created_at) VALUES (1, 'ana', :now)"),
+            {"now": now.replace(tzinfo=None)},
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO rounds (id, circle_id, number, scheduled_for, opened_at, closes_at,"
+                " status, prompt_text, sub_questions, platform, channel_id, late)"
+                " VALUES (1, 1, 1, :now, :now, :now, 'open', '', '[]', 'p', 'c', false)"
+            ),
+            {"now": now.replace(tzinfo=None)},
+        )
+    return 1
+
+
+def _answer(i: int, now: datetime, message: str | None = None) -> dict[str, object]:
+    return {
+        "round_id": 1,
+        "member_id": 1,
+        "platform": "p",
+        "message_id": message or f"m{i}",
+        "text": f"answer {i}",
+        "created_at": now,
+    }
+
+
+async def test_concurrent_answers_are_all_stored_once(db: Database, now: datetime) -> None:
+    await _round(db, now)
+    ids = await asyncio.gather(*(store.add_answer(db, **_answer(i, now)) for i in range(300)))
+    assert all(isinstance(i, int) for i in ids) and len(set(ids)) == 300
+    stored = await store.answers(db, 1)
+    assert sorted(a.message_id for a in stored) == sorted(f"m{i}" for i in range(300))
+
+
+async def test_a_redelivered_message_is_stored_once(db: Database, now: datetime) -> None:
+    await _round(db, now)
+    # Twice in the same batch, then once more later.
+    first, twin = await asyncio.gather(
+        store.add_answer(db, **_answer(1, now, "dup")),
+        store.add_answer(db, **_answer(2, now, "dup")),
+    )
+    later = await store.add_answer(db, **_answer(3, now, "dup"))
+    assert isinstance(first, int) and twin is None and later is None
+    assert [a.text for a in await store.answers(db, 1)] == ["answer 1"]
+
+
+async def test_one_failing_write_does_not_sink_the_others(db: Database, now: datetime) -> None:
+    await _round(db, now)
+
+    async def broken(conn: AsyncConnection) -> None:
+        await conn.execute(text("INSERT INTO no_such_table VALUES (1)"))
+
+    results = await asyncio.gather(
+        *(store.add_answer(db, **_answer(i, now)) for i in range(5)),
+        db.write(broken),
+        *(store.add_answer(db, **_answer(i, now)) for i in range(5, 10)),
+        return_exceptions=True,
+    )
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert len(errors) == 1
+    assert len(await store.answers(db, 1)) == 10
+
+
+async def test_a_constraint_violation_is_reported_to_its_caller(
+    db: Database, now: datetime
+) -> None:
+    await _round(db, now)
+    bad = {**_answer(1, now), "round_id": 999}  # no such round: the foreign key refuses it
+    with pytest.raises(IntegrityError):
+        await store.add_answer(db, **bad)
+    assert await store.answers(db, 1) == []
+
+
+async def test_writes_are_committed_when_the_caller_resumes(db: Database, now: datetime) -> None:
+    await _round(db, now)
+    new_id = await store.add_answer(db, **_answer(1, now))
+    # A separate engine sees the row: it was committed, not just flushed.
+    other = Database(db.engine.url.render_as_string(hide_password=False))
+    try:
+        async with other.session() as session:
+            assert await session.get(Answer, new_id) is not None
+    finally:
+        await other.dispose()

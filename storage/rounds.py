@@ -471,19 +471,37 @@ async def revisions(db: Database, answer_id: int) -> list[AnswerRevision]:
         return list((await session.exec(stmt)).all())
 
 
-async def delete_by_message(db: Database, platform: str, message_id: str) -> bool:
-    """Remove the answer or comment posted as this message; ``True`` if one was removed."""
+async def delete_by_message(
+    db: Database, platform: str, message_id: str, *, only_visible: bool = False
+) -> bool:
+    """Remove the answer or comment posted as this message; ``True`` if one was removed.
+
+    With ``only_visible``, what moderation took out of view (redacted, held, hidden) stays.
+    """
     async with db.session() as session:
         removed = 0
         for model in (Answer, Comment):
-            result = await session.exec(
-                delete(model).where(
-                    col(model.platform) == platform, col(model.message_id) == message_id
-                )
+            stmt = delete(model).where(
+                col(model.platform) == platform, col(model.message_id) == message_id
             )
+            if only_visible:
+                stmt = stmt.where(col(model.visibility) == "visible")
+            result = await session.exec(stmt)
             removed += result.rowcount or 0
         await session.commit()
         return removed > 0
+
+
+async def publish(db: Database, platform: str, message_id: str, text: str) -> None:
+    """A host approved a held answer or comment: show it, with the text as published."""
+    async with db.session() as session:
+        for model in (Answer, Comment):
+            await session.exec(
+                update(model)
+                .where(col(model.platform) == platform, col(model.message_id) == message_id)
+                .values(visibility="visible", text=text)
+            )
+        await session.commit()
 
 
 async def set_visibility(db: Database, platform: str, message_id: str, visibility: str) -> None:

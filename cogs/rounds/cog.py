@@ -39,6 +39,7 @@ from bot.types import (
     Verdict,
     Visibility,
 )
+from cogs.courtesy.signals import MessageApproved, MessageRejected
 from cogs.professions import (
     ProfessionChanged,
     ProfessionTag,
@@ -481,9 +482,15 @@ class RoundsCog(Cog):
             await store.edit_comment(db, comment.id or 0, text, _visibility(ctx.verdict), now=now)
 
     async def on_delete(self, ctx: EventContext) -> None:
-        """A deleted answer or comment is removed."""
+        """A deleted answer or comment is removed, unless moderation took it out of view.
+
+        The courtesy rules delete the original of a redacted, held or hidden message
+        themselves; that deletion must not lose what a host may still approve.
+        """
         assert isinstance(ctx.event, MessageDeleted)
-        await store.delete_by_message(self.services.db, ctx.platform.name, ctx.event.message.id)
+        await store.delete_by_message(
+            self.services.db, ctx.platform.name, ctx.event.message.id, only_visible=True
+        )
 
     async def on_reaction(self, ctx: EventContext) -> None:
         """Reactions to answers are how readers take part."""
@@ -504,8 +511,20 @@ class RoundsCog(Cog):
             await store.remove_reaction(db, answer.id, ctx.member_id, event.emoji)
 
     async def on_signal(self, signal: object) -> None:
-        """Tag a member's untagged answers of open rounds once they set their profession."""
-        if isinstance(signal, ProfessionChanged):
+        """Follow hosts' moderation decisions and members' professions.
+
+        An approved held answer becomes visible (with the text as published); a rejected one
+        stays hidden. A member's untagged answers of open rounds get their new profession.
+        """
+        if isinstance(signal, MessageApproved):
+            await store.publish(
+                self.services.db, signal.message.channel.platform, signal.message.id, signal.text
+            )
+        elif isinstance(signal, MessageRejected):
+            await store.set_visibility(
+                self.services.db, signal.message.channel.platform, signal.message.id, "hidden"
+            )
+        elif isinstance(signal, ProfessionChanged):
             self._professions[signal.member_id] = signal.tag
             open_rounds = await store.rounds_with_status(self.services.db, store.ROUND_OPEN)
             await store.tag_untagged(

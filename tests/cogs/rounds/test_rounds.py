@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
+from bot.cog import Cog, EventContext
 from bot.testing import Harness
-from bot.types import ThreadRef
+from bot.types import ThreadRef, Verdict, Visibility
+from cogs import default_cogs
+from cogs.courtesy.signals import MessageApproved, MessageRejected
 from storage import rounds as store
 
 # Monday 5 January 2026, 07:00 UTC = 08:00 in Paris: the first question is due in an hour.
@@ -367,3 +371,46 @@ async def test_export_and_erase_member_data() -> None:
         assert data["answers"][0]["earlier_versions"] == ["Ma réponse."]
         await cog.erase_member_data(member)
         assert await store.answers(h.db, 1) == []
+
+
+class HoldsWordHold(Cog):
+    """Stands in for the courtesy rules: holds any message saying 'hold'."""
+
+    name = "holds"
+
+    async def inspect(self, ctx: EventContext) -> Verdict | None:
+        text = getattr(ctx.event, "text", "")
+        return Verdict(Visibility.HELD, text, rule="test") if "hold" in text else None
+
+    async def export_member_data(self, member_id: int) -> dict[str, Any]:
+        return {}
+
+    async def erase_member_data(self, member_id: int) -> None:
+        return None
+
+
+async def test_held_answer_is_kept_out_of_counts_until_a_host_approves(profile: str) -> None:
+    async with Harness(profile, start=START, cogs=[*default_cogs(), HoldsWordHold]) as h:
+        await wake(h)
+        await h.advance("2h")
+        t = thread(h)
+        await h.say("ana", "Une réponse visible.", thread=t)
+        held = await h.say("bob", "Please hold this one.", thread=t)
+        status = (await h.command("ana", "/circle status"))[0].text
+        assert "1 réponse" in status
+        # The moderator's own deletion of the held original must not lose it.
+        await h.platform.delete_post(held)
+        stored = await store.answer_by_message(h.db, h.platform.name, held.id)
+        assert stored is not None and stored.visibility == "held"
+        await h.bot.emit(MessageApproved(held, h.platform.user("bob"), "Please hold this one."))
+        stored = await store.answer_by_message(h.db, h.platform.name, held.id)
+        assert stored is not None and stored.visibility == "visible"
+        assert "2 réponses" in (await h.command("ana", "/circle status"))[0].text
+        other = await h.say("chloe", "hold me too", thread=t)
+        await h.bot.emit(MessageRejected(other))
+        rejected = await store.answer_by_message(h.db, h.platform.name, other.id)
+        assert rejected is not None and rejected.visibility == "hidden"
+        # A member deleting their own visible answer still removes it.
+        mine = await h.say("dan", "Je me rétracte.", thread=t)
+        await h.platform.delete_post(mine)
+        assert await store.answer_by_message(h.db, h.platform.name, mine.id) is None

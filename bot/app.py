@@ -184,6 +184,12 @@ class Bot:
         self._accounts[key] = (account.member_id, user.display_name)
         return account.member_id
 
+    def forget_member(self, member_id: int) -> None:
+        """Drop a deleted member from the caches (their next message makes a new member)."""
+        for key, (cached_id, _name) in list(self._accounts.items()):
+            if cached_id == member_id:
+                del self._accounts[key]
+
     async def circle_for(self, channel: ChannelRef) -> Circle | None:
         """The circle a channel hosts (created with the defaults on first use); none in DMs."""
         if channel.direct:

@@ -193,3 +193,36 @@ async def update_circle(db: Database, circle_id: int, **changes: str) -> Circle:
             setattr(circle, field, value)
         await session.commit()
         return circle
+
+
+async def member_record(db: Database, member_id: int) -> dict[str, object]:
+    """The member and their platform accounts, JSON-ready."""
+    async with db.session() as session:
+        member = await session.get(Member, member_id)
+        if member is None:
+            return {}
+        accounts = (
+            await session.exec(select(Account).where(col(Account.member_id) == member_id))
+        ).all()
+        return {
+            "id": member.id,
+            "display_name": member.display_name,
+            "locale": member.locale,
+            "created_at": member.created_at.isoformat(),
+            "accounts": [
+                {
+                    "platform": a.platform,
+                    "user_id": a.platform_user_id,
+                    "display_name": a.display_name,
+                    "created_at": a.created_at.isoformat(),
+                }
+                for a in accounts
+            ],
+        }
+
+
+async def delete_member(db: Database, member_id: int) -> None:
+    """Delete a member, their accounts and (by cascade) every row that belongs to them."""
+    async with db.session() as session:
+        await session.exec(delete(Member).where(col(Member.id) == member_id))
+        await session.commit()

@@ -1,0 +1,98 @@
+"""Members' data: ``/circle mydata`` hands a member everything stored about them,
+``/circle forget`` erases it. Every cog says what it stores through its data hooks."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.cog import Cog, CommandContext, command
+from bot.commands import OptionSpec, OptionType
+from bot.i18n import N_
+from bot.types import Attachment, Content
+from storage import members
+
+
+class PrivacyCog(Cog):
+    """Export and erasure of a member's data, across every cog."""
+
+    name = "privacy"
+
+    @command(
+        "circle",
+        "mydata",
+        description=N_("Receive a file with everything Cercle stores about you."),
+        private=True,
+        slow=True,
+    )
+    async def mydata(self, ctx: CommandContext) -> None:
+        """Send the member a JSON export of what every cog stores about them."""
+        assert ctx.member_id is not None
+        export: dict[str, Any] = {
+            "member": await members.member_record(self.services.db, ctx.member_id),
+            "exported_at": self.services.clock.now().isoformat(),
+        }
+        for cog in self.services.bot.cogs:
+            if cog is not self:
+                export[cog.name] = await cog.export_member_data(ctx.member_id)
+        data = json.dumps(export, ensure_ascii=False, indent=2, default=str).encode()
+        await ctx.reply(
+            Content(
+                text=ctx.t._(
+                    "Here is everything Cercle stores about you. To erase it, use {command}.",
+                    command=f"`{ctx.prefix}circle forget`",
+                ),
+                attachments=(Attachment("cercle-mydata.json", data, "application/json"),),
+            )
+        )
+
+    @command(
+        "circle",
+        "forget",
+        description=N_("Erase your answers, comments, profession and strikes."),
+        options=[
+            OptionSpec(
+                "confirm", N_("Write yes to confirm: this cannot be undone"), OptionType.BOOLEAN
+            )
+        ],
+        private=True,
+        slow=True,
+    )
+    async def forget(self, ctx: CommandContext) -> None:
+        """Erase the member everywhere, after an explicit confirmation."""
+        assert ctx.member_id is not None
+        if not ctx.options["confirm"]:
+            await ctx.reply(
+                ctx.t._(
+                    "This erases your answers, comments, profession, strikes and everything "
+                    "else Cercle stores about you. Digests already posted keep only counts. "
+                    "To go ahead: {command}",
+                    command=f"`{ctx.prefix}circle forget confirm:yes`",
+                )
+            )
+            return
+        failed = []
+        for cog in self.services.bot.cogs:
+            try:
+                await cog.erase_member_data(ctx.member_id)
+            except Exception:
+                self.log.exception("erasing member %s in %s failed", ctx.member_id, cog.name)
+                failed.append(cog.name)
+        if failed:
+            await ctx.reply(
+                ctx.t._(
+                    "Not everything could be erased; the hosts can see why in the log. "
+                    "Try again later."
+                )
+            )
+            return
+        await members.delete_member(self.services.db, ctx.member_id)
+        self.services.bot.forget_member(ctx.member_id)
+        await ctx.reply(ctx.t._("Done: Cercle no longer stores anything about you."))
+
+    async def export_member_data(self, member_id: int) -> dict[str, Any]:
+        """This cog stores nothing of its own."""
+        return {}
+
+    async def erase_member_data(self, member_id: int) -> None:
+        """This cog stores nothing of its own."""

@@ -13,9 +13,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from bot.app import Bot, StartupError
 from bot.clock import FakeClock, SystemClock
 from bot.config import Config, ConfigError, default_config_path, format_problems, load_config
+from bot.logs import setup_logging
 from bot.platform import Platform
 from bot.scheduler import LiveScheduler, ManualScheduler, Scheduler
 from storage.database import Database
@@ -61,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="give console member NAME the host role (repeatable)",
     )
     run.add_argument("--db", metavar="URL", help="database URL (overrides the configuration)")
+    run.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="log lines as text or as JSON objects (for log collectors)",
+    )
 
     check = sub.add_parser(
         "check-config", help="validate a configuration file and list every problem"
@@ -123,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = _load_or_report(getattr(args, "config", None))
     if config is None:
         return EXIT_CONFIG
-    _setup_logging(config)
+    _setup_logging(config, json_lines=getattr(args, "log_format", "text") == "json")
     if args.command == "db":
         return asyncio.run(_db(args, config))
     return asyncio.run(_run(args, config))
@@ -149,15 +158,16 @@ def _load_or_report(file: Path | None) -> Config | None:
         return None
 
 
-def _setup_logging(config: Config) -> None:
-    logging.basicConfig(
-        level=config.bot.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    # Libraries chatter at INFO; the bot's own lines are what a host wants to read.
-    for noisy in ("apscheduler", "aiosqlite", "alembic", "discord", "nio"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+def _setup_logging(config: Config, *, json_lines: bool = False) -> None:
+    secrets = [
+        secret.get_secret_value()
+        for secret in (config.discord.token, config.matrix.password, config.matrix.access_token)
+        if secret is not None
+    ]
+    password = make_url(config.database.url).password
+    if password:
+        secrets.append(str(password))
+    setup_logging(config.bot.log_level, json_lines=json_lines, secrets=secrets)
 
 
 async def _db(args: argparse.Namespace, config: Config) -> int:

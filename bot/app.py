@@ -12,7 +12,8 @@ from bot.commands import CommandSpec, validate_spec
 from bot.config import Config
 from bot.i18n import translator
 from bot.messenger import Messenger
-from bot.platform import Platform
+from bot.metrics import Metrics
+from bot.platform import OffersSuggestions, Platform
 from bot.router import CommandRegistry, Router
 from bot.scheduler import Scheduler
 from bot.types import ChannelRef, Role, ThreadRef, UserRef, Verdict
@@ -57,6 +58,8 @@ class Bot:
         problems = [p for spec in self.commands.specs for p in validate_spec(spec)]
         if problems:
             raise ValueError("invalid command specs:\n" + "\n".join(problems))
+        self.metrics = Metrics()
+        scheduler.on_run = self._job_ran
         self.router = Router(self)
         self._accounts: dict[tuple[str, str], tuple[int, str]] = {}
         self._account_lookups: dict[tuple[str, str], asyncio.Future[Account]] = {}
@@ -103,6 +106,8 @@ class Bot:
         await self.scheduler.start()
         for platform in self._platforms.values():
             await platform.install_commands(self.specs)
+            if isinstance(platform, OffersSuggestions):
+                platform.bind_suggestions(self.router.suggest)
             await platform.start(self.router.handle)
             self._started.append(platform)
             log.info("adapter %s connected", platform.name)
@@ -141,6 +146,9 @@ class Bot:
                 await cog.on_stop()
             except Exception:
                 log.exception("cog %s did not stop cleanly", type(cog).__name__)
+
+    def _job_ran(self, ok: bool) -> None:
+        self.metrics.jobs.labels("ran" if ok else "failed").inc()
 
     async def emit(self, signal: object) -> None:
         """Tell every cog something happened (e.g. a member set their profession).

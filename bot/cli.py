@@ -65,6 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--db", metavar="URL", help="database URL (overrides the configuration)")
     run.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="PORT",
+        help="serve Prometheus metrics on 127.0.0.1:PORT/metrics",
+    )
+    run.add_argument(
         "--log-format",
         choices=("text", "json"),
         default="text",
@@ -214,6 +220,9 @@ async def _run(args: argparse.Namespace, config: Config) -> int:
     from cogs import default_cogs
 
     bot = Bot(config=config, db=db, scheduler=scheduler, platforms=platforms, cogs=default_cogs())
+    if args.metrics_port:
+        bot.metrics.serve(args.metrics_port)
+        log.info("metrics on http://127.0.0.1:%s/metrics", args.metrics_port)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not on every OS

@@ -226,6 +226,10 @@ class DiscordSettings(_Section):
         default_factory=list,
         description="Guilds where commands are synced instantly; empty means global sync.",
     )
+    host_role_ids: list[Annotated[Int, Field(gt=0)]] = Field(
+        default_factory=list,
+        description="Role ids that make a member a host (besides Manage Server/Messages).",
+    )
 
 
 class MatrixSettings(_Section):

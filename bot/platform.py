@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from bot.types import ChannelRef, Content, Event, MessageRef, Role, ThreadRef, UserRef
 
 if TYPE_CHECKING:
-    from bot.commands import CommandSpec
+    from bot.commands import Choice, CommandSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,3 +121,27 @@ class Platform(Protocol):
 
     async def role_of(self, user: UserRef, channel: ChannelRef) -> Role:
         """The highest role the member holds where the channel is."""
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestionRequest:
+    """A member is typing into an option that offers suggestions (autocomplete)."""
+
+    channel: ChannelRef
+    user: UserRef
+    path: tuple[str, ...]
+    option: str
+    partial: str
+    thread: ThreadRef | None = None
+
+
+Suggester = Callable[[SuggestionRequest], Awaitable["list[Choice]"]]
+"""Where an adapter asks for suggestions (the router's :meth:`~bot.router.Router.suggest`)."""
+
+
+@runtime_checkable
+class OffersSuggestions(Protocol):
+    """An adapter whose platform asks for suggestions as members type (Discord)."""
+
+    def bind_suggestions(self, suggester: Suggester) -> None:
+        """Remember where to ask for suggestions."""

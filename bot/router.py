@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from bot.cog import Cog, CommandContext, Context, EventContext, Handler
 from bot.commands import (
+    Choice,
     CommandSpec,
     Scope,
     UsageError,
@@ -21,6 +23,7 @@ from bot.commands import (
     parse_arguments,
     split_path,
 )
+from bot.platform import SuggestionRequest
 from bot.types import (
     CommandInvoked,
     Event,
@@ -41,6 +44,9 @@ log = logging.getLogger(__name__)
 
 #: How many recent event ids are remembered to drop duplicate deliveries.
 _SEEN_LIMIT: Final = 10_000
+#: A member may run this many commands per window before being asked to slow down.
+THROTTLE_LIMIT: Final = 8
+THROTTLE_WINDOW: Final = timedelta(seconds=10)
 
 
 class CommandRegistry:
@@ -81,6 +87,8 @@ class Router:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
         self._seen: OrderedDict[tuple[str, str, str], None] = OrderedDict()
+        self._recent: dict[tuple[str, str], deque[datetime]] = {}
+        self._warned: dict[tuple[str, str], datetime] = {}
 
     async def handle(self, event: Event) -> None:
         """Handle one event completely; never raises."""
@@ -88,6 +96,12 @@ class Router:
             if self._duplicate(event):
                 log.debug("dropping duplicate %s", type(event).__name__)
                 return
+            platform_name = (
+                event.channel.platform
+                if isinstance(event, CommandInvoked)
+                else event.message.channel.platform
+            )
+            self.bot.metrics.messages.labels(platform_name, type(event).__name__).inc()
             if isinstance(event, CommandInvoked):
                 await self._command(event)
             elif isinstance(event, MessagePosted):
@@ -146,6 +160,8 @@ class Router:
             invocation=event,
         )
         prefix = ctx.prefix
+        if await self._throttled(ctx, event):
+            return
         entry = self._resolve(event)
         if entry is None:
             name = (event.text or " ".join(event.path)).split(None, 1)
@@ -182,6 +198,56 @@ class Router:
             await ctx.reply(error.render(ctx.t, prefix), private=True)
             return
         await self._guarded(ctx, handler(ctx), f"command {spec.qualified_name}")
+
+    async def _throttled(self, ctx: CommandContext, event: CommandInvoked) -> bool:
+        """A member sending commands too fast is told once, politely, then ignored a moment."""
+        key = (event.channel.platform, event.user.id)
+        now = self.bot.clock.now()
+        recent = self._recent.setdefault(key, deque())
+        while recent and now - recent[0] >= THROTTLE_WINDOW:
+            recent.popleft()
+        if len(recent) < THROTTLE_LIMIT:
+            recent.append(now)
+            self._warned.pop(key, None)
+            return False
+        self.bot.metrics.throttled.inc()
+        if key not in self._warned:
+            self._warned[key] = now
+            wait = THROTTLE_WINDOW - (now - recent[0])
+            await ctx.messenger.reply_private(
+                ctx.user,
+                ctx.t._(
+                    "You are sending commands faster than I can follow: please wait {seconds} "
+                    "seconds.",
+                    seconds=max(1, round(wait.total_seconds())),
+                ),
+                token=event.reply_token,
+            )
+        return True
+
+    async def suggest(self, request: SuggestionRequest) -> list[Choice]:
+        """Suggestions for an option as a member types, from the cog owning the command.
+
+        Never raises: a failing cog is logged and the member simply gets no suggestions.
+        """
+        entry = self.bot.commands.get(tuple(request.path))
+        if entry is None:
+            return []
+        spec, _handler, cog = entry
+        option = spec.option(request.option)
+        if option is None or not option.autocomplete:
+            return []
+        try:
+            platform = self.bot.platform(request.channel.platform)
+            ctx = await self.bot.context(
+                platform, request.user, request.channel, request.thread, Context
+            )
+            if ctx.role < spec.role:
+                return []
+            return (await cog.suggest(spec, option, request.partial, ctx))[:25]
+        except Exception:
+            log.exception("suggestions for %s failed", spec.qualified_name)
+            return []
 
     def _resolve(self, event: CommandInvoked) -> tuple[CommandSpec, Handler, Cog] | None:
         if event.text is not None:
@@ -253,6 +319,10 @@ class Router:
                 continue
             if opinion is not None and opinion.visibility >= verdict.visibility:
                 verdict = opinion
+        if verdict.rule is not None or verdict.visibility is not Visibility.VISIBLE:
+            self.bot.metrics.moderation.labels(
+                verdict.category, verdict.visibility.name.lower()
+            ).inc()
         return verdict
 
     async def _guarded(self, ctx: Context, call: Awaitable[Any], what: str) -> None:

@@ -90,6 +90,8 @@ class Scheduler:
         self.grace = grace
         self._jobs: dict[str, Job] = {}
         self._started = False
+        #: Told of every run this scheduler made (``True``: it succeeded), for metrics.
+        self.on_run: Callable[[bool], None] | None = None
 
     @property
     def jobs(self) -> dict[str, Job]:
@@ -167,8 +169,12 @@ class Scheduler:
             await jobs.finish_run(
                 self.db, job.key, scheduled_for, ok=False, now=self.clock.now(), error=repr(error)
             )
+            ok = False
         else:
             await jobs.finish_run(self.db, job.key, scheduled_for, ok=True, now=self.clock.now())
+            ok = True
+        if self.on_run is not None:
+            self.on_run(ok)
         return True
 
     def _watch(self, job: Job) -> None:

@@ -181,6 +181,11 @@ class Database:
             self._writer = GroupWriter(self._engine)
         return await self._writer.insert(table, values, key)
 
+    @property
+    def pending_writes(self) -> int:
+        """Writes waiting for the group writer's next transaction."""
+        return self._writer.pending if self._writer is not None else 0
+
     def session(self) -> AsyncSession:
         """Return a new session; use it as ``async with db.session() as s:``."""
         return self._sessions()

@@ -82,3 +82,10 @@ async def get_run(db: Database, job_key: str, scheduled_for: datetime) -> JobRun
     )
     async with db.session() as session:
         return (await session.exec(stmt)).first()
+
+
+async def recent_runs(db: Database, limit: int = 5) -> list[JobRun]:
+    """The latest job runs, newest first (for health reports)."""
+    async with db.session() as session:
+        stmt = select(JobRun).order_by(col(JobRun.started_at).desc(), col(JobRun.id).desc())
+        return list((await session.exec(stmt.limit(limit))).all())

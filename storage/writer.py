@@ -54,6 +54,11 @@ class GroupWriter:
         self._pending: list[_Job] = []
         self._draining: asyncio.Task[None] | None = None
 
+    @property
+    def pending(self) -> int:
+        """Writes queued for the next transaction."""
+        return len(self._pending)
+
     async def write(self, op: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Run ``op`` inside a shared transaction; return its result once committed."""
         result: T = await self._submit(_Job(self._future(), op=op))

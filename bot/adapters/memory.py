@@ -15,8 +15,16 @@ from datetime import datetime
 from typing import Any, Literal
 
 from bot.clock import Clock
-from bot.commands import CommandSpec, UsageError, split_arguments, split_path
-from bot.platform import DISCORD_LIKE, Capabilities, EventSink, NotSupported, PlatformError
+from bot.commands import Choice, CommandSpec, UsageError, split_arguments, split_path
+from bot.platform import (
+    DISCORD_LIKE,
+    Capabilities,
+    EventSink,
+    NotSupported,
+    PlatformError,
+    Suggester,
+    SuggestionRequest,
+)
 from bot.types import (
     ChannelRef,
     CommandInvoked,
@@ -89,6 +97,7 @@ class MemoryPlatform:
         self.closed_threads: set[str] = set()
         self.mutes: dict[str, datetime] = {}
         self._sink: EventSink | None = None
+        self._suggester: Suggester | None = None
         self._ids = itertools.count(1)
         self._closed = asyncio.Event()
         self.connected = False
@@ -113,6 +122,10 @@ class MemoryPlatform:
     async def install_commands(self, specs: Sequence[CommandSpec]) -> None:
         """Remember the commands (a real platform would register them)."""
         self.installed = list(specs)
+
+    def bind_suggestions(self, suggester: Suggester) -> None:
+        """Remember where suggestions come from (see :meth:`suggest`)."""
+        self._suggester = suggester
 
     async def send(
         self, channel: ChannelRef, content: Content, *, thread: ThreadRef | None = None
@@ -277,6 +290,17 @@ class MemoryPlatform:
                 reply_token=where,
             )
         )
+
+    async def suggest(
+        self, author: str | UserRef, path: str, option: str, partial: str
+    ) -> list[Choice]:
+        """What a member typing ``partial`` into ``option`` of command ``path`` is offered."""
+        if self._suggester is None:
+            raise PlatformError(f"{self.name} has no suggestions bound")
+        request = SuggestionRequest(
+            self.channel, self._user(author), tuple(path.lstrip("/!").split()), option, partial
+        )
+        return await self._suggester(request)
 
     async def deliver(self, event: Event) -> None:
         """Hand an event to the bot and wait until it is handled."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -263,3 +264,16 @@ async def test_signals_reach_every_cog_even_if_one_fails() -> None:
     async with Harness("discord", cogs=[Deaf, Listener, Listener2]) as h:
         await h.bot.emit("profession-set")
     assert heard == [("listener", "profession-set"), ("listener2", "profession-set")]
+
+
+async def test_a_member_spamming_commands_is_throttled_politely(profile: str) -> None:
+    async with Harness(profile, cogs=[CoreCog, Probe]) as h:
+        for _ in range(8):
+            await h.command("ana", "/echo times:1 hi")
+        replies = [await h.command("ana", "/echo times:1 hi") for _ in range(3)]
+        assert "plus vite que je ne peux suivre" in replies[0][0].text
+        assert replies[1] == [] and replies[2] == []  # told once, then ignored a moment
+        assert (await h.command("bob", "/echo times:1 bob"))[0].text == "bob"  # others unaffected
+        h.clock.advance(timedelta(seconds=11))
+        assert (await h.command("ana", "/echo times:1 again"))[0].text == "again"
+        assert h.bot.metrics.value("cercle_commands_throttled_total") == 3

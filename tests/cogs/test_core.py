@@ -95,3 +95,16 @@ async def test_help_suggests_command_names_as_you_type() -> None:
 
 
 from bot.cog import Context as _Ctx  # noqa: E402
+
+
+async def test_health_for_hosts_only(profile: str) -> None:
+    async with Harness(profile, hosts=["hana"]) as h:
+        await h.say("ana", "bonjour")  # the circle and its schedule exist from now on
+        await h.command("hana", "/prompt now")
+        await h.advance("7d")
+        report = (await h.command("hana", "/circle health"))[0].text
+        assert f"Adaptateur {profile} : connecté" in report
+        assert "rounds:1:open" in report
+        assert ": done" in report  # the reminder and close jobs ran
+        denied = (await h.command("ana", "/circle health"))[0].text
+        assert "réservé aux hôtes" in denied

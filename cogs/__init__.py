@@ -8,8 +8,9 @@ from bot.cog import Cog
 def default_cogs() -> list[type[Cog]]:
     """Every cog the bot runs, in order."""
     from cogs.core import CoreCog
+    from cogs.courtesy import CourtesyCog
     from cogs.privacy import PrivacyCog
     from cogs.professions import ProfessionsCog
     from cogs.rounds import RoundsCog
 
-    return [CoreCog, ProfessionsCog, RoundsCog, PrivacyCog]
+    return [CoreCog, CourtesyCog, ProfessionsCog, RoundsCog, PrivacyCog]

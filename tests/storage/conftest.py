@@ -1,14 +1,12 @@
 """Fixtures for the storage tests.
 
-``db`` is a fresh SQLite file database. Set ``CERCLE_TEST_POSTGRES_URL`` (e.g.
-``postgresql+asyncpg://postgres@127.0.0.1:5432/cercle_test``) to also run every
-``db`` test against PostgreSQL; the Cercle tables in that database are dropped
-before each test, so point it at a throwaway database.
+``db`` is a fresh database, once SQLite (a file) and once PostgreSQL: a throwaway server
+the suite starts on loopback, or ``CERCLE_TEST_POSTGRES_URL`` if set (its Cercle tables
+are dropped before each test, so point it at a throwaway database).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,8 +17,7 @@ from sqlmodel import SQLModel
 import storage.schema  # noqa: F401  (registers every table)
 from storage import Database
 
-POSTGRES_URL = os.environ.get("CERCLE_TEST_POSTGRES_URL", "")
-BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
+BACKENDS = ["sqlite", "postgresql"]
 
 
 @pytest.fixture
@@ -53,7 +50,7 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Da
     if request.param == "sqlite":
         database = Database(f"sqlite+aiosqlite:///{tmp_path / 'cercle.db'}")
     else:
-        database = Database(POSTGRES_URL)
+        database = Database(request.getfixturevalue("postgres_url"))
         await _reset_postgres(database)
     await database.upgrade()
     try:

@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Synapse (AGPL) is a test/dev tool: its own virtualenv, never a dependency of the bot.
+SYNAPSE_VENV := .venv-synapse
+SYNAPSE_STAMP := $(SYNAPSE_VENV)/.cercle-installed
 PYBABEL_KEYWORDS := -k _ -k N_ -k ngettext:1,2 --no-default-keywords
 
 .PHONY: run test lint typecheck bench i18n clean
@@ -15,12 +18,28 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $(STAMP)
 
+# The real Matrix homeserver the Matrix adapter tests talk to (pinned in devserver.py).
+$(SYNAPSE_STAMP): bot/adapters/matrix/devserver.py | $(STAMP)
+	$(BIN)/python -m bot.adapters.matrix.devserver install $(SYNAPSE_VENV)
+
+# A real PostgreSQL for the tests that run on both databases (the suite starts its own
+# throwaway cluster on loopback from these binaries). Installed from Debian when missing.
+.PHONY: postgres
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing PostgreSQL (apt) for the tests"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+		else \
+			echo "PostgreSQL is missing: sudo apt-get install postgresql (its tests are skipped)"; \
+		fi; }
+
 ## Run the bot on the embedded default: SQLite in ./data, the console room on this terminal.
 run: $(STAMP)
 	$(BIN)/cercle run $(ARGS)
 
 ## The whole test suite, lint and type checks.
-test: $(STAMP)
+test: $(STAMP) $(SYNAPSE_STAMP) postgres
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -48,4 +67,4 @@ i18n: $(STAMP)
 	done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SYNAPSE_VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -113,6 +113,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="TOML rules overrides (same shape as cogs/courtesy/data/rules.toml)",
     )
+    from bot.adapters.matrix import dev as matrix_dev
+
+    matrix_dev.add_parser(sub)
+    from bot.adapters.discord import cli as discord_cli
+
+    discord_cli.add_parser(sub)
+    from cogs.digest import cli as digest_cli  # `digest` and `demo`
+
+    digest_cli.add_parsers(sub)
     return parser
 
 
@@ -135,9 +144,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         from cogs.courtesy.batch import run as moderate
 
         return moderate(args.input, args.output, args.config)
+    if args.command in ("digest", "demo"):
+        from cogs.digest import cli as digest_cli
+
+        return digest_cli.main(args)
+    if args.command == "dev-matrix":
+        from bot.adapters.matrix import dev as matrix_dev
+
+        _setup_logging(Config())
+        return asyncio.run(matrix_dev.run(args))
+    if args.command == "discord":
+        from bot.adapters.discord import cli as discord_cli
+
+        if not discord_cli.needs_config(args):
+            return discord_cli.run(args, None)
     config = _load_or_report(getattr(args, "config", None))
     if config is None:
         return EXIT_CONFIG
+    if args.command == "discord":
+        return discord_cli.run(args, config)
     _setup_logging(config, json_lines=getattr(args, "log_format", "text") == "json")
     if args.command == "db":
         return asyncio.run(_db(args, config))
@@ -192,15 +217,6 @@ async def _db(args: argparse.Namespace, config: Config) -> int:
 
 
 async def _run(args: argparse.Namespace, config: Config) -> int:
-    unavailable = [name for name in config.bot.adapters if name in ("discord", "matrix")]
-    if unavailable:
-        print(
-            "bot.adapters: this version of Cercle has no "
-            + " or ".join(unavailable)
-            + " adapter yet; use console or memory",
-            file=sys.stderr,
-        )
-        return EXIT_CONFIG
     fake = args.clock == "fake"
     tmp = tempfile.TemporaryDirectory(prefix="cercle-sim-") if fake and not args.db else None
     url = args.db or (f"sqlite+aiosqlite:///{tmp.name}/cercle.db" if tmp else config.database.url)
@@ -217,6 +233,16 @@ async def _run(args: argparse.Namespace, config: Config) -> int:
         scheduler = LiveScheduler(db, SystemClock(), instance=config.bot.instance, grace=grace)
         advance = None
     platforms = _platforms(config, scheduler, args.host, advance)
+    if "matrix" in config.bot.adapters:
+        from bot.adapters.matrix import MatrixPlatform
+
+        platforms.append(MatrixPlatform(config.matrix, db, scheduler.clock))
+    if "discord" in config.bot.adapters:
+        from bot.adapters.discord import DiscordPlatform
+
+        platforms.append(
+            DiscordPlatform(config.discord, db=db, clock=scheduler.clock, locale=config.bot.locale)
+        )
     from cogs import default_cogs
 
     bot = Bot(config=config, db=db, scheduler=scheduler, platforms=platforms, cogs=default_cogs())
@@ -261,6 +287,12 @@ def _platforms(
                     bot_name=config.bot.name,
                     advance=step,
                 )
+            )
+        elif name == "memory" and config.memory.inbox:
+            from bot.adapters.inbox import InboxPlatform
+
+            platforms.append(
+                InboxPlatform(scheduler.clock, scheduler.db, Path(config.memory.inbox), hosts=hosts)
             )
         elif name == "memory":
             platforms.append(MemoryPlatform(scheduler.clock, hosts=hosts))

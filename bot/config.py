@@ -213,6 +213,15 @@ class ConsoleSettings(_Section):
     )
 
 
+class MemorySettings(_Section):
+    """The ``[memory]`` section: the in-process adapter, optionally fed by a durable inbox."""
+
+    inbox: str | None = Field(
+        default=None,
+        description="JSON-lines file of member events to follow (see bot.adapters.inbox).",
+    )
+
+
 class DiscordSettings(_Section):
     """The ``[discord]`` section."""
 
@@ -312,6 +321,7 @@ class Config(BaseModel):
     console: ConsoleSettings = Field(
         default_factory=ConsoleSettings, description="[console] section."
     )
+    memory: MemorySettings = Field(default_factory=MemorySettings, description="[memory] section.")
     discord: DiscordSettings = Field(
         default_factory=DiscordSettings, description="[discord] section."
     )

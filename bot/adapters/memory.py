@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -99,6 +100,8 @@ class MemoryPlatform:
         self._sink: EventSink | None = None
         self._suggester: Suggester | None = None
         self._ids = itertools.count(1)
+        # Ids stay unique across restarts of a process that shares a database (inbox runs).
+        self._run = secrets.token_hex(2)
         self._closed = asyncio.Event()
         self.connected = False
 
@@ -314,7 +317,7 @@ class MemoryPlatform:
         return author if isinstance(author, UserRef) else self.user(author)
 
     def _next_id(self, kind: str) -> str:
-        return f"{kind}-{next(self._ids)}"
+        return f"{kind}-{self._run}-{next(self._ids)}"
 
     def _sent(self, message: MessageRef) -> Sent:
         for sent in self.sent:

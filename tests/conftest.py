@@ -26,3 +26,12 @@ def postgres_url() -> Iterator[str]:
         pytest.skip("PostgreSQL server binaries not found: apt-get install postgresql")
     with postgres_server() as url:
         yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest) -> str | None:
+    """``None`` (the harness's SQLite file) or a real PostgreSQL: run a cog test on both."""
+    if request.param == "sqlite":
+        return None
+    url: str = request.getfixturevalue("postgres_url")
+    return url

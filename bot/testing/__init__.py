@@ -49,6 +49,7 @@ class Harness:
         config: Config | None = None,
         start: datetime = DEFAULT_START,
         db_path: Path | None = None,
+        db_url: str | None = None,
     ) -> None:
         if profile not in PROFILES:
             raise ValueError(f"unknown profile {profile!r}: use one of {sorted(PROFILES)}")
@@ -59,10 +60,14 @@ class Harness:
         self.config = config or Config()
         self.clock = FakeClock(start)
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
-        if db_path is None:
-            self._tmp = tempfile.TemporaryDirectory(prefix="cercle-test-")
-            db_path = Path(self._tmp.name) / "cercle.db"
-        self.db = Database(f"sqlite+aiosqlite:///{db_path}")
+        if db_url is None:
+            if db_path is None:
+                self._tmp = tempfile.TemporaryDirectory(prefix="cercle-test-")
+                db_path = Path(self._tmp.name) / "cercle.db"
+            db_url = f"sqlite+aiosqlite:///{db_path}"
+        #: A PostgreSQL database given by URL is emptied first: each harness starts clean.
+        self._reset = db_url.startswith("postgresql")
+        self.db = Database(db_url)
         self.platform = MemoryPlatform(
             self.clock, name=profile, capabilities=PROFILES[profile], hosts=hosts
         )
@@ -83,6 +88,10 @@ class Harness:
         )
 
     async def __aenter__(self) -> Self:
+        if self._reset:
+            async with self.db.engine.begin() as conn:
+                await conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+                await conn.exec_driver_sql("CREATE SCHEMA public")
         await self.bot.start()
         return self
 

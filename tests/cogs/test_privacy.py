@@ -40,8 +40,10 @@ async def test_mydata_sends_a_json_file_with_everything(profile: str) -> None:
         assert "Je commente." not in attachment.data.decode()
 
 
-async def test_forget_asks_for_confirmation_then_erases_everything(profile: str) -> None:
-    async with Harness(profile, start=START) as h:
+async def test_forget_asks_for_confirmation_then_erases_everything(
+    profile: str, db_url: str | None
+) -> None:
+    async with Harness(profile, start=START, db_url=db_url) as h:
         member_id = await _answered(h)
         first = await h.command("ana", "/circle forget")
         assert "confirm:yes" in first[0].text

@@ -46,8 +46,8 @@ async def set_professions(h: Harness) -> None:
     await h.command("chloe", "/profession set développeuse")
 
 
-async def test_full_round_from_schedule_to_close(profile: str) -> None:
-    async with Harness(profile, start=START, hosts=["hana"]) as h:
+async def test_full_round_from_schedule_to_close(profile: str, db_url: str | None) -> None:
+    async with Harness(profile, start=START, hosts=["hana"], db_url=db_url) as h:
         await wake(h)
         await set_professions(h)
         await h.command("dan", "/profession set avocat")  # a profession that stays silent
@@ -127,8 +127,10 @@ async def test_second_question_comes_a_week_later_at_nine_across_dst(profile: st
         assert rounds[0].prompt_text != rounds[1].prompt_text
 
 
-async def test_restart_mid_round_loses_nothing_and_posts_nothing_twice(profile: str) -> None:
-    async with Harness(profile, start=START) as h:
+async def test_restart_mid_round_loses_nothing_and_posts_nothing_twice(
+    profile: str, db_url: str | None
+) -> None:
+    async with Harness(profile, start=START, db_url=db_url) as h:
         await wake(h)
         await h.advance("2h")
         t = thread(h)

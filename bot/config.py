@@ -213,6 +213,18 @@ class ConsoleSettings(_Section):
     )
 
 
+class PrivacySettings(_Section):
+    """The ``[privacy]`` section: how long members' words are kept."""
+
+    retention_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=3650,
+        description="Delete answers and comments of rounds closed more than this many days ago "
+        "(digests keep their aggregates); unset keeps them.",
+    )
+
+
 class MemorySettings(_Section):
     """The ``[memory]`` section: the in-process adapter, optionally fed by a durable inbox."""
 
@@ -320,6 +332,9 @@ class Config(BaseModel):
     )
     console: ConsoleSettings = Field(
         default_factory=ConsoleSettings, description="[console] section."
+    )
+    privacy: PrivacySettings = Field(
+        default_factory=PrivacySettings, description="[privacy] section."
     )
     memory: MemorySettings = Field(default_factory=MemorySettings, description="[memory] section.")
     discord: DiscordSettings = Field(

@@ -4,13 +4,15 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from bot.cog import Cog, CommandContext, command
 from bot.commands import OptionSpec, OptionType
 from bot.i18n import N_
+from bot.scheduler import JobRun, cron
 from bot.types import Attachment, Content
-from storage import members
+from storage import members, rounds
 
 
 class PrivacyCog(Cog):
@@ -89,6 +91,25 @@ class PrivacyCog(Cog):
         await members.delete_member(self.services.db, ctx.member_id)
         self.services.bot.forget_member(ctx.member_id)
         await ctx.reply(ctx.t._("Done: Cercle no longer stores anything about you."))
+
+    async def on_start(self) -> None:
+        """Purge old answers every night when a retention period is configured."""
+        if self.services.config.privacy.retention_days is not None:
+            self.services.scheduler.add(
+                "privacy:retention",
+                cron("30 3 * * *", self.services.config.bot.timezone),
+                self._purge,
+            )
+
+    async def _purge(self, run: JobRun) -> None:
+        days = self.services.config.privacy.retention_days
+        if days is None:
+            return
+        cutoff = run.scheduled_for - timedelta(days=days)
+        removed = await rounds.purge_closed_before(self.services.db, cutoff)
+        self.log.info(
+            "retention: %s answers and comments older than %s days deleted", removed, days
+        )
 
     async def export_member_data(self, member_id: int) -> dict[str, Any]:
         """This cog stores nothing of its own."""

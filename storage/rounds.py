@@ -628,3 +628,22 @@ async def erase_member(db: Database, member_id: int) -> None:
             update(Prompt).where(col(Prompt.suggested_by) == member_id).values(suggested_by=None)
         )
         await session.commit()
+
+
+async def purge_closed_before(db: Database, cutoff: datetime) -> int:
+    """Delete answers and comments of rounds closed before ``cutoff``; how many were deleted.
+
+    Rounds themselves (their prompt, number and dates) stay, as do digests.
+    """
+    async with db.session() as session:
+        old_rounds = select(Round.id).where(
+            col(Round.status) == ROUND_CLOSED, col(Round.closed_at) < cutoff
+        )
+        removed = 0
+        for model in (Comment, Answer):
+            result = await session.exec(
+                delete(model).where(col(model.round_id).in_(old_rounds.scalar_subquery()))
+            )
+            removed += result.rowcount or 0
+        await session.commit()
+        return removed

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+from bot.config import Config
 from bot.testing import Harness
 from cogs.professions import profession_of
 from storage import members
@@ -59,3 +60,19 @@ async def test_forget_asks_for_confirmation_then_erases_everything(
         assert len(comments) == 1 and comments[0].answer_id is None
         # ana can come back as a new member.
         assert await h.bot.member_for(h.platform.user("ana")) != member_id
+
+
+async def test_retention_deletes_old_answers_and_keeps_recent_ones(profile: str) -> None:
+    config = Config.model_validate({"privacy": {"retention_days": 30}})
+    async with Harness(profile, start=START, config=config, hosts=["hana"]) as h:
+        await h.say("ana", "bonjour")
+        await h.command("hana", "/prompt now")
+        first = list(h.platform.threads.values())[-1]
+        await h.say("ana", "Réponse du premier tour.", thread=first)
+        await h.advance("7d2h")  # round 1 closes, round 2 opens on Monday 09:00
+        second = list(h.platform.threads.values())[-1]
+        await h.say("bob", "Réponse du deuxième tour.", thread=second)
+        await h.advance("30d")  # round 1 closed 31 days ago now; later rounds are recent
+        remaining = [a.text for r in (1, 2) for a in await store.answers(h.db, r)]
+        assert remaining == ["Réponse du deuxième tour."]
+        assert await store.get_round(h.db, 1) is not None  # the round itself stays

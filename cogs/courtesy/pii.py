@@ -220,10 +220,34 @@ def phones(text: str) -> list[Found]:
             candidate = piece.strip()
             if not candidate:
                 continue
-            region = _phone_region(candidate)
+            begin = start + piece.index(candidate)
+            for offset, length, region in _phone_within(candidate):
+                found.append(Found("phone", begin + offset, begin + offset + length, region))
+    return found
+
+
+def _phone_within(candidate: str) -> list[tuple[int, int, str]]:
+    """The phone numbers in ``candidate``: all of it, or every longest run of whole groups.
+
+    Stray groups glued to real numbers ("00 06 12 34 56 78", a code, two numbers side by
+    side) must not let any of them through unmasked.
+    """
+    region = _phone_region(candidate)
+    if region is not None:
+        return [(0, len(candidate), region)]
+    groups = [(m.start(), m.end()) for m in re.finditer(r"\S+", candidate)]
+    found: list[tuple[int, int, str]] = []
+    first = 0
+    while first < len(groups):
+        for last in range(len(groups) - 1, first - 1, -1):
+            start, end = groups[first][0], groups[last][1]
+            region = _phone_region(candidate[start:end])
             if region is not None:
-                begin = start + piece.index(candidate)
-                found.append(Found("phone", begin, begin + len(candidate), region))
+                found.append((start, end - start, region))
+                first = last + 1
+                break
+        else:
+            first += 1
     return found
 
 

@@ -9,8 +9,9 @@ def default_cogs() -> list[type[Cog]]:
     """Every cog the bot runs, in order."""
     from cogs.core import CoreCog
     from cogs.courtesy import CourtesyCog
+    from cogs.digest.cog import DigestCog
     from cogs.privacy import PrivacyCog
     from cogs.professions import ProfessionsCog
     from cogs.rounds import RoundsCog
 
-    return [CoreCog, CourtesyCog, ProfessionsCog, RoundsCog, PrivacyCog]
+    return [CoreCog, CourtesyCog, ProfessionsCog, RoundsCog, DigestCog, PrivacyCog]

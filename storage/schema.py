@@ -7,6 +7,7 @@ here so migrations see it.
 from __future__ import annotations
 
 import storage.courtesy
+import storage.digest
 import storage.models
 import storage.professions
 import storage.rounds  # noqa: F401

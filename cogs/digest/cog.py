@@ -1,0 +1,294 @@
+"""The digest of each round, posted in the circle's channel once the round closes.
+
+Exactly once: the digest row (unique per round) is claimed before anything is posted, so a
+duplicate signal, a restart or a second instance posts nothing more; a digest claimed but
+never posted (the bot stopped in between) is posted at the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+from typing import Any
+
+from bot.cog import Cog, CommandContext, Services, command
+from bot.commands import Choice, OptionSpec, Scope
+from bot.i18n import N_, Translator, translator
+from bot.types import Attachment, ChannelRef, Content, Role
+from cogs.digest import analysis as an
+from cogs.digest import render
+from cogs.digest.build import round_digest
+from cogs.rounds.signals import RoundClosed
+from storage import digest as store
+from storage import rounds as rounds_store
+from storage.models import Circle
+from storage.rounds import Round
+
+
+class DigestCog(Cog):
+    """Posts, previews and exports the digests of the circle's rounds."""
+
+    name = "digest"
+
+    def __init__(self, services: Services) -> None:
+        super().__init__(services)
+        self._posting: set[int] = set()
+
+    async def on_start(self) -> None:
+        """Post digests claimed before a stop but never posted."""
+        for record in await store.pending(self.services.db):
+            await self.post_digest(record.round_id)
+
+    async def on_signal(self, signal: object) -> None:
+        """A round closed: its digest is due."""
+        if isinstance(signal, RoundClosed):
+            await self.post_digest(signal.round_id)
+
+    # ------------------------------------------------------------ the digest
+
+    async def _circle(self, circle_id: int) -> Circle | None:
+        async with self.services.db.session() as session:
+            return await session.get(Circle, circle_id)
+
+    def _serves(self, circle: Circle) -> bool:
+        return any(p.name == circle.platform for p in self.services.bot.platforms)
+
+    async def compute(self, round_: Round, circle: Circle) -> an.Digest:
+        """Analyse a round (embeddings cached in storage for the next time)."""
+        return await round_digest(
+            self.services.db, round_, locale=circle.locale, now=self.services.clock.now()
+        )
+
+    def _title(self, t: Translator, round_: Round) -> str:
+        return t._("Digest — circle #{n}", n=round_.number)
+
+    def _prefix(self, circle: Circle) -> str:
+        caps = self.services.bot.platform(circle.platform).capabilities
+        return "/" if caps.native_commands else caps.command_prefix
+
+    async def _render(
+        self, digest: an.Digest, circle: Circle, round_: Round
+    ) -> tuple[str, bytes, list[Content]]:
+        t = translator(circle.locale)
+        caps = self.services.bot.platform(circle.platform).capabilities
+        title = self._title(t, round_)
+        prefix = self._prefix(circle)
+        chart = await asyncio.to_thread(render.chart_png, digest, t)
+        text = render.markdown(digest, t, title=title, prefix=prefix)
+        messages = render.contents(digest, t, caps, title=title, prefix=prefix, chart=chart)
+        return text, chart, messages
+
+    async def post_digest(self, round_id: int) -> bool:
+        """Post a closed round's digest once; ``False`` if it was posted already."""
+        db = self.services.db
+        if round_id in self._posting:
+            return False
+        round_ = await rounds_store.get_round(db, round_id)
+        if round_ is None:
+            return False
+        circle = await self._circle(round_.circle_id)
+        if circle is None or not self._serves(circle):
+            return False
+        now = self.services.clock.now()
+        self._posting.add(round_id)
+        try:
+            if not await store.claim(db, round_id, circle.id or 0, now=now):
+                existing = await store.get(db, round_id)
+                if existing is None or existing.status == store.DIGEST_POSTED:
+                    return False
+            record = await store.get(db, round_id)
+            assert record is not None
+            digest = await self.compute(round_, circle)
+            text, chart, messages = await self._render(digest, circle, round_)
+            record.locale = circle.locale
+            record.data = json.dumps(digest.as_dict(), ensure_ascii=False)
+            record.markdown = text
+            record.chart = chart
+            record = await store.save(db, record)
+            messenger = self.services.bot.messenger(circle.platform)
+            channel = ChannelRef(circle.platform, circle.space_id, name=circle.name)
+            refs = []
+            for message in messages:
+                refs += await messenger.send(channel, message)
+            record.status = store.DIGEST_POSTED
+            record.posted_at = self.services.clock.now()
+            record.message_ids = json.dumps([r.id for r in refs])
+            await store.save(db, record)
+            return True
+        finally:
+            self._posting.discard(round_id)
+
+    # ------------------------------------------------------------ commands
+
+    async def _latest(self, ctx: CommandContext) -> Round | None:
+        assert ctx.circle is not None
+        round_ = await rounds_store.latest_round(self.services.db, ctx.circle.id or 0)
+        if round_ is None:
+            await ctx.reply(ctx.t._("There is no round to digest yet."), private=True)
+        return round_
+
+    @command(
+        "digest",
+        "preview",
+        description=N_("Preview the digest of the current round (only you see it)."),
+        role=Role.HOST,
+        scope=Scope.CIRCLE,
+        private=True,
+        slow=True,
+    )
+    async def preview(self, ctx: CommandContext) -> None:
+        """The digest as it would be posted now, privately."""
+        assert ctx.circle is not None
+        round_ = await self._latest(ctx)
+        if round_ is None:
+            return
+        digest = await self.compute(round_, ctx.circle)
+        _, _, messages = await self._render(digest, ctx.circle, round_)
+        for message in messages:
+            await ctx.reply(message)
+
+    @command(
+        "digest",
+        "now",
+        description=N_("Post the digest of the latest round in the channel now."),
+        role=Role.HOST,
+        scope=Scope.CIRCLE,
+        slow=True,
+    )
+    async def now(self, ctx: CommandContext) -> None:
+        """Closed round: its digest, once. Open round: an interim digest."""
+        assert ctx.circle is not None
+        round_ = await self._latest(ctx)
+        if round_ is None:
+            return
+        if round_.status == rounds_store.ROUND_CLOSED:
+            if not await self.post_digest(round_.id or 0):
+                await ctx.reply(
+                    ctx.t._("The digest of round #{n} was already posted.", n=round_.number),
+                    private=True,
+                )
+            return
+        digest = await self.compute(round_, ctx.circle)
+        _, _, messages = await self._render(digest, ctx.circle, round_)
+        channel = ChannelRef(ctx.circle.platform, ctx.circle.space_id, name=ctx.circle.name)
+        await ctx.messenger.send(
+            channel, ctx.t._("Interim digest: round #{n} is still open.", n=round_.number)
+        )
+        for message in messages:
+            await ctx.messenger.send(channel, message)
+
+    @command(
+        "digest",
+        "export",
+        description=N_("Get the latest digest as a file."),
+        options=[
+            OptionSpec(
+                "format",
+                N_("md, json or csv"),
+                choices=(
+                    Choice("md", N_("Markdown")),
+                    Choice("json", N_("JSON")),
+                    Choice("csv", N_("CSV")),
+                ),
+            )
+        ],
+        scope=Scope.CIRCLE,
+        private=True,
+        slow=True,
+    )
+    async def export(self, ctx: CommandContext) -> None:
+        """The latest round's digest (stored when posted, else computed) as an attachment."""
+        assert ctx.circle is not None
+        round_ = await self._latest(ctx)
+        if round_ is None:
+            return
+        fmt = ctx.options.get("format") or "md"
+        record = await store.get(self.services.db, round_.id or 0)
+        if record is not None and record.data:
+            digest = an.from_dict(json.loads(record.data))
+        else:
+            digest = await self.compute(round_, ctx.circle)
+        t = ctx.t
+        stem = f"digest-{round_.number}"
+        if fmt == "json":
+            data = json.dumps(render.as_json(digest, t), ensure_ascii=False, indent=2)
+            file = Attachment(f"{stem}.json", data.encode(), "application/json")
+        elif fmt == "csv":
+            file = Attachment(f"{stem}.csv", render.as_csv(digest, t).encode(), "text/csv")
+        else:
+            text = render.markdown(
+                digest, t, title=self._title(t, round_), prefix=self._prefix(ctx.circle)
+            )
+            file = Attachment(f"{stem}.md", text.encode(), "text/markdown")
+        await ctx.reply(
+            Content(
+                text=t._("The digest of round #{n}, as a file.", n=round_.number),
+                attachments=(file,),
+            )
+        )
+
+    # ------------------------------------------------------------ member data
+
+    async def _records_quoting(self, member_id: int) -> list[store.DigestRecord]:
+        return await store.containing(self.services.db, f'"author": "member:{member_id}"')
+
+    async def export_member_data(self, member_id: int) -> dict[str, Any]:
+        """The member's sentences quoted in stored digests."""
+        who = f"member:{member_id}"
+        quotes = []
+        for record in await self._records_quoting(member_id):
+            digest = an.from_dict(json.loads(record.data))
+            quotes += [
+                {"round_id": record.round_id, "text": q.text}
+                for q in _quotes(digest)
+                if q.author == who
+            ]
+        return {"digest_quotes": quotes}
+
+    async def erase_member_data(self, member_id: int) -> None:
+        """Remove the member's quotes from stored digests (their vectors go with the answers)."""
+        who = f"member:{member_id}"
+        for record in await self._records_quoting(member_id):
+            digest = _without_author(an.from_dict(json.loads(record.data)), who)
+            t = translator(record.locale)
+            round_ = await rounds_store.get_round(self.services.db, record.round_id)
+            title = self._title(t, round_) if round_ is not None else t._("Digest")
+            record.data = json.dumps(digest.as_dict(), ensure_ascii=False)
+            record.markdown = render.markdown(digest, t, title=title)
+            await store.save(self.services.db, record)
+
+
+def _quotes(d: an.Digest) -> list[an.Quote]:
+    return [
+        *(t.quote for t in d.shared),
+        *(x.theme.quote for x in d.distinctive),
+        *(t.quote for s in d.sub_questions for t in s.themes),
+        *(a.quote for a in d.agreement),
+    ]
+
+
+def _without_author(d: an.Digest, who: str) -> an.Digest:
+    """The digest with every quote of one author blanked (its counts stay: they are anonymous)."""
+
+    def clean(q: an.Quote) -> an.Quote:
+        return an.Quote("", q.lang, "", "", "", "") if q.author == who else q
+
+    def theme(t: an.Theme) -> an.Theme:
+        return dataclasses.replace(t, quote=clean(t.quote))
+
+    return dataclasses.replace(
+        d,
+        shared=tuple(theme(t) for t in d.shared),
+        distinctive=tuple(dataclasses.replace(x, theme=theme(x.theme)) for x in d.distinctive),
+        sub_questions=tuple(
+            dataclasses.replace(s, themes=tuple(theme(t) for t in s.themes))
+            for s in d.sub_questions
+        ),
+        agreement=tuple(
+            dataclasses.replace(a, quote=clean(a.quote))
+            for a in d.agreement
+            if a.quote.author != who
+        ),
+        quoted=(),
+    )

@@ -1,0 +1,452 @@
+"""A digest as members read it: Markdown, cards within Discord's limits, a chart, JSON and CSV.
+
+Headings are in the circle's language; quotes stay in their own. Member text is always escaped.
+Long digests are cut only between entries (a theme with its quote), never inside a sentence.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from bot.i18n import Translator
+from bot.messenger import escape, quote, split_text
+from bot.platform import Capabilities
+from bot.types import Attachment, Card, Content
+from cogs.digest.analysis import MIN_GROUP, Digest, Distinctive, Quote, Theme
+from cogs.professions import tag_for_key
+
+SHOWN_SHARED: Final = 5
+SHOWN_DISTINCTIVE: Final = 6
+#: Discord's embed limits (a description, and everything in one message's embeds).
+EMBED_DESCRIPTION: Final = 4096
+EMBED_TOTAL: Final = 6000
+EMBED_TITLE: Final = 256
+CHART_NAME: Final = "participation.png"
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A heading and its entries (each entry is kept whole when the digest is split)."""
+
+    title: str
+    entries: tuple[str, ...]
+
+
+def profession_label(key: str, t: Translator) -> str:
+    """A profession key as the circle reads it."""
+    return tag_for_key(key).label(t.locale) if key else t._("profession not given")
+
+
+def credit(q: Quote, t: Translator) -> str:
+    """Who said it: a profession (and a name only if the member opted in)."""
+    if not q.profession:
+        return t._("a member")
+    label = profession_label(q.profession, t)
+    return f"{escape(q.name)}, {label}" if q.name else label
+
+
+def quoted(q: Quote, t: Translator) -> str:
+    """An escaped block quote with its credit."""
+    if not q.text:
+        return ""
+    return quote(q.text) + "\n> — *" + credit(q, t) + "*"
+
+
+def _theme_line(theme: Theme, t: Translator) -> str:
+    members = t.ngettext("{n} member", "{n} members", theme.author_count)
+    professions = t.ngettext("{n} profession", "{n} professions", len(theme.authors))
+    return t._(
+        "**{label}** — {members} from {professions}",
+        label=escape(theme.label),
+        members=members,
+        professions=professions,
+    )
+
+
+def _distinctive_line(d: Distinctive, t: Translator) -> str:
+    return t._(
+        "**{profession}**: **{label}** — {n} of {total} of them, {elsewhere} of {others} elsewhere",
+        profession=profession_label(d.profession, t),
+        label=escape(d.theme.label),
+        n=d.authors,
+        total=d.total,
+        elsewhere=d.elsewhere,
+        others=d.elsewhere_total,
+    )
+
+
+def follow_up_question(d: Digest, t: Translator) -> str:
+    """The suggested next question, in the circle's language."""
+    f = d.follow_up
+    if f.kind == "missing":
+        return t._(
+            "Many of you named “{theme}” as missing: what would a first step look like in your "
+            "profession?",
+            theme=f.label,
+        )
+    if f.kind == "distinctive":
+        return t._(
+            "{profession} raised “{theme}” far more than others: how does it touch your "
+            "profession?",
+            profession=profession_label(f.profession, t),
+            theme=f.label,
+        )
+    if f.kind == "shared":
+        return t._("“{theme}” came up across professions: what has worked for you?", theme=f.label)
+    if f.kind == "not_heard":
+        return t._(
+            "What would make it easier for professionals like {profession} to join in?",
+            profession=profession_label(f.profession, t),
+        )
+    return t._("What one change would make social networks serve your profession better?")
+
+
+def sections(d: Digest, t: Translator, *, prefix: str = "/") -> list[Section]:
+    """Every section of the digest, in order; empty sections are left out."""
+    p = d.participation
+    out: list[Section] = []
+    langs = ", ".join(f"{lang.upper()} {n}" for lang, n in p.by_language.items())
+    summary = t._(
+        "{answers}, {comments} and {reactions} from {members}, {professions}.",
+        answers=t.ngettext("{n} answer", "{n} answers", p.answers),
+        comments=t.ngettext("{n} comment", "{n} comments", p.comments),
+        reactions=t.ngettext("{n} reaction", "{n} reactions", p.reactions),
+        members=t.ngettext("{n} member", "{n} members", p.members),
+        professions=t.ngettext("{n} profession", "{n} professions", p.professions),
+    )
+    per = " · ".join(f"{profession_label(k, t)} {n}" for k, n in p.by_profession.items())
+    entries = [summary]
+    if langs:
+        entries.append(t._("Answers by language: {langs}.", langs=langs))
+    if per:
+        entries.append(t._("Answers by profession: {list}.", list=per))
+    out.append(Section(t._("Participation"), tuple(entries)))
+    if d.shared:
+        out.append(
+            Section(
+                t._("Shared across professions"),
+                tuple(
+                    f"{i}. {_theme_line(theme, t)}\n{quoted(theme.quote, t)}".rstrip()
+                    for i, theme in enumerate(d.shared[:SHOWN_SHARED], 1)
+                ),
+            )
+        )
+    if d.distinctive:
+        out.append(
+            Section(
+                t._("What sets each profession apart"),
+                tuple(
+                    f"• {_distinctive_line(x, t)}\n{quoted(x.theme.quote, t)}".rstrip()
+                    for x in d.distinctive[:SHOWN_DISTINCTIVE]
+                ),
+            )
+        )
+    for sub in d.sub_questions:
+        if not sub.themes:
+            continue
+        out.append(
+            Section(
+                escape(sub.question),
+                tuple(
+                    f"• **{escape(theme.label)}** — "
+                    + t.ngettext("{n} member", "{n} members", theme.author_count)
+                    + f"\n{quoted(theme.quote, t)}".rstrip()
+                    for theme in sub.themes
+                ),
+            )
+        )
+    if d.agreement:
+        out.append(
+            Section(
+                t._("Agreement across professions"),
+                tuple(
+                    "• "
+                    + t._(
+                        "{approvals} from {professions}:",
+                        approvals=t.ngettext("{n} approval", "{n} approvals", a.approvals),
+                        professions=t.ngettext("{n} profession", "{n} professions", a.professions),
+                    )
+                    + f"\n{quoted(a.quote, t)}"
+                    for a in d.agreement
+                ),
+            )
+        )
+    if d.not_heard:
+        labels = ", ".join(profession_label(k, t) for k in d.not_heard)
+        out.append(
+            Section(
+                t._("Not heard this round"),
+                (t._("{professions}: your view is missing.", professions=labels),),
+            )
+        )
+    question = follow_up_question(d, t)
+    out.append(
+        Section(
+            t._("Suggested follow-up question"),
+            (
+                f"*{escape(question)}*",
+                t._(
+                    "Hosts: add it to the bank with {command}",
+                    command=f"`{prefix}prompt add {question}`",
+                ),
+            ),
+        )
+    )
+    return out
+
+
+def markdown(d: Digest, t: Translator, *, title: str, prefix: str = "/") -> str:
+    """The whole digest as Markdown (console, Matrix, files)."""
+    parts = [f"## {title}", f"*{escape(d.prompt)}*" if d.prompt else ""]
+    for section in sections(d, t, prefix=prefix):
+        parts.append(f"**{section.title}**\n" + "\n\n".join(section.entries))
+    return "\n\n".join(p for p in parts if p)
+
+
+def contents(
+    d: Digest,
+    t: Translator,
+    caps: Capabilities,
+    *,
+    title: str,
+    prefix: str = "/",
+    chart: bytes | None = None,
+) -> list[Content]:
+    """The messages that carry the digest on a platform, the chart on the last one."""
+    files = (
+        (Attachment(CHART_NAME, chart, "image/png", t._("Participation by profession")),)
+        if chart
+        else ()
+    )
+    if not caps.cards:
+        return [Content(text=markdown(d, t, title=title, prefix=prefix), attachments=files)]
+    cards = _cards(d, t, title=title, prefix=prefix)
+    messages = [Content(card=card) for card in cards]
+    last = messages[-1]
+    messages[-1] = Content(text=last.text, card=last.card, attachments=files)
+    return messages
+
+
+def _cards(d: Digest, t: Translator, *, title: str, prefix: str) -> list[Card]:
+    """Cards (embeds) of at most 4,096 characters a body, 6,000 in all, cut between entries."""
+    title = title[: EMBED_TITLE - 1] + "…" if len(title) > EMBED_TITLE else title
+    budget = min(EMBED_DESCRIPTION, EMBED_TOTAL - len(title) - 100)
+    blocks: list[str] = [f"*{escape(d.prompt)}*"] if d.prompt else []
+    for section in sections(d, t, prefix=prefix):
+        entries = list(section.entries)
+        blocks.append(f"**{section.title}**\n{entries[0]}")
+        blocks.extend(entries[1:])
+    bodies: list[str] = []
+    for block in blocks:
+        for piece in split_text(block, budget):  # only a giant entry is split (at sentences)
+            if bodies and len(bodies[-1]) + 2 + len(piece) <= budget:
+                bodies[-1] += "\n\n" + piece
+            else:
+                bodies.append(piece)
+    count = len(bodies)
+    return [
+        Card(
+            title=title if i == 0 else f"{title} ({i + 1}/{count})"[:EMBED_TITLE],
+            body=body,
+        )
+        for i, body in enumerate(bodies)
+    ]
+
+
+# ---------------------------------------------------------------- the chart
+
+
+def chart_png(d: Digest, t: Translator) -> bytes:
+    """Participation by profession (answers and comments) as a PNG bar chart."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    p = d.participation
+    keys = list(p.by_profession)[:25]
+    labels = [profession_label(k, t) for k in keys][::-1]
+    answers = [p.by_profession[k] for k in keys][::-1]
+    comments = [p.comments_by_profession.get(k, 0) for k in keys][::-1]
+    figure = Figure(figsize=(8, 1.4 + 0.36 * max(len(keys), 1)), dpi=100)
+    axes = figure.add_subplot()
+    positions = list(range(len(keys)))
+    axes.barh(positions, answers, color="#3b6ea5", label=t._("answers"))
+    axes.barh(positions, comments, left=answers, color="#9cc3e6", label=t._("comments"))
+    axes.set_yticks(positions, labels)
+    axes.set_title(t._("Participation by profession"))
+    axes.spines[["top", "right"]].set_visible(False)
+    if keys:
+        axes.legend(loc="lower right", frameon=False)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------- data forms
+
+
+def _quote_data(q: Quote, t: Translator) -> dict[str, Any]:
+    return {
+        "text": q.text,
+        "lang": q.lang,
+        "profession": q.profession or None,
+        "credit": credit(q, t),
+    }
+
+
+def _professions_data(theme: Theme, d: Digest, t: Translator) -> tuple[list[Any], int]:
+    """Professions named next to a theme: only those with enough authors to stay anonymous."""
+    totals = d.participation.authors_by_profession
+    named = [
+        {
+            "profession": key,
+            "label": profession_label(key, t),
+            "authors": n,
+            "of": totals.get(key, 0),
+        }
+        for key, n in theme.authors.items()
+        if totals.get(key, 0) >= MIN_GROUP
+    ]
+    return named, len(theme.authors) - len(named)
+
+
+def as_json(d: Digest, t: Translator) -> dict[str, Any]:
+    """The digest as data (``cercle digest --format json``, ``/digest export``)."""
+    p = d.participation
+    shared = []
+    for theme in d.shared:
+        named, others = _professions_data(theme, d, t)
+        shared.append(
+            {
+                "label": theme.label,
+                "keywords": list(theme.keywords),
+                "professions": named,
+                "other_professions": others,
+                "answers": theme.answers,
+                "authors": theme.author_count,
+                "score": round(theme.score, 4),
+                "quote": _quote_data(theme.quote, t),
+            }
+        )
+    return {
+        "prompt": d.prompt,
+        "participation": {
+            "answers": p.answers,
+            "comments": p.comments,
+            "reactions": p.reactions,
+            "members": p.members,
+            "professions": p.professions,
+            "by_profession": [
+                {
+                    "profession": key,
+                    "label": profession_label(key, t),
+                    "answers": n,
+                    "authors": p.authors_by_profession.get(key, 0),
+                    "comments": p.comments_by_profession.get(key, 0),
+                }
+                for key, n in p.by_profession.items()
+            ],
+            "by_language": dict(p.by_language),
+        },
+        "shared_themes": shared,
+        "distinctive_themes": [
+            {
+                "profession": x.profession,
+                "profession_label": profession_label(x.profession, t),
+                "label": x.theme.label,
+                "keywords": list(x.theme.keywords),
+                "authors": x.authors,
+                "of": x.total,
+                "share": round(x.share, 4),
+                "elsewhere": x.elsewhere,
+                "elsewhere_of": x.elsewhere_total,
+                "share_elsewhere": round(x.share_elsewhere, 4),
+                "quote": _quote_data(x.theme.quote, t),
+            }
+            for x in d.distinctive
+        ],
+        "sub_questions": [
+            {
+                "question": s.question,
+                "kind": s.kind,
+                "themes": [
+                    {
+                        "label": theme.label,
+                        "answers": theme.answers,
+                        "authors": theme.author_count,
+                        "quote": _quote_data(theme.quote, t),
+                    }
+                    for theme in s.themes
+                ],
+            }
+            for s in d.sub_questions
+        ],
+        "agreement": [
+            {
+                "approvals": a.approvals,
+                "professions": a.professions,
+                "quote": _quote_data(a.quote, t),
+            }
+            for a in d.agreement
+        ],
+        "not_heard": [{"profession": k, "label": profession_label(k, t)} for k in d.not_heard],
+        "follow_up": follow_up_question(d, t),
+    }
+
+
+def as_csv(d: Digest, t: Translator) -> str:
+    """One row per theme (shared, distinctive, sub-question), for spreadsheets."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(
+        ["section", "label", "profession", "authors", "of", "answers", "quote", "credit"]
+    )
+    rows: list[Sequence[object]] = []
+    for theme in d.shared:
+        rows.append(
+            [
+                "shared",
+                theme.label,
+                "",
+                theme.author_count,
+                d.participation.members,
+                theme.answers,
+                theme.quote.text,
+                credit(theme.quote, t),
+            ]
+        )
+    for x in d.distinctive:
+        rows.append(
+            [
+                "distinctive",
+                x.theme.label,
+                profession_label(x.profession, t),
+                x.authors,
+                x.total,
+                x.theme.answers,
+                x.theme.quote.text,
+                credit(x.theme.quote, t),
+            ]
+        )
+    for sub in d.sub_questions:
+        for theme in sub.themes:
+            rows.append(
+                [
+                    sub.kind,
+                    theme.label,
+                    "",
+                    theme.author_count,
+                    "",
+                    theme.answers,
+                    theme.quote.text,
+                    credit(theme.quote, t),
+                ]
+            )
+    writer.writerows(rows)
+    return buffer.getvalue()

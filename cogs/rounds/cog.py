@@ -622,12 +622,7 @@ class RoundsCog(Cog):
         await self.ensure(ctx.circle)
         bank = await store.prompts(self.services.db, ctx.circle.id or 0)
         if not bank:
-            await ctx.reply(
-                ctx.t._(
-                    "The bank is empty: add a question with {command}.",
-                    command=f"`{ctx.prefix}prompt add`",
-                )
-            )
+            await ctx.reply(self._empty_bank(ctx))
             return
         lines = [ctx.t._("**Question bank** (next first)")]
         for prompt in bank:
@@ -654,10 +649,28 @@ class RoundsCog(Cog):
     )
     async def prompt_remove(self, ctx: CommandContext) -> None:
         """Take a prompt out of rotation."""
-        prompt = await self._prompt_or_say(ctx, store.PROMPT_ACTIVE)
+        await self._move(
+            ctx,
+            store.PROMPT_ACTIVE,
+            store.PROMPT_REMOVED,
+            N_("Question #{id} removed from the bank."),
+        )
+
+    async def _move(
+        self, ctx: CommandContext, source: str, target: str, done: str, *, private: bool = False
+    ) -> None:
+        """Move the prompt named by the ``id`` option from one status to another."""
+        prompt = await self._prompt_or_say(ctx, source)
         if prompt is not None:
-            await store.set_prompt_status(self.services.db, prompt.id or 0, store.PROMPT_REMOVED)
-            await ctx.reply(ctx.t._("Question #{id} removed from the bank.", id=prompt.id))
+            await store.set_prompt_status(self.services.db, prompt.id or 0, target)
+            await ctx.reply(ctx.t._(done, id=prompt.id), private=private)
+
+    @staticmethod
+    def _empty_bank(ctx: CommandContext) -> str:
+        return ctx.t._(
+            "The bank is empty: add a question with {command}.",
+            command=f"`{ctx.prefix}prompt add`",
+        )
 
     async def _prompt_or_say(self, ctx: CommandContext, status: str) -> Prompt | None:
         assert ctx.circle is not None
@@ -691,10 +704,7 @@ class RoundsCog(Cog):
         bank = await store.prompts(self.services.db, ctx.circle.id or 0)
         when = self.services.scheduler.next_fire_time(f"rounds:{ctx.circle.id}:open")
         if not bank:
-            return ctx.t._(
-                "The bank is empty: add a question with {command}.",
-                command=f"`{ctx.prefix}prompt add`",
-            )
+            return self._empty_bank(ctx)
         words = render(bank[0], ctx.circle.locale)
         if when is None:
             return ctx.t._("Next question: “{text}” (no date scheduled).", text=escape(words.text))
@@ -717,12 +727,7 @@ class RoundsCog(Cog):
         await self.ensure(ctx.circle)
         bank = await store.prompts(self.services.db, ctx.circle.id or 0)
         if not bank:
-            await ctx.reply(
-                ctx.t._(
-                    "The bank is empty: add a question with {command}.",
-                    command=f"`{ctx.prefix}prompt add`",
-                )
-            )
+            await ctx.reply(self._empty_bank(ctx))
             return
         await store.mark_used(self.services.db, bank[0].id or 0)
         await ctx.reply(
@@ -756,10 +761,7 @@ class RoundsCog(Cog):
         opened = await self.open_round(ctx.circle.id or 0, scheduled_for=self.services.clock.now())
         if opened is None:
             await ctx.reply(
-                ctx.t._(
-                    "The bank is empty: add a question with {command}.",
-                    command=f"`{ctx.prefix}prompt add`",
-                ),
+                self._empty_bank(ctx),
                 private=True,
             )
 
@@ -829,10 +831,12 @@ class RoundsCog(Cog):
     )
     async def prompt_approve(self, ctx: CommandContext) -> None:
         """Move a suggestion into the bank."""
-        prompt = await self._prompt_or_say(ctx, store.PROMPT_SUGGESTED)
-        if prompt is not None:
-            await store.set_prompt_status(self.services.db, prompt.id or 0, store.PROMPT_ACTIVE)
-            await ctx.reply(ctx.t._("Suggestion #{id} is now in the bank.", id=prompt.id))
+        await self._move(
+            ctx,
+            store.PROMPT_SUGGESTED,
+            store.PROMPT_ACTIVE,
+            N_("Suggestion #{id} is now in the bank."),
+        )
 
     @command(
         "prompt",
@@ -848,10 +852,13 @@ class RoundsCog(Cog):
     )
     async def prompt_reject(self, ctx: CommandContext) -> None:
         """Decline a suggestion."""
-        prompt = await self._prompt_or_say(ctx, store.PROMPT_SUGGESTED)
-        if prompt is not None:
-            await store.set_prompt_status(self.services.db, prompt.id or 0, store.PROMPT_REJECTED)
-            await ctx.reply(ctx.t._("Suggestion #{id} declined.", id=prompt.id), private=True)
+        await self._move(
+            ctx,
+            store.PROMPT_SUGGESTED,
+            store.PROMPT_REJECTED,
+            N_("Suggestion #{id} declined."),
+            private=True,
+        )
 
     # ------------------------------------------------------------ /circle
 

@@ -445,3 +445,10 @@ async def erase_member(db: Database, member_id: int) -> None:
         for statement in statements:
             await session.exec(statement.execution_options(synchronize_session=False))
         await session.commit()
+
+
+async def running_mutes(db: Database, *, now: datetime) -> list[Mute]:
+    """Every mute not lifted and not over yet (to schedule their end after a restart)."""
+    stmt = select(Mute).where(col(Mute.lifted_at).is_(None), col(Mute.until) > now)
+    async with db.session() as session:
+        return list((await session.exec(stmt)).all())

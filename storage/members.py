@@ -226,3 +226,12 @@ async def delete_member(db: Database, member_id: int) -> None:
     async with db.session() as session:
         await session.exec(delete(Member).where(col(Member.id) == member_id))
         await session.commit()
+
+
+async def account_of(db: Database, member_id: int, platform: str) -> Account | None:
+    """The member's account on one platform."""
+    async with db.session() as session:
+        stmt = select(Account).where(
+            col(Account.member_id) == member_id, col(Account.platform) == platform
+        )
+        return (await session.exec(stmt)).first()

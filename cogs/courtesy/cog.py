@@ -22,7 +22,14 @@ from bot.cog import Cog, CommandContext, Context, EventContext, Services, comman
 from bot.commands import Choice, OptionSpec, OptionType, Scope
 from bot.i18n import N_, Translator
 from bot.messenger import escape, quote
-from bot.platform import Platform, PlatformError
+from bot.platform import (
+    HeldMessage,
+    OffersReview,
+    Platform,
+    PlatformError,
+    RepostsAsAuthor,
+)
+from bot.scheduler import JobRun, once
 from bot.types import (
     ChannelRef,
     MessageEdited,
@@ -288,13 +295,9 @@ class CourtesyCog(Cog):
             await self._delete(ctx.platform, event.message, decision.rule or "")
         if action is Action.REDACT and not synthetic:
             shown = decision.redacted_text or ""
-            await ctx.messenger.send(
-                ctx.channel,
-                t._("{name} wrote:", name=f"**{escape(ctx.user.label)}**") + "\n" + quote(shown),
-                thread=ctx.thread,
-            )
+            await self._republish(ctx.platform, ctx.user, shown, ctx.channel, ctx.thread, t)
         if action is Action.HOLD:
-            await store.enqueue(
+            item = await store.enqueue(
                 self.services.db,
                 store.QueueItem(
                     circle_id=circle_id,
@@ -314,6 +317,7 @@ class CourtesyCog(Cog):
                     created_at=now,
                 ),
             )
+            await self._show_hosts(ctx, item, decision, event)
         message = {
             Action.NUDGE: N_(
                 "A gentle reminder: this circle keeps a courteous, benevolent tone, and your "
@@ -353,6 +357,49 @@ class CourtesyCog(Cog):
                 ctx,
             )
 
+    async def _republish(
+        self,
+        platform: Platform,
+        author: UserRef,
+        text: str,
+        channel: ChannelRef,
+        thread: ThreadRef | None,
+        t: Translator,
+    ) -> None:
+        """Repost a member's words: as them where the platform can, else "{name} wrote:"."""
+        if isinstance(platform, RepostsAsAuthor):
+            try:
+                if await platform.repost_as(author, text, channel, thread=thread) is not None:
+                    return
+            except PlatformError:
+                self.log.exception("could not repost as %s; attributing instead", author.label)
+        messenger = self.services.bot.messenger(platform.name)
+        await messenger.send(
+            channel,
+            t._("{name} wrote:", name=f"**{escape(author.label)}**") + "\n" + quote(text),
+            thread=thread,
+        )
+
+    async def _show_hosts(
+        self,
+        ctx: EventContext,
+        item: store.QueueItem,
+        decision: Decision,
+        event: MessagePosted | MessageEdited,
+    ) -> None:
+        """Where the platform has a hosts' review place (Discord), show the held message there."""
+        platform = ctx.platform
+        if item.id is None or not isinstance(platform, OffersReview):
+            return
+        shown = decision.redacted_text if decision.redacted_text is not None else event.text
+        held = HeldMessage(
+            item.id, event.message, ctx.user, shown, decision.rule, str(ctx.t.locale)
+        )
+        try:
+            await platform.review(held)
+        except PlatformError:
+            self.log.exception("could not show held message #%s to the hosts", item.id)
+
     async def _strike(
         self,
         circle: Circle,
@@ -390,9 +437,10 @@ class CourtesyCog(Cog):
             await platform.mute(user, channel, until)
         except PlatformError:
             self.log.warning("could not mute %s on %s", user.id, channel.platform, exc_info=True)
-        await store.add_mute(
+        mute = await store.add_mute(
             db, store.Mute(circle_id=circle_id, member_id=member_id, until=until, created_at=now)
         )
+        self._schedule_unmute(mute, user, channel)
         await store.clear_strikes(db, circle_id, member_id, now=now)
         await store.log(
             db,
@@ -413,6 +461,39 @@ class CourtesyCog(Cog):
                 "charter. It is temporary, and a host can lift it.",
                 until=self._when(until, circle),
             ),
+        )
+
+    async def on_start(self) -> None:
+        """Schedule the end of every running mute (platforms like Matrix don't end them)."""
+        db = self.services.db
+        for mute in await store.running_mutes(db, now=self.services.clock.now()):
+            async with db.session() as session:
+                circle = await session.get(Circle, mute.circle_id)
+            if circle is None or circle.platform not in self._platform_names():
+                continue
+            account = await members.account_of(db, mute.member_id, circle.platform)
+            if account is None:
+                continue
+            user = UserRef(circle.platform, account.platform_user_id, account.display_name)
+            self._schedule_unmute(mute, user, ChannelRef(circle.platform, circle.space_id))
+
+    def _platform_names(self) -> set[str]:
+        return {p.name for p in self.services.bot.platforms}
+
+    def _schedule_unmute(self, mute: store.Mute, user: UserRef, channel: ChannelRef) -> None:
+        async def unmute(run: JobRun) -> None:
+            active = await store.active_mute(
+                self.services.db, mute.circle_id, mute.member_id, now=run.scheduled_for
+            )
+            if active is not None and active.id != mute.id:
+                return  # a longer mute replaced this one; its own job ends it
+            try:
+                await self.services.bot.platform(channel.platform).unmute(user, channel)
+            except PlatformError:
+                self.log.warning("could not unmute %s", user.id, exc_info=True)
+
+        self.services.scheduler.add(
+            f"courtesy:unmute:{mute.id}", once(mute.until), unmute, since=mute.created_at
         )
 
     async def _delete(self, platform: Platform, message: MessageRef, reason: str) -> None:
@@ -660,11 +741,8 @@ class CourtesyCog(Cog):
         if item.source == store.SOURCE_RULES:
             text = item.redacted_text if item.redacted_text is not None else item.text
             messenger = self.services.bot.messenger(item.platform)
-            await messenger.send(
-                message.channel,
-                ctx.t._("{name} wrote:", name=f"**{escape(author.label)}**") + "\n" + quote(text),
-                thread=message.thread,
-            )
+            platform = self.services.bot.platform(item.platform)
+            await self._republish(platform, author, text, message.channel, message.thread, ctx.t)
             await self.services.bot.emit(MessageApproved(message, author, text))
             if author.id:
                 await messenger.send_direct(

@@ -462,3 +462,16 @@ async def test_a_platform_refusing_to_delete_does_not_break_moderation(
         [told] = dms(h, "bob")
         assert "retiré" in told and "incident" not in told
         assert [e.action for e in await store.recent_log(h.db, await circle_id(h))] == ["hide"]
+
+
+async def test_a_mute_is_lifted_on_the_platform_when_it_ends_even_after_a_restart(
+    profile: str,
+) -> None:
+    async with running(profile) as h:
+        await h.say("bob", "connard")
+        await h.say("bob", "connard")  # muted for 10 minutes
+        assert "bob" in h.platform.mutes
+        # Matrix mutes through power levels, which never end by themselves: the bot must.
+        await h.restart(downtime="2m")
+        await h.advance("9m")
+        assert "bob" not in h.platform.mutes

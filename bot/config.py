@@ -251,6 +251,11 @@ class DiscordSettings(_Section):
         default_factory=list,
         description="Role ids that make a member a host (besides Manage Server/Messages).",
     )
+    review_channel_id: Int | None = Field(
+        default=None,
+        gt=0,
+        description="Channel where held messages wait for hosts, with Approve / Reject buttons.",
+    )
 
 
 class MatrixSettings(_Section):
@@ -500,6 +505,9 @@ def _overlay_env(
     for name in sorted(env):
         upper = name.upper()
         if not upper.startswith(ENV_PREFIX) or upper == CONFIG_ENV_VAR:
+            continue
+        if "__" not in upper:
+            # Not a setting (e.g. CERCLE_TEST_POSTGRES_URL, CERCLE_REQUIRE_SYNAPSE for the tests).
             continue
         value = env[name]
         parts = upper[len(ENV_PREFIX) :].lower().split("__")

@@ -244,13 +244,15 @@ def test_env_mistakes_name_the_variable() -> None:
             "CERCLE_BOT__COLOUR": "blue",
             "CERCLE_SCHEDULER__GRACE_MINUTES": "soon",
             "CERCLE_CONSOLE__HOSTS": '["ann",',
-            "CERCLE_VERBOSE": "1",
+            "CERCLE_BOT____LEVEL": "1",
+            "CERCLE_REQUIRE_SYNAPSE": "1",  # a tool's variable, not a setting: ignored
         },
     )
     assert "CERCLE_BOT__COLOUR" in found["bot.colour"]
     assert "CERCLE_SCHEDULER__GRACE_MINUTES" in found["scheduler.grace_minutes"]
     assert "CERCLE_CONSOLE__HOSTS" in found["console.hosts"]
-    assert "CERCLE_VERBOSE" in found["<env>"]
+    assert "CERCLE_BOT____LEVEL" in found["<env>"]
+    assert not any("CERCLE_REQUIRE_SYNAPSE" in text for text in found.values())
 
 
 def test_blank_secret_in_env_counts_as_unset() -> None:

@@ -40,6 +40,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from bot.testing import PROFILES, Harness
+from cogs import default_cogs
 from storage.database import Database
 from storage.rounds import Answer
 
@@ -280,6 +281,7 @@ class Result:
     messages: int
     authors: int
     concurrency: int
+    courtesy: bool
     warmup: int
     seed: int
     authors_first_seen_while_measuring: int
@@ -334,14 +336,22 @@ async def count_rows(db: Database) -> int:
         return int((await session.exec(select(func.count()).select_from(Answer))).one())
 
 
-async def run(messages: int, authors: int, profile: str, concurrency: int = CONCURRENCY) -> Result:
+async def run(
+    messages: int,
+    authors: int,
+    profile: str,
+    concurrency: int = CONCURRENCY,
+    *,
+    courtesy: bool = True,
+) -> Result:
     """Post the workload through a running bot and measure the measured part."""
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     work = workload(messages, authors)
     warm, measured = work[:WARMUP], work[WARMUP:]
     first_seen = len({a for a, _ in measured} - {a for a, _ in warm})
     latencies = [0] * messages
-    async with Harness(profile=profile, hosts=["host"]) as harness:
+    cogs = [cog for cog in default_cogs() if courtesy or cog.name != "courtesy"]
+    async with Harness(profile=profile, hosts=["host"], cogs=cogs) as harness:
         await harness.command("host", "/prompt now")
         thread = list(harness.platform.threads.values())[-1]
         for i, name in enumerate(sorted({a for a, _ in warm})):
@@ -376,6 +386,7 @@ async def run(messages: int, authors: int, profile: str, concurrency: int = CONC
         messages=messages,
         authors=authors,
         concurrency=concurrency,
+        courtesy=courtesy,
         warmup=WARMUP,
         seed=SEED,
         authors_first_seen_while_measuring=first_seen,
@@ -417,7 +428,8 @@ def report(result: Result) -> str:
     verdict = "PASS" if result.passed else "FAIL"
     lines = [
         "Cercle message-pipeline benchmark (memory adapter → router → courtesy → stored answer)",
-        f"  profile     {result.profile}",
+        f"  profile     {result.profile}"
+        + ("" if result.courtesy else " (without the courtesy rules)"),
         f"  workload    {result.messages:,} messages from {result.authors:,} authors "
         f"(+{result.warmup} warm-up, not measured; seed {result.seed}), "
         f"{result.concurrency} in flight",
@@ -450,6 +462,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--authors", type=int, default=300, help="distinct authors")
     parser.add_argument("--concurrency", type=int, default=CONCURRENCY, help="answers in flight")
     parser.add_argument("--profile", choices=sorted(PROFILES), default="discord")
+    parser.add_argument(
+        "--without-courtesy",
+        action="store_true",
+        help="leave the courtesy rules out (the core path: adapter → router → stored answer)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     if args.messages < 1 or args.authors < 1 or args.concurrency < 1:
@@ -460,7 +477,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run once and print the figures; 0 unless the run is invalid."""
     args = parse_args(argv)
-    result = asyncio.run(run(args.messages, args.authors, args.profile, args.concurrency))
+    result = asyncio.run(
+        run(
+            args.messages,
+            args.authors,
+            args.profile,
+            args.concurrency,
+            courtesy=not args.without_courtesy,
+        )
+    )
     found = problems(result)
     if args.json:
         print(json.dumps({**asdict(result), "problems": found}, ensure_ascii=False))

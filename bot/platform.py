@@ -145,3 +145,39 @@ class OffersSuggestions(Protocol):
 
     def bind_suggestions(self, suggester: Suggester) -> None:
         """Remember where to ask for suggestions."""
+
+
+@dataclass(frozen=True, slots=True)
+class HeldMessage:
+    """A message the courtesy rules hold until a host decides (queue item ``item_id``)."""
+
+    item_id: int
+    #: Where it was posted (a ``command:<id>`` reference for an answer given by command).
+    message: MessageRef
+    author: UserRef
+    #: What hosts may read: personal details already masked.
+    text: str
+    rule: str | None
+    #: The circle's language.
+    locale: str
+
+
+@runtime_checkable
+class OffersReview(Protocol):
+    """An adapter that shows held messages to the hosts with Approve / Reject (Discord)."""
+
+    async def review(self, held: HeldMessage) -> bool:
+        """Show ``held`` where hosts review; ``False`` when no such place is configured.
+
+        A decision made there runs the queue's approve/reject commands through the core.
+        """
+
+
+@runtime_checkable
+class RepostsAsAuthor(Protocol):
+    """An adapter that can repost a member's words under their name and avatar (a webhook)."""
+
+    async def repost_as(
+        self, author: UserRef, text: str, channel: ChannelRef, *, thread: ThreadRef | None = None
+    ) -> MessageRef | None:
+        """Post ``text`` as ``author``; ``None`` when it cannot here (the core then attributes)."""

@@ -4,6 +4,9 @@ Events become the core's neutral events at the edge; application commands are re
 the specs (:mod:`bot.adapters.discord.commands`) and synced at login only when their hash
 changed. Every send denies all mentions at the API level. Round threads the bot opened are
 remembered with the last message seen, so after a restart their history is fed through once.
+Held messages go to the hosts' review channel with Approve / Reject buttons whose clicks run
+``/mod approve|reject`` through the core; reposts of members' words go through a channel
+webhook under the author's name and avatar when the bot may manage webhooks.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import asyncio
 import contextvars
 import io
 import logging
+import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -33,9 +37,11 @@ from bot.clock import Clock
 from bot.commands import CommandSpec, OptionType
 from bot.config import DiscordSettings
 from bot.i18n import N_, translator
+from bot.messenger import escape, quote
 from bot.platform import (
     DISCORD_LIKE,
     EventSink,
+    HeldMessage,
     NotSupported,
     PlatformError,
     Suggester,
@@ -80,6 +86,7 @@ PERMISSIONS: Final = discord.Permissions(
     attach_files=True,
     manage_messages=True,  # moderation: delete a message that breaks the charter
     moderate_members=True,  # moderation: time a member out (mute)
+    manage_webhooks=True,  # repost a redacted or approved message under its author's name
 )
 SCOPES: Final = ("bot", "applications.commands")
 #: Discord's longest timeout.
@@ -104,6 +111,19 @@ DMS_CLOSED: Final = N_(
     "closed. To receive my notes, allow direct messages from members of this server."
 )
 DONE: Final = "✅"
+REVIEW_TEXT: Final = N_("**{name}** in {channel}, held by rule {rule} (queue #{id}):")
+APPROVE_LABEL: Final = N_("Approve")
+REJECT_LABEL: Final = N_("Reject")
+REJECT_TITLE: Final = N_("Reject #{id}")
+REASON_LABEL: Final = N_("Why (sent to the author)")
+APPROVE_PATH: Final = ("mod", "approve")
+REJECT_PATH: Final = ("mod", "reject")
+#: Buttons and modals of the review channel: the ids carry everything, so they still work
+#: after a restart (persistent) without any view kept in memory.
+_REVIEW_ID: Final = re.compile(r"cercle:review:(approve|reject):(\d+):(\d+)")
+_REASON_ID: Final = "reason"
+#: The one webhook per channel through which members' words are reposted under their name.
+WEBHOOK_NAME: Final = "Cercle"
 
 _EMBED_TITLE: Final = 256
 _EMBED_DESCRIPTION: Final = 4096
@@ -135,6 +155,48 @@ def invite_url(application_id: int) -> str:
 
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def review_custom_id(action: str, channel_id: int | str, item_id: int) -> str:
+    """The custom id of a review button (or of the reject modal): action, channel, queue item."""
+    return f"cercle:review:{action}:{channel_id}:{item_id}"
+
+
+def review_view(locale: str, channel_id: int | str, item_id: int) -> discord.ui.View:
+    """Approve / Reject buttons with persistent custom ids (no timeout)."""
+    t = translator(locale)
+    view = discord.ui.View(timeout=None)
+    view.add_item(
+        discord.ui.Button(
+            style=discord.ButtonStyle.success,
+            label=t._(APPROVE_LABEL),
+            custom_id=review_custom_id("approve", channel_id, item_id),
+        )
+    )
+    view.add_item(
+        discord.ui.Button(
+            style=discord.ButtonStyle.danger,
+            label=t._(REJECT_LABEL),
+            custom_id=review_custom_id("reject", channel_id, item_id),
+        )
+    )
+    return view
+
+
+def _submitted(components: Any, custom_id: str) -> str | None:
+    """The value a modal submitted for ``custom_id`` (in rows or labels, at any depth)."""
+    if isinstance(components, list):
+        for component in components:
+            found = _submitted(component, custom_id)
+            if found is not None:
+                return found
+    elif isinstance(components, dict):
+        if components.get("custom_id") == custom_id and "value" in components:
+            return str(components["value"])
+        return _submitted(
+            components.get("components") or components.get("component") or [], custom_id
+        )
+    return None
 
 
 def embed_for(card: Card) -> discord.Embed:
@@ -338,6 +400,7 @@ class DiscordPlatform:
         self._last_channel: OrderedDict[int, int] = OrderedDict()
         self._catching_up: asyncio.Task[None] | None = None
         self._notified: set[int] = set()
+        self._webhooks: dict[int, discord.Webhook] = {}
         #: False when Discord refused the Message Content intent: members' text arrives empty.
         self.reads_content = True
         self.synced: list[str] = []
@@ -753,6 +816,12 @@ class DiscordPlatform:
         if interaction.type is discord.InteractionType.autocomplete:
             await self._autocomplete(interaction)
             return
+        if interaction.type in (
+            discord.InteractionType.component,
+            discord.InteractionType.modal_submit,
+        ):
+            await self._review_decision(interaction)
+            return
         if interaction.type is not discord.InteractionType.application_command:
             return
         data: Any = interaction.data or {}
@@ -767,12 +836,26 @@ class DiscordPlatform:
         else:
             invoked = read_invocation(data)
             path, options = invoked.path, invoked.options
+        channel, thread = self._refs(interaction.channel)
+        await self._run(interaction, path, options, channel, thread)
+
+    async def _run(
+        self,
+        interaction: discord.Interaction,
+        path: tuple[str, ...],
+        options: dict[str, Any],
+        channel: ChannelRef,
+        thread: ThreadRef | None,
+    ) -> None:
+        """Hand a command to the core and answer through ``interaction``."""
+        sink = self._sink
+        if sink is None:
+            return
         spec = self._specs.get(path)
         invocation = Invocation(interaction, spec=spec)
         if spec is not None and spec.slow:
             await interaction.response.defer(ephemeral=True, thinking=True)
             invocation.deferred = True
-        channel, thread = self._refs(interaction.channel)
         event = CommandInvoked(
             channel=channel,
             user=self._userref(interaction.user),
@@ -785,13 +868,155 @@ class DiscordPlatform:
         )
         token = _current.set(invocation)
         try:
-            await self._sink(event)
+            await sink(event)
             await self._tell_hosts_about_intent(invocation)
             await invocation.finish()
         except discord.HTTPException:
             log.exception("discord: could not answer interaction %s", interaction.id)
         finally:
             _current.reset(token)
+
+    async def _review_decision(self, interaction: discord.Interaction) -> None:
+        """A click on Approve / Reject (or the reject modal): ``/mod approve|reject`` in the core.
+
+        The command runs as if typed in the held message's channel, so the core's permission
+        check there decides; a member's click is refused like a member's command.
+        """
+        data: Any = interaction.data or {}
+        match = _REVIEW_ID.fullmatch(str(data.get("custom_id", "")))
+        if match is None:
+            return
+        action, channel_id, item_id = match[1], int(match[2]), int(match[3])
+        options: dict[str, Any] = {"id": item_id}
+        if action == "reject":
+            if interaction.type is discord.InteractionType.component:
+                await self._ask_reason(interaction, channel_id, item_id)
+                return
+            options["reason"] = _submitted(data.get("components"), _REASON_ID) or ""
+        where = self.client.get_channel(channel_id)
+        channel = ChannelRef(NAME, str(channel_id), name=getattr(where, "name", "") or "")
+        path = APPROVE_PATH if action == "approve" else REJECT_PATH
+        await self._run(interaction, path, options, channel, None)
+
+    async def _ask_reason(
+        self, interaction: discord.Interaction, channel_id: int, item_id: int
+    ) -> None:
+        t = translator(self.locale)
+        modal = discord.ui.Modal(
+            title=_clip(t._(REJECT_TITLE, id=item_id), 45),
+            custom_id=review_custom_id("reject", channel_id, item_id),
+            timeout=900,
+        )
+        modal.add_item(
+            discord.ui.TextInput(
+                label=_clip(t._(REASON_LABEL), 45),
+                custom_id=_REASON_ID,
+                style=discord.TextStyle.paragraph,
+                max_length=500,
+            )
+        )
+        try:
+            await interaction.response.send_modal(modal)
+        except discord.HTTPException:
+            log.exception("discord: could not ask why #%s is rejected", item_id)
+
+    async def review(self, held: HeldMessage) -> bool:
+        """Post a held message in the hosts' review channel with Approve / Reject buttons."""
+        review_channel = self.settings.review_channel_id
+        if review_channel is None:
+            return False
+        t = translator(held.locale)
+        where = held.message.thread or held.message.channel
+        header = t._(
+            REVIEW_TEXT,
+            name=escape(held.author.label),
+            channel=f"<#{int(where.id)}>",
+            rule=f"`{held.rule or '?'}`",
+            id=held.item_id,
+        )
+        text = _clip(header + "\n" + quote(held.text), DISCORD_LIKE.max_message_length)
+        view = review_view(held.locale, held.message.channel.id, held.item_id)
+        try:
+            await self._messageable(review_channel).send(
+                text, view=view, allowed_mentions=NO_MENTIONS
+            )
+        except discord.HTTPException as error:
+            raise PlatformError(f"discord refused the review message: {error}") from error
+        return True
+
+    async def _webhook(self, channel_id: int) -> discord.Webhook | None:
+        """The channel's Cercle webhook, found or created once, then cached."""
+        cached = self._webhooks.get(channel_id)
+        if cached is not None:
+            return cached
+        channel = self.client.get_channel(channel_id) or await self.client.fetch_channel(channel_id)
+        if not isinstance(channel, discord.TextChannel):
+            return None
+        me = self.client.user
+        existing = [
+            w
+            for w in await channel.webhooks()
+            if w.name == WEBHOOK_NAME and w.token and me is not None and w.user == me
+        ]
+        webhook = existing[0] if existing else None
+        if webhook is None:
+            webhook = await channel.create_webhook(
+                name=WEBHOOK_NAME, reason="Cercle: repost members' words under their name"
+            )
+        self._webhooks[channel_id] = webhook
+        return webhook
+
+    async def _avatar(self, user: UserRef, channel: ChannelRef) -> str | None:
+        try:
+            member: discord.abc.User = await self._member(int(user.id), channel)
+        except (discord.HTTPException, NotSupported):
+            try:
+                member = await self._user(int(user.id))
+            except discord.HTTPException:
+                return None
+        return member.display_avatar.url
+
+    async def repost_as(
+        self, author: UserRef, text: str, channel: ChannelRef, *, thread: ThreadRef | None = None
+    ) -> MessageRef | None:
+        """Repost through the channel's webhook with the author's name and avatar.
+
+        ``None`` (the core then reposts with "{name} wrote:") when the bot lacks Manage
+        Webhooks there, or Discord refuses the name.
+        """
+        channel_id = int(channel.id)
+        kwargs: dict[str, Any] = {
+            "content": _clip(text, DISCORD_LIKE.max_message_length),
+            "username": _clip(author.label, 80),
+            "allowed_mentions": NO_MENTIONS,
+            "wait": True,
+        }
+        if thread is not None:
+            kwargs["thread"] = discord.Object(int(thread.id))
+        for _attempt in range(2):
+            try:
+                webhook = await self._webhook(channel_id)
+                if webhook is None:
+                    return None
+                avatar = await self._avatar(author, channel)
+                if avatar is not None:
+                    kwargs["avatar_url"] = avatar
+            except discord.Forbidden:
+                log.info("discord: no Manage Webhooks in %s; attributed repost", channel_id)
+                return None
+            except discord.HTTPException as error:
+                log.warning("discord: no webhook in %s (%s); attributed repost", channel_id, error)
+                return None
+            try:
+                sent = await webhook.send(**kwargs)
+            except discord.NotFound:
+                self._webhooks.pop(channel_id, None)  # deleted by someone: make a new one
+                continue
+            except discord.HTTPException as error:
+                log.warning("discord: webhook repost refused in %s: %s", channel_id, error)
+                return None
+            return MessageRef(channel, str(sent.id), thread)
+        return None
 
     async def _tell_hosts_about_intent(self, invocation: Invocation) -> None:
         interaction = invocation.interaction

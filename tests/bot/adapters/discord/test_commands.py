@@ -160,6 +160,7 @@ def test_invite_url_asks_for_exactly_what_the_bot_does(
         "attach_files",
         "manage_messages",
         "moderate_members",
+        "manage_webhooks",  # reposts under the author's name and avatar
     }
     assert not PERMISSIONS.administrator and not PERMISSIONS.mention_everyone
 

@@ -58,6 +58,12 @@ MAX_PROMPT: Final = 1000
 MAX_SUB: Final = 200
 MAX_ANSWER: Final = 4000
 _ASKED: Final = "asked-profession"
+QUESTION_ID: Final = OptionSpec(
+    "id", N_("The question's number"), OptionType.INTEGER, required=True, min_value=1
+)
+SUGGESTION_ID: Final = OptionSpec(
+    "id", N_("The suggestion's number"), OptionType.INTEGER, required=True, min_value=1
+)
 DEFAULT_CHARTER: Final = N_(
     "Courteous, benevolent and lawful: we discuss ideas, never people, and nobody posts "
     "personal contact details. See {charter}."
@@ -639,11 +645,7 @@ class RoundsCog(Cog):
         "prompt",
         "remove",
         description=N_("Remove a question from the bank."),
-        options=[
-            OptionSpec(
-                "id", N_("The question's number"), OptionType.INTEGER, required=True, min_value=1
-            )
-        ],
+        options=[QUESTION_ID],
         role=Role.HOST,
         scope=Scope.CIRCLE,
     )
@@ -821,11 +823,7 @@ class RoundsCog(Cog):
         "prompt",
         "approve",
         description=N_("Accept a suggested question into the bank."),
-        options=[
-            OptionSpec(
-                "id", N_("The suggestion's number"), OptionType.INTEGER, required=True, min_value=1
-            )
-        ],
+        options=[SUGGESTION_ID],
         role=Role.HOST,
         scope=Scope.CIRCLE,
     )
@@ -842,11 +840,7 @@ class RoundsCog(Cog):
         "prompt",
         "reject",
         description=N_("Decline a suggested question."),
-        options=[
-            OptionSpec(
-                "id", N_("The suggestion's number"), OptionType.INTEGER, required=True, min_value=1
-            )
-        ],
+        options=[SUGGESTION_ID],
         role=Role.HOST,
         scope=Scope.CIRCLE,
     )

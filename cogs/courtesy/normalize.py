@@ -186,23 +186,46 @@ class _CharTable(dict[int, str]):
         return self._slow(text, base)
 
     def _slow(self, text: str, base: Mapped | None) -> Mapped:
+        # Runs of regular characters are translated in bulk (their offsets are a range); only
+        # the characters that change length are handled one by one.
         pieces: list[str] = []
-        starts: list[int] = []
-        ends: list[int] = []
-        base_starts = base.starts if base is not None else None
-        base_ends = base.ends if base is not None else None
-        for index, char in enumerate(text):
-            out = self[ord(char)]
-            if not out:
-                continue
+        index: list[int] = []
+        pos = 0
+        irregular = self.irregular_re
+        assert irregular is not None
+        for match in irregular.finditer(text):
+            if match.start() > pos:
+                self._run(text, pos, match.start(), pieces, index)
+            char_at = match.start()
+            out = self[ord(text[char_at])]
+            if out:
+                pieces.append(out)
+                index.extend([char_at] * len(out))
+            pos = char_at + 1
+        if pos < len(text):
+            self._run(text, pos, len(text), pieces, index)
+        if base is None or base.starts is None or base.ends is None:
+            return Mapped("".join(pieces), tuple(index), tuple(i + 1 for i in index))
+        starts, ends = base.starts, base.ends
+        return Mapped(
+            "".join(pieces), tuple(starts[i] for i in index), tuple(ends[i] for i in index)
+        )
+
+    def _run(self, text: str, start: int, end: int, pieces: list[str], index: list[int]) -> None:
+        """Translate ``text[start:end]``, believed to keep its length, recording offsets."""
+        segment = text[start:end]
+        known = len(self._irregular)
+        out = segment.translate(self)
+        if len(self._irregular) == known:
             pieces.append(out)
-            if base_starts is not None and base_ends is not None:
-                start, end = base_starts[index], base_ends[index]
-            else:
-                start, end = index, index + 1
-            starts.extend([start] * len(out))
-            ends.extend([end] * len(out))
-        return Mapped("".join(pieces), tuple(starts), tuple(ends))
+            index.extend(range(start, end))
+            return
+        # A character seen for the first time changed length: go one by one here.
+        for offset, char in enumerate(segment):
+            mapped = self[ord(char)]
+            if mapped:
+                pieces.append(mapped)
+                index.extend([start + offset] * len(mapped))
 
 
 _LIGHT: Final = _CharTable(_light_char)

@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, col, select
 
+from storage import state
 from storage.database import Database
 from storage.types import UTCDateTime
 
@@ -189,3 +190,18 @@ async def professions_of(db: Database, member_ids: Sequence[int]) -> dict[int, s
             )
             out.update({member: key for member, key in (await session.exec(stmt)).all()})
     return out
+
+
+_NAMED = "named"
+
+
+async def set_named(db: Database, member_id: int, name: str | None, *, now: datetime) -> None:
+    """Opt a member in (their display name) or out (``None``) of being named in quotes."""
+    await state.set_state(db, "digest", f"{_NAMED}:{member_id}", name or "", now=now)
+
+
+async def named_members(db: Database) -> dict[int, str]:
+    """Members who opted in to be named next to their quotes, with the name to show."""
+    prefix = f"{_NAMED}:"
+    values = await state.states_with_prefix(db, "digest", prefix)
+    return {int(key.removeprefix(prefix)): name for key, name in values.items() if name}

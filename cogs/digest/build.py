@@ -50,6 +50,7 @@ async def embed_round(
     for reaction in reactions:
         if an.approving(reaction.emoji) and reaction.member_id in reactors:
             approvals[reaction.answer_id][reaction.member_id] = reactors[reaction.member_id]
+    named = await store.named_members(db)
     items = [
         an.AnswerIn(
             id=str(a.id),
@@ -57,6 +58,7 @@ async def embed_round(
             text=a.text,
             author=f"member:{a.member_id}",
             approvals=tuple(v for k, v in approvals.get(a.id or 0, {}).items() if k != a.member_id),
+            name=named.get(a.member_id, ""),
         )
         for a in answers
     ]

@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from bot.cog import Cog, CommandContext, Services, command
-from bot.commands import Choice, OptionSpec, Scope
+from bot.commands import Choice, OptionSpec, OptionType, Scope
 from bot.i18n import N_, Translator, translator
 from bot.types import Attachment, ChannelRef, Content, Role
 from cogs.digest import analysis as an
@@ -233,8 +233,38 @@ class DigestCog(Cog):
     async def _records_quoting(self, member_id: int) -> list[store.DigestRecord]:
         return await store.containing(self.services.db, f'"author": "member:{member_id}"')
 
+    @command(
+        "digest",
+        "credit",
+        description=N_("Choose to be named next to your quotes, or credited by profession only."),
+        options=[
+            OptionSpec(
+                "named",
+                N_("yes: your name with your profession; no: profession only"),
+                OptionType.BOOLEAN,
+                required=True,
+            )
+        ],
+        private=True,
+    )
+    async def credit(self, ctx: CommandContext) -> None:
+        """Opt in or out of being named in future digests (profession only by default)."""
+        assert ctx.member_id is not None
+        named = bool(ctx.options["named"])
+        await store.set_named(
+            self.services.db,
+            ctx.member_id,
+            ctx.user.label if named else None,
+            now=self.services.clock.now(),
+        )
+        await ctx.reply(
+            ctx.t._("From the next digest on, your quotes show your name and your profession.")
+            if named
+            else ctx.t._("Your quotes are credited by profession only.")
+        )
+
     async def export_member_data(self, member_id: int) -> dict[str, Any]:
-        """The member's sentences quoted in stored digests."""
+        """The member's sentences quoted in stored digests, and whether they chose to be named."""
         who = f"member:{member_id}"
         quotes = []
         for record in await self._records_quoting(member_id):
@@ -244,10 +274,12 @@ class DigestCog(Cog):
                 for q in _quotes(digest)
                 if q.author == who
             ]
-        return {"digest_quotes": quotes}
+        named = (await store.named_members(self.services.db)).get(member_id)
+        return {"digest_quotes": quotes, "named_in_quotes_as": named}
 
     async def erase_member_data(self, member_id: int) -> None:
         """Remove the member's quotes from stored digests (their vectors go with the answers)."""
+        await store.set_named(self.services.db, member_id, None, now=self.services.clock.now())
         who = f"member:{member_id}"
         for record in await self._records_quoting(member_id):
             digest = _without_author(an.from_dict(json.loads(record.data)), who)

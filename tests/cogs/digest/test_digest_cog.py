@@ -163,3 +163,24 @@ def _all_quotes(data: dict[str, object]) -> list[dict[str, str]]:
 
     walk(data)
     return found
+
+
+async def test_quotes_name_only_members_who_opted_in(profile: str) -> None:
+    async with Harness(profile, start=START, hosts=["hana"]) as h:
+        for name in MEMBERS:
+            reply = (await h.command(name, "/digest credit named:yes"))[0]
+            assert "votre nom" in reply.text and reply.to is not None
+        await h.command("bart", "/digest credit named:no")  # changed their mind
+        await run_round(h)
+        await h.advance("6d")
+        record = await digest_store.get(h.db, 1)
+        assert record is not None
+        quotes = _all_quotes(json.loads(record.data))
+        named = {q.get("name", "") for q in quotes} - {""}
+        assert named and named <= set(MEMBERS) - {"bart"}
+        assert "bart" not in record.markdown
+        # Erasing a member also withdraws their consent.
+        digest_cog = next(c for c in h.bot.cogs if c.name == "digest")
+        member = await h.bot.member_for(h.platform.user("ana"))
+        await digest_cog.erase_member_data(member)
+        assert (await digest_cog.export_member_data(member))["named_in_quotes_as"] is None

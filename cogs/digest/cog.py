@@ -10,20 +10,25 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-from typing import Any
+from datetime import timedelta
+from typing import Any, Final
 
 from bot.cog import Cog, CommandContext, Services, command
 from bot.commands import Choice, OptionSpec, OptionType, Scope
 from bot.i18n import N_, Translator, translator
+from bot.scheduler import JobRun, once
 from bot.types import Attachment, ChannelRef, Content, Role
 from cogs.digest import analysis as an
 from cogs.digest import render
-from cogs.digest.build import round_digest
-from cogs.rounds.signals import RoundClosed
+from cogs.digest.build import embed_round, round_digest
+from cogs.rounds.signals import AnswerStored, RoundClosed
 from storage import digest as store
 from storage import rounds as rounds_store
 from storage.models import Circle
 from storage.rounds import Round
+
+#: Answers are embedded in batches this often while a round is open.
+EMBED_EVERY: Final = timedelta(minutes=5)
 
 
 class DigestCog(Cog):
@@ -34,6 +39,7 @@ class DigestCog(Cog):
     def __init__(self, services: Services) -> None:
         super().__init__(services)
         self._posting: set[int] = set()
+        self._embedding: set[str] = set()
 
     async def on_start(self) -> None:
         """Post digests claimed before a stop but never posted."""
@@ -41,9 +47,31 @@ class DigestCog(Cog):
             await self.post_digest(record.round_id)
 
     async def on_signal(self, signal: object) -> None:
-        """A round closed: its digest is due."""
+        """A round closed: its digest is due. Answers arrive: embed them soon, in batches."""
         if isinstance(signal, RoundClosed):
             await self.post_digest(signal.round_id)
+        elif isinstance(signal, AnswerStored):
+            self._embed_soon(signal.round_id)
+
+    def _embed_soon(self, round_id: int) -> None:
+        """Embed a round's new answers at the end of the current few minutes, once.
+
+        The encoder works on batches in a thread, off the message path; the digest at the
+        close then finds almost every vector cached.
+        """
+        now = self.services.clock.now()
+        bucket = now - timedelta(seconds=now.timestamp() % EMBED_EVERY.total_seconds())
+        due = bucket + EMBED_EVERY
+        key = f"digest:embed:{round_id}:{due.isoformat()}"
+        if key in self._embedding:
+            return
+        self._embedding.add(key)
+
+        async def embed(run: JobRun) -> None:
+            self._embedding.discard(key)
+            await embed_round(self.services.db, round_id, now=self.services.clock.now())
+
+        self.services.scheduler.add(key, once(due), embed)
 
     # ------------------------------------------------------------ the digest
 

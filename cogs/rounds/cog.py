@@ -48,7 +48,7 @@ from cogs.professions import (
     tag_for_key,
 )
 from cogs.rounds.bank import MAX_SUBS, render, seed_keys
-from cogs.rounds.signals import RoundClosed, RoundOpened
+from cogs.rounds.signals import AnswerStored, RoundClosed, RoundOpened
 from storage import members, state
 from storage import rounds as store
 from storage.models import Circle
@@ -455,6 +455,8 @@ class RoundsCog(Cog):
             )
         if stored is not None and tag is None:
             await self._ask_profession_once(ctx)
+        if stored is not None and parent is None:
+            await self.services.bot.emit(AnswerStored(round_.id, round_.circle_id))
         return stored
 
     async def _ask_profession_once(self, ctx: Context) -> None:

@@ -21,3 +21,11 @@ class RoundClosed:
     circle_id: int
     #: Closed after its time (caught up after downtime).
     late: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerStored:
+    """A new answer was stored in a round (digests embed answers as they come)."""
+
+    round_id: int
+    circle_id: int

@@ -184,3 +184,13 @@ async def test_quotes_name_only_members_who_opted_in(profile: str) -> None:
         member = await h.bot.member_for(h.platform.user("ana"))
         await digest_cog.erase_member_data(member)
         assert (await digest_cog.export_member_data(member))["named_in_quotes_as"] is None
+
+
+async def test_answers_are_embedded_while_the_round_runs(profile: str) -> None:
+    async with Harness(profile, start=START, hosts=["hana"]) as h:
+        await run_round(h)
+        answers = await store.answers(h.db, 1)
+        assert await digest_store.cached_vectors(h.db, [a.id or 0 for a in answers]) == {}
+        await h.advance("5m")  # the next batch: every answer so far is embedded and cached
+        cached = await digest_store.cached_vectors(h.db, [a.id or 0 for a in answers])
+        assert set(cached) == {a.id for a in answers}

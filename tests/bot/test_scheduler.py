@@ -221,3 +221,20 @@ async def _until_finished(db: Database, when: datetime) -> None:
         if run is not None and run.status == "done":
             return
         await asyncio.sleep(0.05)
+
+
+async def test_one_shot_jobs_are_forgotten_once_they_ran(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'jobs.db'}")
+    await db.upgrade()
+    clock = FakeClock(START)
+    scheduler = ManualScheduler(db, clock, grace=timedelta(hours=1))
+
+    async def nothing(run: JobRun) -> None:
+        return None
+
+    scheduler.add("once", once(START + timedelta(minutes=5)), nothing)
+    scheduler.add("weekly", cron(PARIS_MONDAY_9, "Europe/Paris"), nothing)
+    await scheduler.start()
+    await scheduler.advance(timedelta(hours=2))
+    assert set(scheduler.jobs) == {"weekly"}  # a busy bot does not pile up finished jobs
+    await db.dispose()

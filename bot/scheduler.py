@@ -175,10 +175,10 @@ class Scheduler:
             ok = True
         if self.on_run is not None:
             self.on_run(ok)
-        if job.trigger.get_next_fire_time(scheduled_for, scheduled_for + _TICK) is None:
+        finished = job.trigger.get_next_fire_time(scheduled_for, scheduled_for + _TICK) is None
+        if finished and self._jobs.get(job.key) is job:
             # A one-shot job (a round's close, a mute's end) is done: forget it.
-            if self._jobs.get(job.key) is job:
-                del self._jobs[job.key]
+            del self._jobs[job.key]
         return True
 
     def _watch(self, job: Job) -> None:

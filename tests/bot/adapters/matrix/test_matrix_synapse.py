@@ -278,3 +278,43 @@ async def test_rate_limit_is_honoured(synapse: Any, kit: SimpleNamespace, tmp_pa
                 await ana.wait_for(direct_from(bot_id, room))
             finally:
                 await synapse.admin_api("DELETE", override)
+
+
+async def test_a_mute_lowers_the_power_level_and_its_end_restores_it(
+    synapse: Any, kit: SimpleNamespace, tmp_path: Path
+) -> None:
+    """Repeated insults mute through power levels; when the mute ends the bot restores them."""
+    bot_account, host_account, ana_account = [
+        await synapse.user(n) for n in ("cercle", "host", "ana")
+    ]
+    bot_id = bot_account.user_id
+    async with (
+        kit.member(synapse, host_account) as host,
+        kit.member(synapse, ana_account) as ana,
+    ):
+        room = await kit.create_circle(host, bot_id, [ana])
+
+        async def ana_level() -> int:
+            levels = await host.client.room_get_state_event(room, "m.room.power_levels")
+            content = levels.content
+            return int(content.get("users", {}).get(ana.user_id, content.get("users_default", 0)))
+
+        async with kit.running_bot(
+            synapse, bot_account, tmp_path / "cercle.db", inviters=[host.user_id]
+        ) as run:
+            await host.wait_for(joined(bot_id))
+            before = await ana_level()
+            await ana.say(room, "espèce de connard")
+            await ana.say(room, "quel connard tu fais")
+            await ana.wait_for(
+                lambda r, e: direct_from(bot_id, room)(r, e) and "muted" in e["content"]["body"]
+            )
+
+            async def level_is(check: Any) -> None:
+                while not check(await ana_level()):  # noqa: ASYNC110
+                    await asyncio.sleep(0.1)  # the bot's state change reaches the server
+
+            await asyncio.wait_for(level_is(lambda level: level < 0), 20)
+            # The mute's end is a scheduled job: advance the bot's clock past it.
+            await run.scheduler.advance(timedelta(minutes=11))
+            await asyncio.wait_for(level_is(lambda level: level == before), 20)

@@ -56,6 +56,7 @@ from bot.adapters.matrix.events import (
 )
 from bot.adapters.matrix.render import to_html, to_plain
 from bot.clock import Clock
+from bot.logs import register_secret
 from bot.platform import MATRIX_LIKE, Capabilities, EventSink, NotSupported, PlatformError
 from bot.types import (
     Attachment,
@@ -214,6 +215,11 @@ class MatrixPlatform:
     # ------------------------------------------------------------ session
 
     async def _open_session(self) -> None:
+        await self._open_session_once()
+        # A token learnt at login or from storage is masked in every log line from now on.
+        register_secret(self.client.access_token)
+
+    async def _open_session_once(self) -> None:
         client = self.client
         token = self.settings.access_token
         stored = await self._stored_session()

@@ -255,6 +255,7 @@ async def running_bot(
     inviters: list[str],
     timeline_limit: int = 50,
     clock: FakeClock | None = None,
+    with_token: bool = False,
 ) -> AsyncIterator[Running]:
     """Start a whole bot (every default cog) on the Matrix adapter; stop it at the end."""
     config = Config(
@@ -262,7 +263,8 @@ async def running_bot(
         matrix=MatrixSettings(
             homeserver=synapse.url,
             user_id=account.user_id,
-            password=SecretStr(account.password),
+            password=None if with_token else SecretStr(account.password),
+            access_token=SecretStr(account.access_token) if with_token else None,
             allowed_inviters=inviters,
         ),
     )

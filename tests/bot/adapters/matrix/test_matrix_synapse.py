@@ -318,3 +318,21 @@ async def test_a_mute_lowers_the_power_level_and_its_end_restores_it(
             # The mute's end is a scheduled job: advance the bot's clock past it.
             await run.scheduler.advance(timedelta(minutes=11))
             await asyncio.wait_for(level_is(lambda level: level == before), 20)
+
+
+async def test_starting_from_an_access_token(
+    synapse: Any, kit: SimpleNamespace, tmp_path: Path
+) -> None:
+    """With only an access token configured, the bot uses it (no password login) and works."""
+    bot_account, host_account = [await synapse.user(n) for n in ("cercle", "host")]
+    bot_id = bot_account.user_id
+    async with kit.member(synapse, host_account) as host:
+        room = await kit.create_circle(host, bot_id, [])
+        async with kit.running_bot(
+            synapse, bot_account, tmp_path / "cercle.db", inviters=[host.user_id], with_token=True
+        ) as run:
+            assert not run.platform.logged_in_with_password
+            await host.wait_for(joined(bot_id))
+            await host.say(room, "!help")
+            _, reply = await host.wait_for(direct_from(bot_id, room))
+            assert "help" in reply["content"]["body"]

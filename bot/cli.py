@@ -227,12 +227,10 @@ async def _run(args: argparse.Namespace, config: Config) -> int:
     scheduler: Scheduler
     if fake:
         clock = FakeClock(args.start)
-        scheduler = manual = ManualScheduler(db, clock, instance=config.bot.instance, grace=grace)
-        advance = manual.advance
+        scheduler = ManualScheduler(db, clock, instance=config.bot.instance, grace=grace)
     else:
         scheduler = LiveScheduler(db, SystemClock(), instance=config.bot.instance, grace=grace)
-        advance = None
-    platforms = _platforms(config, scheduler, args.host, advance)
+    platforms = _platforms(config, scheduler, args.host)
     if "matrix" in config.bot.adapters:
         from bot.adapters.matrix import MatrixPlatform
 
@@ -269,16 +267,16 @@ def _platforms(
     config: Config,
     scheduler: Scheduler,
     extra_hosts: Sequence[str],
-    advance: object,
 ) -> list[Platform]:
-    from bot.adapters.console import Advance, ConsolePlatform
+    from bot.adapters.console import ConsolePlatform
     from bot.adapters.memory import MemoryPlatform
 
     platforms: list[Platform] = []
     hosts = [*config.console.hosts, *extra_hosts]
     for name in config.bot.adapters:
         if name == "console":
-            step: Advance | None = advance if callable(advance) else None
+            # `:advance` moves simulated time only; on the real clock the console says so.
+            step = scheduler.advance if isinstance(scheduler, ManualScheduler) else None
             platforms.append(
                 ConsolePlatform(
                     scheduler.clock,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -31,7 +30,6 @@ class FakeClock:
         if start.tzinfo is None:
             raise ValueError("FakeClock needs a timezone-aware start")
         self._now = start.astimezone(UTC)
-        self._lock = asyncio.Lock()
 
     def now(self) -> datetime:
         """The simulated instant."""

@@ -105,8 +105,8 @@ class Router:
             if isinstance(event, CommandInvoked):
                 await self._command(event)
             elif isinstance(event, MessagePosted):
-                prefix = self.bot.platform(event.message.channel.platform).capabilities
-                if not prefix.native_commands and event.text.startswith(prefix.command_prefix):
+                caps = self.bot.platform(event.message.channel.platform).capabilities
+                if not caps.native_commands and event.text.startswith(caps.command_prefix):
                     await self._command(
                         CommandInvoked(
                             channel=event.message.channel,
@@ -114,7 +114,7 @@ class Router:
                             user=event.author,
                             at=event.at,
                             id=event.message.id,
-                            text=event.text[len(prefix.command_prefix) :],
+                            text=event.text[len(caps.command_prefix) :],
                         )
                     )
                 else:

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import LargeBinary, Text, delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, col, select
 
 from storage import state
 from storage.database import Database
 from storage.types import UTCDateTime
+from storage.writer import dialect_insert
 
 DIGEST_PENDING = "pending"
 DIGEST_POSTED = "posted"
@@ -140,7 +140,6 @@ async def store_vectors(
     if not rows:
         return
     table = AnswerEmbedding.__table__  # type: ignore[attr-defined]
-    dialect = postgresql if db.dialect_name == "postgresql" else sqlite
     async with db.engine.begin() as conn:
         for at in range(0, len(rows), 500):
             values = [
@@ -154,7 +153,7 @@ async def store_vectors(
                 }
                 for answer_id, v in rows[at : at + 500]
             ]
-            stmt = dialect.insert(table).values(values)
+            stmt = dialect_insert(db.engine, table).values(values)
             stmt = stmt.on_conflict_do_update(
                 index_elements=["answer_id"],
                 set_={

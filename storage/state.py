@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 
 from storage.database import Database
 from storage.models import AdapterState
+from storage.writer import dialect_insert
 
 
 async def get_state(db: Database, adapter: str, key: str) -> str | None:
@@ -35,9 +35,8 @@ async def set_state(db: Database, adapter: str, key: str, value: str, *, now: da
     transaction of this process.
     """
     table = AdapterState.__table__  # type: ignore[attr-defined]
-    dialect = postgresql if db.dialect_name == "postgresql" else sqlite
     stmt = (
-        dialect.insert(table)
+        dialect_insert(db.engine, table)
         .values(adapter=adapter, key=key, value=value, updated_at=now)
         .on_conflict_do_update(
             index_elements=[table.c.adapter, table.c.key],

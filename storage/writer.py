@@ -25,11 +25,16 @@ Write = Callable[[AsyncConnection], Awaitable[Any]]
 MAX_BATCH: Final = 500
 
 
-def insert_ignoring_duplicates(engine: AsyncEngine, table: Table) -> Insert:
-    """``INSERT … ON CONFLICT DO NOTHING`` in the engine's dialect (SQLite or PostgreSQL)."""
+def dialect_insert(engine: AsyncEngine, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """An ``INSERT`` that takes ``ON CONFLICT`` clauses, for SQLite or PostgreSQL."""
     if engine.dialect.name == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    return sqlite.insert(table).on_conflict_do_nothing()
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def insert_ignoring_duplicates(engine: AsyncEngine, table: Table) -> Insert:
+    """``INSERT … ON CONFLICT DO NOTHING`` in the engine's dialect."""
+    return dialect_insert(engine, table).on_conflict_do_nothing()
 
 
 @dataclass(slots=True)

@@ -54,7 +54,7 @@ OPENINGS: Final = (
 
 def workload(n: int) -> list[dict[str, str]]:
     """``n`` distinct answers (profession, lang, text) from the demo's sentences."""
-    from cogs.digest import analysis as an
+    from cogs.digest import language
     from cogs.digest.demo import load
 
     rng = random.Random(SEED)
@@ -62,7 +62,7 @@ def workload(n: int) -> list[dict[str, str]]:
     for answer in load():
         if "courtesy" in answer.plants:
             continue
-        for sentence in an.sentences(answer.text):
+        for sentence in language.sentences(answer.text):
             pool.setdefault(answer.profession, []).append((answer.lang, sentence))
     professions = sorted(pool)
     out = []
@@ -85,18 +85,18 @@ def run_cold(n: int) -> dict[str, Any]:
     started = time.perf_counter()
     from bot.i18n import translator
     from cogs.digest import analysis as an
-    from cogs.digest import render
+    from cogs.digest import clustering, model, render
 
     lines = workload(n)
     answers = [
-        an.AnswerIn(str(i), x["profession"], x["text"], x["lang"], f"m{i}")
+        model.AnswerIn(str(i), x["profession"], x["text"], x["lang"], f"m{i}")
         for i, x in enumerate(lines)
     ]
     t0 = time.perf_counter()
-    an.default_encoder()(["warm up"])
+    clustering.default_encoder()(["warm up"])
     load_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    vectors, _ = an.embed_answers(answers)
+    vectors, _ = clustering.embed_answers(answers)
     embed_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     digest = an.analyse("Q", answers, vectors, sub_questions=["Que vous manque-t-il ?"])
@@ -125,7 +125,7 @@ async def _fill(path: Path, n: int) -> None:
     """A stored round of ``n`` answers with every answer's vectors in the cache."""
     from sqlalchemy import insert
 
-    from cogs.digest import analysis as an
+    from cogs.digest import clustering, language
     from cogs.digest.build import pack
     from storage import digest as store
     from storage.database import Database
@@ -153,8 +153,8 @@ async def _fill(path: Path, n: int) -> None:
     )
     assert round_ is not None and round_.id is not None
     lines = workload(n)
-    sentences = sorted({s for x in lines for s in an.sentences(x["text"])})
-    encode = an.default_encoder()
+    sentences = sorted({s for x in lines for s in language.sentences(x["text"])})
+    encode = clustering.default_encoder()
     vectors = dict(zip(sentences, encode(sentences), strict=True))
     async with db.engine.begin() as conn:
         for at in range(0, n, 2000):
@@ -186,8 +186,8 @@ async def _fill(path: Path, n: int) -> None:
 
     rows = []
     for i, x in enumerate(lines):
-        block = np.stack([vectors[s] for s in an.sentences(x["text"])])
-        rows.append((i + 1, pack(block, an.text_hash(x["text"]))))
+        block = np.stack([vectors[s] for s in language.sentences(x["text"])])
+        rows.append((i + 1, pack(block, language.text_hash(x["text"]))))
     await store.store_vectors(db, rows, now=NOW)
     await db.dispose()
 

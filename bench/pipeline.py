@@ -39,8 +39,8 @@ from typing import Final
 from sqlalchemy import func
 from sqlmodel import select
 
+from bot.compose import default_cogs
 from bot.testing import PROFILES, Harness
-from cogs import default_cogs
 from storage.database import Database
 from storage.rounds import Answer
 

@@ -1,29 +1,28 @@
-"""The composition root: storage, clock, scheduler, adapters and cogs wired into one bot."""
+"""The bot: the kernel's parts wired around the cogs it is given, and its lifecycle.
+
+What to run (clock, scheduler, adapters, cogs) is chosen by the composition root,
+:mod:`bot.compose`; :class:`Bot` only connects the parts it receives.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any
 
-from bot.cog import Cog, Context, Services
+from bot.cog import Cog
 from bot.commands import CommandSpec, validate_spec
 from bot.config import Config
-from bot.i18n import translator
-from bot.messenger import Messenger
 from bot.metrics import Metrics
 from bot.platform import OffersSuggestions, Platform
-from bot.router import CommandRegistry, Router
+from bot.registry import CommandRegistry
+from bot.router import Router
 from bot.scheduler import Scheduler
-from bot.types import ChannelRef, Role, ThreadRef, UserRef, Verdict
-from storage import members
+from bot.services import Directory, MemberData, Platforms, Services, Signals, Verdicts
 from storage.database import Database
-from storage.models import Account, Circle
 
 log = logging.getLogger("cercle")
-
-C = TypeVar("C", bound=Context)
 
 
 class StartupError(Exception):
@@ -46,46 +45,55 @@ class Bot:
         self.db = db
         self.scheduler = scheduler
         self.clock = scheduler.clock
-        self._platforms = {platform.name: platform for platform in platforms}
-        self._messengers = {name: Messenger(p) for name, p in self._platforms.items()}
+        self.metrics = Metrics()
+        self.platforms = Platforms(platforms)
+        self.signals = Signals()
+        self.directory = Directory(db, self.clock, config, self.signals)
+        self.verdicts = Verdicts(self.metrics, self.clock)
+        self.member_data = MemberData()
+        self.commands = CommandRegistry()
         services = Services(
-            bot=self, db=db, clock=self.clock, scheduler=scheduler, config=config, log=log
+            db=db,
+            clock=self.clock,
+            scheduler=scheduler,
+            config=config,
+            log=log,
+            platforms=self.platforms,
+            signals=self.signals,
+            directory=self.directory,
+            verdicts=self.verdicts,
+            commands=self.commands,
+            member_data=self.member_data,
+            metrics=self.metrics,
         )
         self.cogs = [cog_type(services) for cog_type in cogs]
-        self.commands = CommandRegistry()
         for cog in self.cogs:
-            self.commands.add_cog(cog)
+            self.commands.add(cog)
         problems = [p for spec in self.commands.specs for p in validate_spec(spec)]
         if problems:
             raise ValueError("invalid command specs:\n" + "\n".join(problems))
-        self.metrics = Metrics()
+        self.signals.connect(self.cogs)
+        self.verdicts.connect(self.cogs)
+        self.member_data.connect(self.cogs)
         scheduler.on_run = self._job_ran
-        self.router = Router(self)
-        self._accounts: dict[tuple[str, str], tuple[int, str]] = {}
-        self._account_lookups: dict[tuple[str, str], asyncio.Future[Account]] = {}
-        self._circles: dict[tuple[str, str], Circle] = {}
+        self.router = Router(
+            commands=self.commands,
+            listeners=self.cogs,
+            directory=self.directory,
+            platforms=self.platforms,
+            verdicts=self.verdicts,
+            metrics=self.metrics,
+            clock=self.clock,
+        )
         self._stopping = asyncio.Event()
         self._started: list[Platform] = []
-
-    # ------------------------------------------------------------ lifecycle
-
-    @property
-    def platforms(self) -> list[Platform]:
-        """The adapters this bot runs."""
-        return list(self._platforms.values())
-
-    def platform(self, name: str) -> Platform:
-        """The adapter called ``name``."""
-        return self._platforms[name]
-
-    def messenger(self, platform: str) -> Messenger:
-        """The messenger that speaks through ``platform``."""
-        return self._messengers[platform]
 
     @property
     def specs(self) -> list[CommandSpec]:
         """Every command spec."""
         return self.commands.specs
+
+    # ------------------------------------------------------------ lifecycle
 
     async def prepare_storage(self) -> None:
         """Make sure the schema is current: upgrade it, or refuse to start."""
@@ -104,7 +112,7 @@ class Bot:
         for cog in self.cogs:
             await cog.on_start()
         await self.scheduler.start()
-        for platform in self._platforms.values():
+        for platform in self.platforms:
             await platform.install_commands(self.specs)
             if isinstance(platform, OffersSuggestions):
                 platform.bind_suggestions(self.router.suggest)
@@ -149,102 +157,3 @@ class Bot:
 
     def _job_ran(self, ok: bool) -> None:
         self.metrics.jobs.labels("ran" if ok else "failed").inc()
-
-    async def emit(self, signal: object) -> None:
-        """Tell every cog something happened (e.g. a member set their profession).
-
-        Signals are plain dataclasses defined by the cog that emits them; a failing receiver is
-        logged and the others still hear it.
-        """
-        for cog in self.cogs:
-            try:
-                await cog.on_signal(signal)
-            except Exception:
-                log.exception("%s.on_signal(%s) failed", type(cog).__name__, type(signal).__name__)
-
-    async def judge(self, ctx: Context, text: str) -> Verdict:
-        """What the courtesy rules say of text given through a command (see ``Router.judge``)."""
-        return await self.router.judge(ctx, text)
-
-    # ------------------------------------------------------------ lookups
-
-    async def member_for(self, user: UserRef) -> int:
-        """The member id behind a platform account (created on first sight)."""
-        key = (user.platform, user.id)
-        cached = self._accounts.get(key)
-        if cached is not None and cached[1] == user.display_name:
-            return cached[0]
-        # One lookup per account at a time: a newcomer's burst of messages creates it once.
-        pending = self._account_lookups.get(key)
-        if pending is None:
-            pending = asyncio.ensure_future(
-                members.account_for(
-                    self.db,
-                    user.platform,
-                    user.id,
-                    user.display_name or user.id,
-                    now=self.clock.now(),
-                )
-            )
-            self._account_lookups[key] = pending
-            pending.add_done_callback(lambda _: self._account_lookups.pop(key, None))
-        account = await asyncio.shield(pending)
-        self._accounts[key] = (account.member_id, user.display_name)
-        return account.member_id
-
-    def forget_member(self, member_id: int) -> None:
-        """Drop a deleted member from the caches (their next message makes a new member)."""
-        for key, (cached_id, _name) in list(self._accounts.items()):
-            if cached_id == member_id:
-                del self._accounts[key]
-
-    async def circle_for(self, channel: ChannelRef) -> Circle | None:
-        """The circle a channel hosts (created with the defaults on first use); none in DMs."""
-        if channel.direct:
-            return None
-        key = (channel.platform, channel.id)
-        circle = self._circles.get(key)
-        if circle is None:
-            circle = await members.get_or_create_circle(
-                self.db,
-                channel.platform,
-                channel.id,
-                name=channel.name,
-                locale=self.config.bot.locale,
-                timezone=self.config.bot.timezone,
-                now=self.clock.now(),
-            )
-            self._circles[key] = circle
-        return circle
-
-    def circle_changed(self, circle: Circle) -> None:
-        """Tell the bot a circle's settings changed (refreshes its cache)."""
-        self._circles[(circle.platform, circle.space_id)] = circle
-
-    async def context(
-        self,
-        platform: Platform,
-        user: UserRef | None,
-        channel: ChannelRef,
-        thread: ThreadRef | None,
-        kind: type[C],
-        **extra: Any,
-    ) -> C:
-        """Build the context handlers receive: member, circle, role and language resolved."""
-        circle = await self.circle_for(channel)
-        member_id = await self.member_for(user) if user is not None else None
-        role = await platform.role_of(user, channel) if user is not None else Role.MEMBER
-        locale = circle.locale if circle is not None else self.config.bot.locale
-        return kind(
-            bot=self,
-            platform=platform,
-            messenger=self._messengers[platform.name],
-            user=user or UserRef(platform.name, ""),
-            member_id=member_id,
-            channel=channel,
-            thread=thread,
-            circle=circle,
-            role=role,
-            t=translator(locale),
-            **extra,
-        )

@@ -10,17 +10,16 @@ import signal
 import sys
 import tempfile
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from bot.app import Bot, StartupError
-from bot.clock import FakeClock, SystemClock
+from bot import compose
+from bot.app import StartupError
 from bot.config import Config, ConfigError, default_config_path, format_problems, load_config
 from bot.logs import setup_logging
-from bot.platform import Platform
-from bot.scheduler import LiveScheduler, ManualScheduler, Scheduler
+from bot.scheduler import Scheduler
 from storage.database import Database
 
 EXIT_CONFIG = 2
@@ -152,17 +151,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.adapters.matrix import dev as matrix_dev
 
         _setup_logging(Config())
-        return asyncio.run(matrix_dev.run(args))
+        return asyncio.run(matrix_dev.run(args, _serve))
     if args.command == "discord":
         from bot.adapters.discord import cli as discord_cli
 
         if not discord_cli.needs_config(args):
-            return discord_cli.run(args, None)
+            return discord_cli.run(args, None, lambda: asyncio.run(compose.command_specs()))
     config = _load_or_report(getattr(args, "config", None))
     if config is None:
         return EXIT_CONFIG
     if args.command == "discord":
-        return discord_cli.run(args, config)
+        return discord_cli.run(args, config, lambda: asyncio.run(compose.command_specs(config)))
     _setup_logging(config, json_lines=getattr(args, "log_format", "text") == "json")
     if args.command == "db":
         return asyncio.run(_db(args, config))
@@ -223,30 +222,41 @@ async def _run(args: argparse.Namespace, config: Config) -> int:
     if tmp is not None:
         print("-- simulated clock: using a throwaway database", file=sys.stderr)
     db = Database(url)
-    grace = timedelta(minutes=config.scheduler.grace_minutes)
-    scheduler: Scheduler
-    if fake:
-        clock = FakeClock(args.start)
-        scheduler = ManualScheduler(db, clock, instance=config.bot.instance, grace=grace)
-    else:
-        scheduler = LiveScheduler(db, SystemClock(), instance=config.bot.instance, grace=grace)
-    platforms = _platforms(config, scheduler, args.host)
-    if "matrix" in config.bot.adapters:
-        from bot.adapters.matrix import MatrixPlatform
-
-        platforms.append(MatrixPlatform(config.matrix, db, scheduler.clock))
-    if "discord" in config.bot.adapters:
-        from bot.adapters.discord import DiscordPlatform
-
-        platforms.append(
-            DiscordPlatform(config.discord, db=db, clock=scheduler.clock, locale=config.bot.locale)
+    try:
+        return await _serve(
+            config,
+            db,
+            fake=fake,
+            start=args.start,
+            hosts=args.host,
+            metrics_port=args.metrics_port,
         )
-    from cogs import default_cogs
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
 
-    bot = Bot(config=config, db=db, scheduler=scheduler, platforms=platforms, cogs=default_cogs())
-    if args.metrics_port:
-        bot.metrics.serve(args.metrics_port)
-        log.info("metrics on http://127.0.0.1:%s/metrics", args.metrics_port)
+
+async def _serve(
+    config: Config,
+    db: Database,
+    *,
+    fake: bool = False,
+    start: datetime | None = None,
+    hosts: Sequence[str] = (),
+    metrics_port: int | None = None,
+) -> int:
+    """Build the bot through the composition root and run it until stopped; the exit code."""
+    scheduler: Scheduler = (
+        compose.manual_scheduler(config, db, start=start)
+        if fake
+        else compose.live_scheduler(config, db)
+    )
+    bot = compose.build(
+        config, db, scheduler, compose.platforms(config, db, scheduler, hosts=hosts)
+    )
+    if metrics_port:
+        bot.metrics.serve(metrics_port)
+        log.info("metrics on http://127.0.0.1:%s/metrics", metrics_port)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not on every OS
@@ -258,43 +268,7 @@ async def _run(args: argparse.Namespace, config: Config) -> int:
         return 1
     finally:
         await db.dispose()
-        if tmp is not None:
-            tmp.cleanup()
     return 0
-
-
-def _platforms(
-    config: Config,
-    scheduler: Scheduler,
-    extra_hosts: Sequence[str],
-) -> list[Platform]:
-    from bot.adapters.console import ConsolePlatform
-    from bot.adapters.memory import MemoryPlatform
-
-    platforms: list[Platform] = []
-    hosts = [*config.console.hosts, *extra_hosts]
-    for name in config.bot.adapters:
-        if name == "console":
-            # `:advance` moves simulated time only; on the real clock the console says so.
-            step = scheduler.advance if isinstance(scheduler, ManualScheduler) else None
-            platforms.append(
-                ConsolePlatform(
-                    scheduler.clock,
-                    channel=config.console.channel,
-                    hosts=hosts,
-                    bot_name=config.bot.name,
-                    advance=step,
-                )
-            )
-        elif name == "memory" and config.memory.inbox:
-            from bot.adapters.inbox import InboxPlatform
-
-            platforms.append(
-                InboxPlatform(scheduler.clock, scheduler.db, Path(config.memory.inbox), hosts=hosts)
-            )
-        elif name == "memory":
-            platforms.append(MemoryPlatform(scheduler.clock, hosts=hosts))
-    return platforms
 
 
 if __name__ == "__main__":  # pragma: no cover

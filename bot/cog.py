@@ -1,49 +1,35 @@
 """What a feature (a cog) is: commands declared as data, event listeners, jobs, a data hook.
 
-A cog receives its services in the constructor and never imports a platform library or
-reads the wall clock. Handlers get a context that knows the circle, the member, their role
-and a translator in the right language, and that answers through the messenger.
+A cog receives its services in the constructor (:class:`~bot.services.Services`) and never
+imports a platform library or reads the wall clock. Handlers get a context that knows the
+circle, the member, their role and a translator in the right language, and that answers
+through the messenger.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from bot.commands import Choice, CommandSpec, OptionSpec, Scope
-from bot.i18n import Translator
-from bot.messenger import Messenger
-from bot.platform import Platform
-from bot.types import (
-    ChannelRef,
-    CommandInvoked,
-    Content,
-    MessageDeleted,
-    MessageEdited,
-    MessagePosted,
-    MessageRef,
-    ReactionAdded,
-    ReactionRemoved,
-    Role,
-    ThreadRef,
-    UserRef,
-    Verdict,
-)
+from bot.context import CircleContext, CommandContext, Context, EventContext
+from bot.registry import Handler
+from bot.services import Services
+from bot.types import Role, Verdict
 
-if TYPE_CHECKING:
-    from bot.app import Bot
-    from bot.clock import Clock
-    from bot.config import Config
-    from bot.scheduler import Scheduler
-    from storage.database import Database
-    from storage.models import Circle
-
-Handler = Callable[["CommandContext"], Awaitable[None]]
 F = TypeVar("F", bound=Callable[..., Awaitable[None]])
 
 _SPEC_ATTR = "__cercle_command__"
+
+__all__ = [
+    "CircleContext",
+    "Cog",
+    "CommandContext",
+    "Context",
+    "EventContext",
+    "Services",
+    "command",
+]
 
 
 def command(
@@ -59,6 +45,7 @@ def command(
     """Declare a cog method as the handler of a command.
 
     ``description`` and option descriptions are English message ids, marked with ``N_``.
+    A handler of a ``Scope.CIRCLE`` command receives a :class:`~bot.context.CircleContext`.
     """
     spec = CommandSpec(
         path=tuple(path),
@@ -76,87 +63,6 @@ def command(
         return func
 
     return decorate
-
-
-@dataclass(frozen=True, slots=True)
-class Services:
-    """What the composition root hands every cog."""
-
-    bot: Bot
-    db: Database
-    clock: Clock
-    scheduler: Scheduler
-    config: Config
-    log: logging.Logger
-
-
-@dataclass(slots=True)
-class Context:
-    """Who did something, where, and how to answer them."""
-
-    bot: Bot
-    platform: Platform
-    messenger: Messenger
-    user: UserRef
-    #: The member's id in storage; ``None`` when no member is involved (a deletion).
-    member_id: int | None
-    channel: ChannelRef
-    thread: ThreadRef | None
-    circle: Circle | None
-    role: Role
-    t: Translator
-
-    @property
-    def prefix(self) -> str:
-        """How commands are written here: ``/`` for native commands, else the text prefix."""
-        caps = self.platform.capabilities
-        return "/" if caps.native_commands else caps.command_prefix
-
-    @property
-    def is_host(self) -> bool:
-        """The member has the host role here."""
-        return self.role >= Role.HOST
-
-    async def send(self, content: Content | str) -> list[MessageRef]:
-        """Post where the event happened (the thread when there is one)."""
-        return await self.messenger.send(self.channel, content, thread=self.thread)
-
-    async def send_private(self, content: Content | str) -> None:
-        """Tell the member privately (a direct message)."""
-        await self.messenger.send_direct(self.user, content)
-
-
-@dataclass(slots=True)
-class CommandContext(Context):
-    """A command invocation, its parsed options and how to answer it."""
-
-    spec: CommandSpec = field(kw_only=True)
-    options: dict[str, Any] = field(kw_only=True)
-    invocation: CommandInvoked = field(kw_only=True)
-
-    async def reply(self, content: Content | str, *, private: bool | None = None) -> None:
-        """Answer the command: privately when the spec (or ``private``) says so."""
-        if self.spec.private if private is None else private:
-            await self.messenger.reply_private(
-                self.user, content, token=self.invocation.reply_token
-            )
-        else:
-            await self.send(content)
-
-
-@dataclass(slots=True)
-class EventContext(Context):
-    """A message, edit, deletion or reaction seen in a channel the bot is in."""
-
-    event: MessagePosted | MessageEdited | MessageDeleted | ReactionAdded | ReactionRemoved = field(
-        kw_only=True
-    )
-    #: For posts and edits: what the courtesy rules decided (every cog's ``inspect``, the most
-    #: restrictive wins) before any ``on_message``/``on_edit`` listener runs.
-    verdict: Verdict | None = field(default=None, kw_only=True)
-    #: The text came from a command (``/answer``): no platform message exists to delete or
-    #: repost; ``inspect`` should only judge it.
-    synthetic: bool = field(default=False, kw_only=True)
 
 
 class Cog:
@@ -185,7 +91,11 @@ class Cog:
         """Called at shutdown."""
 
     async def inspect(self, ctx: EventContext) -> Verdict | None:
-        """Judge a post or edit before listeners see it (courtesy rules); ``None``: no opinion."""
+        """Judge a post or edit before listeners see it (courtesy rules); ``None``: no opinion.
+
+        The router records the opinion under this cog's name in ``ctx.opinions`` for the
+        listeners; an ``advisory`` opinion is recorded but never decides what is shown.
+        """
         return None
 
     async def on_message(self, ctx: EventContext) -> None:
@@ -201,7 +111,7 @@ class Cog:
         """A reaction was added or removed (see ``ctx.event``)."""
 
     async def on_signal(self, signal: object) -> None:
-        """Another cog announced something (:meth:`bot.app.Bot.emit`); ignore unknown signals."""
+        """Another cog (or the core) announced something; ignore unknown signals."""
 
     async def suggest(
         self, spec: CommandSpec, option: OptionSpec, partial: str, ctx: Context

@@ -9,11 +9,10 @@ from __future__ import annotations
 import logging
 import secrets
 from collections import OrderedDict, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
-from bot.cog import Cog, CommandContext, Context, EventContext, Handler
 from bot.commands import (
     Choice,
     CommandSpec,
@@ -23,22 +22,28 @@ from bot.commands import (
     parse_arguments,
     split_path,
 )
-from bot.platform import SuggestionRequest
+from bot.context import CircleContext, CommandContext, Context, EventContext, ListenedEvent
+from bot.i18n import translator
+from bot.platform import Platform, SuggestionRequest
+from bot.registry import CommandOwner, CommandRegistry, Handler
 from bot.types import (
+    ChannelRef,
     CommandInvoked,
     Event,
     MessageDeleted,
     MessageEdited,
     MessagePosted,
-    MessageRef,
     ReactionAdded,
     ReactionRemoved,
-    Verdict,
-    Visibility,
+    Role,
+    ThreadRef,
+    UserRef,
 )
 
 if TYPE_CHECKING:
-    from bot.app import Bot
+    from bot.clock import Clock
+    from bot.metrics import Metrics
+    from bot.services import Directory, Platforms, Verdicts
 
 log = logging.getLogger(__name__)
 
@@ -49,46 +54,70 @@ THROTTLE_LIMIT: Final = 8
 THROTTLE_WINDOW: Final = timedelta(seconds=10)
 
 
-class CommandRegistry:
-    """Every command of every cog, by path; names are unique across cogs."""
+class Listener(Protocol):
+    """What hears members' messages, edits, deletions and reactions (every cog)."""
 
-    def __init__(self) -> None:
-        self._by_path: dict[tuple[str, ...], tuple[CommandSpec, Handler, Cog]] = {}
-
-    def add_cog(self, cog: Cog) -> None:
-        """Register the cog's commands; a path declared twice is a programming error."""
-        for spec, handler in cog.commands():
-            if spec.path in self._by_path:
-                other = self._by_path[spec.path][2]
-                raise ValueError(
-                    f"command {spec.qualified_name!r} declared by both "
-                    f"{type(other).__name__} and {type(cog).__name__}"
-                )
-            self._by_path[spec.path] = (spec, handler, cog)
-
-    @property
-    def specs(self) -> list[CommandSpec]:
-        """All command specs, sorted by path."""
-        return [self._by_path[path][0] for path in sorted(self._by_path)]
-
-    def get(self, path: tuple[str, ...]) -> tuple[CommandSpec, Handler, Cog] | None:
-        """The command at ``path``."""
-        return self._by_path.get(path)
-
-    def find(self, name: str) -> list[CommandSpec]:
-        """Commands whose path starts with ``name`` (``prompt`` or ``prompt add``)."""
-        words = tuple(name.lower().lstrip("/!").split())
-        return [spec for spec in self.specs if spec.path[: len(words)] == words]
+    async def on_message(self, ctx: EventContext) -> None: ...
+    async def on_edit(self, ctx: EventContext) -> None: ...
+    async def on_delete(self, ctx: EventContext) -> None: ...
+    async def on_reaction(self, ctx: EventContext) -> None: ...
 
 
 class Router:
-    """Turns events into handler calls."""
+    """Turns events into handler calls.
 
-    def __init__(self, bot: Bot) -> None:
-        self.bot = bot
+    It takes only what it uses: the command registry, the listeners (the cogs), the
+    directory of members and circles, the platforms, the verdicts, the metrics and the clock.
+    """
+
+    def __init__(
+        self,
+        *,
+        commands: CommandRegistry,
+        listeners: Sequence[Listener],
+        directory: Directory,
+        platforms: Platforms,
+        verdicts: Verdicts,
+        metrics: Metrics,
+        clock: Clock,
+    ) -> None:
+        self._commands = commands
+        self._listeners = list(listeners)
+        self._directory = directory
+        self._platforms = platforms
+        self._verdicts = verdicts
+        self._metrics = metrics
+        self._clock = clock
         self._seen: OrderedDict[tuple[str, str, str], None] = OrderedDict()
         self._recent: dict[tuple[str, str], deque[datetime]] = {}
         self._warned: dict[tuple[str, str], datetime] = {}
+
+    async def context(
+        self,
+        platform: Platform,
+        user: UserRef | None,
+        channel: ChannelRef,
+        thread: ThreadRef | None,
+    ) -> Context:
+        """The context of someone acting here: member, circle, role and language resolved.
+
+        Command and event contexts are built from it with their own fields.
+        """
+        circle = await self._directory.circle_for(channel)
+        member_id = await self._directory.member_for(user) if user is not None else None
+        role = await platform.role_of(user, channel) if user is not None else Role.MEMBER
+        locale = circle.locale if circle is not None else self._directory.default_locale
+        return Context(
+            platform=platform,
+            messenger=self._platforms.messenger(platform.name),
+            user=user or UserRef(platform.name, ""),
+            member_id=member_id,
+            channel=channel,
+            thread=thread,
+            circle=circle,
+            role=role,
+            t=translator(locale),
+        )
 
     async def handle(self, event: Event) -> None:
         """Handle one event completely; never raises."""
@@ -101,11 +130,11 @@ class Router:
                 if isinstance(event, CommandInvoked)
                 else event.message.channel.platform
             )
-            self.bot.metrics.messages.labels(platform_name, type(event).__name__).inc()
+            self._metrics.messages.labels(platform_name, type(event).__name__).inc()
             if isinstance(event, CommandInvoked):
                 await self._command(event)
             elif isinstance(event, MessagePosted):
-                caps = self.bot.platform(event.message.channel.platform).capabilities
+                caps = self._platforms.get(event.message.channel.platform).capabilities
                 if not caps.native_commands and event.text.startswith(caps.command_prefix):
                     await self._command(
                         CommandInvoked(
@@ -118,13 +147,13 @@ class Router:
                         )
                     )
                 else:
-                    await self._listeners(event, "on_message")
+                    await self._listen(event, "on_message")
             elif isinstance(event, MessageEdited):
-                await self._listeners(event, "on_edit")
+                await self._listen(event, "on_edit")
             elif isinstance(event, MessageDeleted):
-                await self._listeners(event, "on_delete")
+                await self._listen(event, "on_delete")
             elif isinstance(event, ReactionAdded | ReactionRemoved):
-                await self._listeners(event, "on_reaction")
+                await self._listen(event, "on_reaction")
             else:  # pragma: no cover - the union is closed; adapters may still misbehave
                 log.warning("ignoring unknown event %r", type(event).__name__)
         except Exception:
@@ -148,26 +177,17 @@ class Router:
         return False
 
     async def _command(self, event: CommandInvoked) -> None:
-        platform = self.bot.platform(event.channel.platform)
-        ctx = await self.bot.context(
-            platform,
-            event.user,
-            event.channel,
-            event.thread,
-            CommandContext,
-            spec=None,
-            options={},
-            invocation=event,
-        )
-        prefix = ctx.prefix
-        if await self._throttled(ctx, event):
+        platform = self._platforms.get(event.channel.platform)
+        base = await self.context(platform, event.user, event.channel, event.thread)
+        prefix = base.prefix
+        if await self._throttled(base, event):
             return
         entry = self._resolve(event)
         if entry is None:
             name = (event.text or " ".join(event.path)).split(None, 1)
-            await ctx.messenger.reply_private(
-                ctx.user,
-                ctx.t._(
+            await base.messenger.reply_private(
+                base.user,
+                base.t._(
                     "Unknown command {name}. Type {help} to see what I can do.",
                     name=f"`{prefix}{name[0] if name else ''}`",
                     help=f"`{prefix}help`",
@@ -175,8 +195,10 @@ class Router:
                 token=event.reply_token,
             )
             return
-        spec, handler, _cog = entry
-        ctx.spec = spec
+        spec, handler, _owner = entry
+        circle_scoped = spec.scope is Scope.CIRCLE and base.circle is not None
+        kind = CircleContext if circle_scoped else CommandContext
+        ctx = kind(**base.base(), spec=spec, options={}, invocation=event)
         if ctx.role < spec.role:
             await ctx.reply(
                 ctx.t._(
@@ -199,10 +221,10 @@ class Router:
             return
         await self._guarded(ctx, handler(ctx), f"command {spec.qualified_name}")
 
-    async def _throttled(self, ctx: CommandContext, event: CommandInvoked) -> bool:
+    async def _throttled(self, ctx: Context, event: CommandInvoked) -> bool:
         """A member sending commands too fast is told once, politely, then ignored a moment."""
         key = (event.channel.platform, event.user.id)
-        now = self.bot.clock.now()
+        now = self._clock.now()
         recent = self._recent.setdefault(key, deque())
         while recent and now - recent[0] >= THROTTLE_WINDOW:
             recent.popleft()
@@ -210,7 +232,7 @@ class Router:
             recent.append(now)
             self._warned.pop(key, None)
             return False
-        self.bot.metrics.throttled.inc()
+        self._metrics.throttled.inc()
         if key not in self._warned:
             self._warned[key] = now
             wait = THROTTLE_WINDOW - (now - recent[0])
@@ -230,100 +252,45 @@ class Router:
 
         Never raises: a failing cog is logged and the member simply gets no suggestions.
         """
-        entry = self.bot.commands.get(tuple(request.path))
+        entry = self._commands.get(tuple(request.path))
         if entry is None:
             return []
-        spec, _handler, cog = entry
+        spec, _handler, owner = entry
         option = spec.option(request.option)
         if option is None or not option.autocomplete:
             return []
         try:
-            platform = self.bot.platform(request.channel.platform)
-            ctx = await self.bot.context(
-                platform, request.user, request.channel, request.thread, Context
-            )
+            platform = self._platforms.get(request.channel.platform)
+            ctx = await self.context(platform, request.user, request.channel, request.thread)
             if ctx.role < spec.role:
                 return []
-            return (await cog.suggest(spec, option, request.partial, ctx))[:25]
+            return (await owner.suggest(spec, option, request.partial, ctx))[:25]
         except Exception:
             log.exception("suggestions for %s failed", spec.qualified_name)
             return []
 
-    def _resolve(self, event: CommandInvoked) -> tuple[CommandSpec, Handler, Cog] | None:
+    def _resolve(self, event: CommandInvoked) -> tuple[CommandSpec, Handler, CommandOwner] | None:
         if event.text is not None:
-            found = split_path(event.text, self.bot.commands.specs)
-            return self.bot.commands.get(found[0].path) if found else None
-        return self.bot.commands.get(tuple(event.path))
+            found = split_path(event.text, self._commands.specs)
+            return self._commands.get(found[0].path) if found else None
+        return self._commands.get(tuple(event.path))
 
-    async def _listeners(
-        self,
-        event: MessagePosted | MessageEdited | MessageDeleted | ReactionAdded | ReactionRemoved,
-        method: str,
-    ) -> None:
-        platform = self.bot.platform(event.message.channel.platform)
+    async def _listen(self, event: ListenedEvent, method: str) -> None:
+        platform = self._platforms.get(event.message.channel.platform)
+        user: UserRef | None
         if isinstance(event, MessagePosted | MessageEdited):
             user = event.author
         elif isinstance(event, ReactionAdded | ReactionRemoved):
             user = event.user
         else:
             user = None
-        ctx = await self.bot.context(
-            platform,
-            user,
-            event.message.channel,
-            event.message.thread,
-            EventContext,
-            event=event,
-        )
+        base = await self.context(platform, user, event.message.channel, event.message.thread)
+        ctx = EventContext(**base.base(), event=event)
         if isinstance(event, MessagePosted | MessageEdited):
-            ctx.verdict = await self._verdict(ctx, event.text)
-        for cog in self.bot.cogs:
-            listener: Callable[[EventContext], Awaitable[None]] = getattr(cog, method)
-            await self._guarded(ctx, listener(ctx), f"{type(cog).__name__}.{method}")
-
-    async def judge(self, ctx: Context, text: str) -> Verdict:
-        """The courtesy verdict on text a member gave through a command (e.g. ``/answer``).
-
-        The cogs' ``inspect`` sees it as a post with ``ctx.synthetic`` set: there is no platform
-        message to delete, only a decision to make.
-        """
-        invocation = getattr(ctx, "invocation", None)
-        ident = f"command:{getattr(invocation, 'id', '')}"
-        event = MessagePosted(
-            MessageRef(ctx.channel, ident, ctx.thread), ctx.user, text, self.bot.clock.now()
-        )
-        probe = EventContext(
-            bot=ctx.bot,
-            platform=ctx.platform,
-            messenger=ctx.messenger,
-            user=ctx.user,
-            member_id=ctx.member_id,
-            channel=ctx.channel,
-            thread=ctx.thread,
-            circle=ctx.circle,
-            role=ctx.role,
-            t=ctx.t,
-            event=event,
-            synthetic=True,
-        )
-        return await self._verdict(probe, text)
-
-    async def _verdict(self, ctx: EventContext, text: str) -> Verdict:
-        verdict = Verdict(Visibility.VISIBLE, text)
-        for cog in self.bot.cogs:
-            try:
-                opinion = await cog.inspect(ctx)
-            except Exception:
-                # A broken rule must not silence the circle: log it and let the message through.
-                log.exception("%s.inspect failed", type(cog).__name__)
-                continue
-            if opinion is not None and opinion.visibility >= verdict.visibility:
-                verdict = opinion
-        if verdict.rule is not None or verdict.visibility is not Visibility.VISIBLE:
-            self.bot.metrics.moderation.labels(
-                verdict.category, verdict.visibility.name.lower()
-            ).inc()
-        return verdict
+            ctx.verdict, ctx.opinions = await self._verdicts.decide(ctx, event.text)
+        for listener in self._listeners:
+            call: Callable[[EventContext], Awaitable[None]] = getattr(listener, method)
+            await self._guarded(ctx, call(ctx), f"{type(listener).__name__}.{method}")
 
     async def _guarded(self, ctx: Context, call: Awaitable[Any], what: str) -> None:
         """Run ``call``; on failure log the traceback and tell the member, briefly."""

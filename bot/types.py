@@ -11,7 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from storage.models import Circle
 
 
 class Role(enum.IntEnum):
@@ -83,9 +86,41 @@ class Card:
     footer: str = ""
 
 
+class ActionStyle(enum.Enum):
+    """How an action's button looks where buttons exist."""
+
+    PRIMARY = "primary"
+    SUCCESS = "success"
+    DANGER = "danger"
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """A button under a message: pressing it runs a command, as the member who pressed it.
+
+    The command runs through the core like a typed one (permissions, usage, throttling), as
+    if invoked in ``channel``. Everything needed to run it is in the action itself, so a
+    button still works after a restart. Platforms without buttons leave actions out; the
+    text of the message should say which command does the same.
+    """
+
+    #: The button's text, already in the reader's language.
+    label: str
+    #: The command to run, e.g. ``("mod", "approve")``.
+    path: tuple[str, ...]
+    #: Fixed option values, e.g. ``(("id", 3),)``.
+    options: tuple[tuple[str, str | int], ...] = ()
+    #: Where the command runs (its permission check is made there).
+    channel: ChannelRef | None = None
+    style: ActionStyle = ActionStyle.PRIMARY
+    #: Before running, ask the member for this option's value (e.g. a reason); the command's
+    #: spec describes it.
+    ask: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Content:
-    """What the bot says: Markdown text, an optional card and attachments.
+    """What the bot says: Markdown text, an optional card, attachments and actions.
 
     Text written by the bot is trusted Markdown; text echoed from members must go
     through :func:`bot.messenger.escape` first (the messenger's helpers do it).
@@ -94,6 +129,7 @@ class Content:
     text: str = ""
     card: Card | None = None
     attachments: tuple[Attachment, ...] = ()
+    actions: tuple[Action, ...] = ()
 
 
 class Visibility(enum.IntEnum):
@@ -117,11 +153,32 @@ class Verdict:
     text: str
     rule: str | None = None
     category: str = "ok"
+    #: The cog that gave this opinion (its ``name``); set by the router.
+    decided_by: str = ""
+    #: An opinion that changes nothing (observe mode): listeners hear it, it never wins.
+    advisory: bool = False
+    #: Whatever the deciding cog needs to act on its decision later (opaque to the core).
+    detail: Any = field(default=None, compare=False)
 
     @property
     def public(self) -> bool:
         """The message (or its masked twin) may be seen and counted."""
         return self.visibility <= Visibility.REDACTED
+
+
+# ---------------------------------------------------------------- signals
+
+
+@dataclass(frozen=True, slots=True)
+class CircleChanged:
+    """A circle was created (first seen) or its settings changed; ``circle`` is the new row.
+
+    Emitted by the core when a channel becomes a circle and by the cog that edits a circle's
+    settings; cogs that keep per-circle state (schedules, caches) refresh it here.
+    """
+
+    circle: Circle
+    created: bool = False
 
 
 # ---------------------------------------------------------------- events

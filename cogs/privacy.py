@@ -29,14 +29,13 @@ class PrivacyCog(Cog):
     )
     async def mydata(self, ctx: CommandContext) -> None:
         """Send the member a JSON export of what every cog stores about them."""
-        assert ctx.member_id is not None
         export: dict[str, Any] = {
             "member": await members.member_record(self.services.db, ctx.member_id),
             "exported_at": self.services.clock.now().isoformat(),
         }
-        for cog in self.services.bot.cogs:
-            if cog is not self:
-                export[cog.name] = await cog.export_member_data(ctx.member_id)
+        for name, data in (await self.services.member_data.export(ctx.member_id)).items():
+            if name != self.name:
+                export[name] = data
         data = json.dumps(export, ensure_ascii=False, indent=2, default=str).encode()
         await ctx.reply(
             Content(
@@ -62,7 +61,6 @@ class PrivacyCog(Cog):
     )
     async def forget(self, ctx: CommandContext) -> None:
         """Erase the member everywhere, after an explicit confirmation."""
-        assert ctx.member_id is not None
         if not ctx.options["confirm"]:
             await ctx.reply(
                 ctx.t._(
@@ -73,14 +71,7 @@ class PrivacyCog(Cog):
                 )
             )
             return
-        failed = []
-        for cog in self.services.bot.cogs:
-            try:
-                await cog.erase_member_data(ctx.member_id)
-            except Exception:
-                self.log.exception("erasing member %s in %s failed", ctx.member_id, cog.name)
-                failed.append(cog.name)
-        if failed:
+        if await self.services.member_data.erase(ctx.member_id):
             await ctx.reply(
                 ctx.t._(
                     "Not everything could be erased; the hosts can see why in the log. "
@@ -89,7 +80,7 @@ class PrivacyCog(Cog):
             )
             return
         await members.delete_member(self.services.db, ctx.member_id)
-        self.services.bot.forget_member(ctx.member_id)
+        self.services.directory.forget_member(ctx.member_id)
         await ctx.reply(ctx.t._("Done: Cercle no longer stores anything about you."))
 
     async def on_start(self) -> None:

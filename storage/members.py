@@ -175,6 +175,12 @@ async def get_circle(db: Database, platform: str, space_id: str) -> Circle | Non
         return await _find_circle(session, platform, space_id)
 
 
+async def circle_by_id(db: Database, circle_id: int) -> Circle | None:
+    """Return the circle with this id, if any."""
+    async with db.session() as session:
+        return await session.get(Circle, circle_id)
+
+
 async def update_circle(db: Database, circle_id: int, **changes: str) -> Circle:
     """Change a circle's ``name``, ``locale`` and/or ``timezone``.
 

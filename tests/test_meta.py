@@ -10,8 +10,8 @@ import pytest
 
 from bot.cog import Cog
 from bot.commands import validate_spec
+from bot.compose import default_cogs
 from bot.testing import Harness
-from cogs import default_cogs
 
 ROOT = Path(__file__).parents[1]
 COG_FILES = sorted((ROOT / "cogs").rglob("*.py"))

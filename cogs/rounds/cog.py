@@ -94,15 +94,15 @@ class RoundsCog(Cog):
         now = self.services.clock.now()
         self._asked = await self._members_asked()
         for settings in await store.all_settings(self.services.db):
-            circle = await self._circle(settings.circle_id)
-            if circle is not None and self._serves(circle):
+            circle = await self.services.directory.circle_by_id(settings.circle_id)
+            if circle is not None and self.services.platforms.serves(circle):
                 self._schedule_opening(circle, settings)
                 self._settings[settings.circle_id] = settings
         for round_ in await store.rounds_with_status(
             self.services.db, store.ROUND_OPENING, store.ROUND_OPEN
         ):
-            circle = await self._circle(round_.circle_id)
-            if circle is None or not self._serves(circle):
+            circle = await self.services.directory.circle_by_id(round_.circle_id)
+            if circle is None or not self.services.platforms.serves(circle):
                 continue
             if round_.status == store.ROUND_OPENING:
                 # The bot stopped between recording the round and posting it.
@@ -120,13 +120,6 @@ class RoundsCog(Cog):
         prefix = f"{_ASKED}:"
         values = await state.states_with_prefix(self.services.db, self.name, prefix)
         return {int(key.removeprefix(prefix)) for key, value in values.items() if value}
-
-    def _serves(self, circle: Circle) -> bool:
-        return any(p.name == circle.platform for p in self.services.bot.platforms)
-
-    async def _circle(self, circle_id: int) -> Circle | None:
-        async with self.services.db.session() as session:
-            return await session.get(Circle, circle_id)
 
     async def ensure(self, circle: Circle) -> CircleSettings:
         """Give a circle its settings, its prompt bank and its schedule on first sight."""
@@ -182,7 +175,7 @@ class RoundsCog(Cog):
     ) -> Round | None:
         """Open the round of a schedule slot: once, whatever fires it how often."""
         db = self.services.db
-        circle = await self._circle(circle_id)
+        circle = await self.services.directory.circle_by_id(circle_id)
         if circle is None:
             return None
         settings = await self.ensure(circle)
@@ -234,11 +227,11 @@ class RoundsCog(Cog):
     async def _post_round(self, circle: Circle, round_: Round) -> Round:
         settings = await self.ensure(circle)
         t = translator(circle.locale)
-        messenger = self.services.bot.messenger(circle.platform)
+        messenger = self.services.platforms.messenger(circle.platform)
         channel = self._channel(circle)
         refs = await messenger.send(channel, self._prompt_content(t, circle, settings, round_))
         round_.message_id = refs[0].id
-        platform = self.services.bot.platform(circle.platform)
+        platform = self.services.platforms.get(circle.platform)
         if platform.capabilities.threads:
             title = t._("Circle #{n}", n=round_.number)
             name = f"{title} — {round_.prompt_text}"
@@ -251,14 +244,14 @@ class RoundsCog(Cog):
         if round_.thread_id is not None:
             self._threads[(circle.platform, round_.thread_id)] = round_
         self._schedule_round_jobs(round_)
-        await self.services.bot.emit(RoundOpened(round_.id or 0, circle.id or 0))
+        await self.services.signals.emit(RoundOpened(round_.id or 0, circle.id or 0))
         return round_
 
     def _prompt_content(
         self, t: Translator, circle: Circle, settings: CircleSettings, round_: Round
     ) -> Content:
         subs = json.loads(round_.sub_questions)
-        platform = self.services.bot.platform(circle.platform)
+        platform = self.services.platforms.get(circle.platform)
         prefix = (
             "/" if platform.capabilities.native_commands else platform.capabilities.command_prefix
         )
@@ -304,7 +297,7 @@ class RoundsCog(Cog):
         round_ = await store.get_round(self.services.db, round_id)
         if round_ is None or round_.status != store.ROUND_OPEN:
             return
-        circle = await self._circle(round_.circle_id)
+        circle = await self.services.directory.circle_by_id(round_.circle_id)
         if circle is None:
             return
         t = translator(circle.locale)
@@ -329,7 +322,7 @@ class RoundsCog(Cog):
             lines.append(t._("Your view counts: answer in the thread."))
         elif expected:
             lines.append(t._("Every profession of the circle has spoken. Thank you!"))
-        await self.services.bot.messenger(circle.platform).send(
+        await self.services.platforms.messenger(circle.platform).send(
             self._channel(circle), "\n".join(lines)
         )
 
@@ -351,7 +344,7 @@ class RoundsCog(Cog):
         round_ = await store.get_round(db, round_id)
         if round_ is None or round_.status == store.ROUND_CLOSED:
             return
-        circle = await self._circle(round_.circle_id)
+        circle = await self.services.directory.circle_by_id(round_.circle_id)
         round_.status = store.ROUND_CLOSED
         round_.closed_at = self.services.clock.now()
         round_ = await store.save_round(db, round_)
@@ -359,7 +352,7 @@ class RoundsCog(Cog):
             self._threads[(round_.platform, round_.thread_id)] = round_
         self.services.scheduler.remove(f"rounds:round:{round_id}:remind")
         self.services.scheduler.remove(f"rounds:round:{round_id}:close")
-        if circle is None or not self._serves(circle):
+        if circle is None or not self.services.platforms.serves(circle):
             return
         t = translator(circle.locale)
         answers = [a for a in await store.answers(db, round_id) if _counted(a)]
@@ -370,12 +363,12 @@ class RoundsCog(Cog):
             answers=t.ngettext("{n} answer", "{n} answers", len(answers)),
             professions=t.ngettext("{n} profession", "{n} professions", len(professions)),
         )
-        messenger = self.services.bot.messenger(circle.platform)
+        messenger = self.services.platforms.messenger(circle.platform)
         thread = self._thread_of(round_)
         await messenger.send(self._channel(circle), text, thread=thread)
         if thread is not None:
-            await self.services.bot.platform(circle.platform).close_thread(thread)
-        await self.services.bot.emit(RoundClosed(round_id, circle.id or 0, late=late))
+            await self.services.platforms.get(circle.platform).close_thread(thread)
+        await self.services.signals.emit(RoundClosed(round_id, circle.id or 0, late=late))
 
     def _thread_of(self, round_: Round) -> ThreadRef | None:
         if round_.thread_id is None:
@@ -456,7 +449,7 @@ class RoundsCog(Cog):
         if stored is not None and tag is None:
             await self._ask_profession_once(ctx)
         if stored is not None and parent is None:
-            await self.services.bot.emit(AnswerStored(round_.id, round_.circle_id))
+            await self.services.signals.emit(AnswerStored(round_.id, round_.circle_id))
         return stored
 
     async def _ask_profession_once(self, ctx: Context) -> None:
@@ -565,7 +558,7 @@ class RoundsCog(Cog):
             )
             return
         text = ctx.options["text"]
-        verdict = await self.services.bot.judge(ctx, text)
+        verdict = await self.services.verdicts.judge(ctx, text, ident=ctx.invocation.id)
         message = MessageRef(ctx.channel, f"command:{ctx.invocation.id}", ctx.thread)
         stored = await self._store_contribution(ctx, round_, message, None, verdict)
         if stored is None:
@@ -1030,7 +1023,7 @@ class RoundsCog(Cog):
                 locale=o["language"] or circle.locale,
                 timezone=timezone,
             )
-            self.services.bot.circle_changed(circle)
+            await self.services.directory.changed(circle)
         settings = self._settings[circle.id or 0] = await store.update_settings(
             self.services.db,
             circle.id or 0,

@@ -167,11 +167,11 @@ async def test_duplicate_delivery_is_handled_once() -> None:
 
 async def test_members_and_circles_are_stored_once() -> None:
     async with Harness("discord", cogs=[CoreCog, Probe]) as h:
-        first = await h.bot.member_for(h.platform.user("Ana"))
+        first = await h.bot.directory.member_for(h.platform.user("Ana"))
         await h.say("Ana", "one")
         await h.say("Ana", "two")
-        assert await h.bot.member_for(h.platform.user("Ana")) == first
-        circle = await h.bot.circle_for(h.platform.channel)
+        assert await h.bot.directory.member_for(h.platform.user("Ana")) == first
+        circle = await h.bot.directory.circle_for(h.platform.channel)
         assert circle is not None
         assert circle.locale == "fr" and circle.timezone == "Europe/Paris"
 
@@ -262,7 +262,7 @@ async def test_signals_reach_every_cog_even_if_one_fails() -> None:
         name = "listener2"
 
     async with Harness("discord", cogs=[Deaf, Listener, Listener2]) as h:
-        await h.bot.emit("profession-set")
+        await h.bot.signals.emit("profession-set")
     assert heard == [("listener", "profession-set"), ("listener2", "profession-set")]
 
 

@@ -46,11 +46,11 @@ async def test_help_lists_commands_privately_in_french_by_default(profile: str) 
 
 async def test_help_in_english_when_the_circle_speaks_english(profile: str) -> None:
     async with Harness(profile) as h:
-        circle = await h.bot.circle_for(h.platform.channel)
+        circle = await h.bot.directory.circle_for(h.platform.channel)
         assert circle is not None
         from storage import members
 
-        h.bot.circle_changed(await members.update_circle(h.db, circle.id, locale="en"))
+        await h.bot.directory.changed(await members.update_circle(h.db, circle.id, locale="en"))
         replies = await h.command("ana", "/help")
         assert "**Commands**" in replies[0].text
         assert "Show the commands I know" in replies[0].text
@@ -81,20 +81,17 @@ async def test_help_suggests_command_names_as_you_type() -> None:
         core = next(c for c in h.bot.cogs if isinstance(c, CoreCog))
         spec = h.bot.commands.get(("help",))
         assert spec is not None
-        ctx_member = await h.bot.context(
-            h.platform, h.platform.user("ana"), h.platform.channel, None, _Ctx
+        ctx_member = await h.bot.router.context(
+            h.platform, h.platform.user("ana"), h.platform.channel, None
         )
-        ctx_host = await h.bot.context(
-            h.platform, h.platform.user("hana"), h.platform.channel, None, _Ctx
+        ctx_host = await h.bot.router.context(
+            h.platform, h.platform.user("hana"), h.platform.channel, None
         )
         option = spec[0].options[0]
         assert [c.value for c in await core.suggest(spec[0], option, "pro", ctx_host)] == [
             "prompt add"
         ]
         assert await core.suggest(spec[0], option, "pro", ctx_member) == []
-
-
-from bot.cog import Context as _Ctx  # noqa: E402
 
 
 async def test_health_for_hosts_only(profile: str) -> None:

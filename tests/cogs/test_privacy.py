@@ -22,7 +22,7 @@ async def _answered(h: Harness) -> int:
     ref = await h.say("ana", "Ma réponse sur les réseaux.", thread=thread)
     await h.platform.edit_post(ref, "Ma réponse corrigée sur les réseaux.")
     await h.say("bob", "Je commente.", thread=thread, reply_to=ref)
-    return await h.bot.member_for(h.platform.user("ana"))
+    return await h.bot.directory.member_for(h.platform.user("ana"))
 
 
 async def test_mydata_sends_a_json_file_with_everything(profile: str) -> None:
@@ -59,7 +59,7 @@ async def test_forget_asks_for_confirmation_then_erases_everything(
         comments = await store.comments(h.db, 1)
         assert len(comments) == 1 and comments[0].answer_id is None
         # ana can come back as a new member.
-        assert await h.bot.member_for(h.platform.user("ana")) != member_id
+        assert await h.bot.directory.member_for(h.platform.user("ana")) != member_id
 
 
 async def test_retention_deletes_old_answers_and_keeps_recent_ones(profile: str) -> None:

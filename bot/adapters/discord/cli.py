@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
-from datetime import timedelta
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from bot.adapters.discord.commands import check_limits, payload_hash, render_commands
 from bot.adapters.discord.platform import PERMISSIONS, invite_url
+from bot.commands import CommandSpec
 
 
 def add_parser(sub: Any) -> None:
@@ -39,8 +39,11 @@ def needs_config(args: argparse.Namespace) -> bool:
     return not (args.discord_command == "invite-url" and args.application_id)
 
 
-def run(args: argparse.Namespace, config: Any) -> int:
-    """Run ``cercle discord ACTION``; returns the exit code."""
+def run(args: argparse.Namespace, config: Any, specs: Callable[[], Sequence[CommandSpec]]) -> int:
+    """Run ``cercle discord ACTION``; returns the exit code.
+
+    ``specs`` gives every command spec (the composition root knows the cogs).
+    """
     if args.discord_command == "invite-url":
         application_id = args.application_id or (config and config.discord.application_id)
         if not application_id:
@@ -54,7 +57,7 @@ def run(args: argparse.Namespace, config: Any) -> int:
         granted = ", ".join(sorted(name for name, on in PERMISSIONS if on))
         print(f"permissions ({PERMISSIONS.value}): {granted}", file=sys.stderr)
         return 0
-    payload = asyncio.run(_payload(config))
+    payload = render_commands(specs())
     problems = check_limits(payload)
     if args.json:
         print(json.dumps(payload, indent=2, ensure_ascii=False))
@@ -68,20 +71,3 @@ def run(args: argparse.Namespace, config: Any) -> int:
     for problem in problems:
         print(f"discord limit: {problem}", file=sys.stderr)
     return 1 if problems else 0
-
-
-async def _payload(config: Any) -> list[dict[str, Any]]:
-    """Render every spec of the default cogs (no database is touched)."""
-    from bot.app import Bot
-    from bot.clock import FakeClock
-    from bot.scheduler import ManualScheduler
-    from cogs import default_cogs
-    from storage.database import Database
-
-    db = Database("sqlite+aiosqlite:///:memory:")
-    try:
-        scheduler = ManualScheduler(db, FakeClock(), instance="cli", grace=timedelta(0))
-        bot = Bot(config=config, db=db, scheduler=scheduler, platforms=[], cogs=default_cogs())
-        return render_commands(bot.specs)
-    finally:
-        await db.dispose()

@@ -8,13 +8,10 @@ it and prints what a person needs to connect any Matrix client. Ctrl-C stops eve
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import secrets
 import shutil
-import signal
 import sys
-from datetime import timedelta
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -29,10 +26,7 @@ from bot.adapters.matrix.devserver import (
     is_installed,
     throwaway_directory,
 )
-from bot.app import Bot, StartupError
-from bot.clock import SystemClock
 from bot.config import BotSettings, Config, MatrixSettings
-from bot.scheduler import LiveScheduler
 from storage.database import Database
 
 
@@ -55,8 +49,15 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     dev.add_argument("--locale", choices=("fr", "en"), default="fr", help="the circle's language")
 
 
-async def run(args: argparse.Namespace) -> int:
-    """Run ``cercle dev-matrix`` until Ctrl-C; returns the exit code."""
+Serve = Callable[[Config, Database], Awaitable[int]]
+"""Runs the bot on a configuration and a database until stopped (the composition root's)."""
+
+
+async def run(args: argparse.Namespace, serve: Serve) -> int:
+    """Run ``cercle dev-matrix`` until Ctrl-C; returns the exit code.
+
+    ``serve`` builds and runs the bot once the homeserver and its accounts exist.
+    """
     env = (args.synapse_env or default_env()).absolute()
     if not is_installed(env):
         print(f"-- installing {SYNAPSE_REQUIREMENT} into {env} (once, ~1 min)", file=sys.stderr)
@@ -69,7 +70,7 @@ async def run(args: argparse.Namespace) -> int:
     server = SynapseServer(env, directory, port=args.port or free_port())
     try:
         await server.start()
-        return await _serve(server, directory, args.locale)
+        return await _provision(server, directory, args.locale, serve)
     except SynapseUnavailable as error:
         print(f"cannot start Synapse: {error}", file=sys.stderr)
         return 1
@@ -78,7 +79,7 @@ async def run(args: argparse.Namespace) -> int:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-async def _serve(server: SynapseServer, directory: Path, locale: str) -> int:
+async def _provision(server: SynapseServer, directory: Path, locale: str, serve: Serve) -> int:
     passwords = {name: secrets.token_urlsafe(9) for name in ("cercle", "host", "member")}
     bot_account = await server.register("cercle", passwords["cercle"])
     host = await server.register("host", passwords["host"])
@@ -105,22 +106,6 @@ async def _serve(server: SynapseServer, directory: Path, locale: str) -> int:
         ),
     )
     db = Database(f"sqlite+aiosqlite:///{directory}/cercle.db")
-    scheduler = LiveScheduler(
-        db,
-        SystemClock(),
-        instance="dev-matrix",
-        grace=timedelta(minutes=config.scheduler.grace_minutes),
-    )
-    from bot.adapters.matrix.platform import MatrixPlatform
-    from cogs import default_cogs
-
-    platform = MatrixPlatform(config.matrix, db, scheduler.clock)
-
-    bot = Bot(config=config, db=db, scheduler=scheduler, platforms=[platform], cogs=default_cogs())
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, bot.request_stop)
     print(
         f"""
 Cercle is running on a throwaway Matrix homeserver (unencrypted rooms).
@@ -137,11 +122,4 @@ Ctrl-C stops the bot and the homeserver and deletes their data.
 """,
         flush=True,
     )
-    try:
-        await bot.run()
-    except StartupError as error:
-        print(f"cannot start: {error}", file=sys.stderr)
-        return 1
-    finally:
-        await db.dispose()
-    return 0
+    return await serve(config, db)

@@ -13,10 +13,10 @@ import pytest
 from bot.adapters.inbox import InboxPlatform
 from bot.app import Bot
 from bot.clock import FakeClock
+from bot.compose import default_cogs
 from bot.config import Config
 from bot.scheduler import ManualScheduler
 from bot.testing import DEFAULT_START
-from cogs import default_cogs
 from storage import state
 from storage.database import Database
 

@@ -44,7 +44,7 @@ class Listener(Cog):
         options=[OptionSpec("text", "The text", required=True, rest=True)],
     )
     async def probe(self, ctx: CommandContext) -> None:
-        verdict = await self.services.bot.judge(ctx, ctx.options["text"])
+        verdict = await self.services.verdicts.judge(ctx, ctx.options["text"])
         await ctx.reply(f"{verdict.visibility.name}:{verdict.text}")
 
     async def export_member_data(self, member_id: int) -> dict[str, Any]:
@@ -82,7 +82,7 @@ def dms(h: Harness, name: str) -> list[str]:
 
 
 async def circle_id(h: Harness) -> int:
-    circle = await h.bot.circle_for(h.platform.channel)
+    circle = await h.bot.directory.circle_for(h.platform.channel)
     assert circle is not None and circle.id is not None
     return circle.id
 
@@ -412,9 +412,9 @@ async def test_the_charter_speaks_the_circles_language(profile: str) -> None:
     async with running(profile) as h:
         from storage import members
 
-        circle = await h.bot.circle_for(h.platform.channel)
+        circle = await h.bot.directory.circle_for(h.platform.channel)
         assert circle is not None and circle.id is not None
-        h.bot.circle_changed(await members.update_circle(h.db, circle.id, locale="en"))
+        await h.bot.directory.changed(await members.update_circle(h.db, circle.id, locale="en"))
         assert (await h.command("ana", "/charter"))[0].text.startswith("**The circle's charter**")
         await h.say("bob", "Damn it")
         assert dms(h, "bob")[-1].startswith("A gentle reminder")
@@ -429,7 +429,7 @@ async def test_member_data_is_exported_and_erased(profile: str) -> None:
         await h.say("bob", "connard")
         ana_ref = await h.say("ana", "Bonjour")
         await h.command("bob", f"/report message:{ana_ref.id} rien")
-        bob = await h.bot.member_for(h.platform.user("bob"))
+        bob = await h.bot.directory.member_for(h.platform.user("bob"))
         cog = courtesy(h)
         data = await cog.export_member_data(bob)
         assert {e["action"] for e in data["decisions"]} >= {"hold", "hide"}

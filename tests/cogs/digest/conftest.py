@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from cogs.digest import analysis as an
+from cogs.digest import clustering, model
 
 
 @pytest.fixture(scope="session")
-def encoder() -> an.Encoder:
+def encoder() -> model.Encoder:
     """The bundled multilingual encoder."""
-    return an.default_encoder()
+    return clustering.default_encoder()

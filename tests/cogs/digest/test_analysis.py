@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from cogs.digest import analysis as an
+from cogs.digest import clustering, labelling, language, model
 
 # (profession, lang, planted theme, text)
 SAMPLE = [
@@ -89,22 +90,22 @@ SAMPLE = [
 ]
 
 
-def answers() -> list[an.AnswerIn]:
+def answers() -> list[model.AnswerIn]:
     return [
-        an.AnswerIn(id=str(i), profession=p, text=text, lang=lang, author=f"m{i}")
+        model.AnswerIn(id=str(i), profession=p, text=text, lang=lang, author=f"m{i}")
         for i, (p, lang, _, text) in enumerate(SAMPLE)
     ]
 
 
 @pytest.fixture(scope="module")
-def vectors(encoder: an.Encoder) -> dict[str, an.Vectors]:
-    found, fresh = an.embed_answers(answers(), encoder=encoder)
+def vectors(encoder: model.Encoder) -> dict[str, model.Vectors]:
+    found, fresh = clustering.embed_answers(answers(), encoder=encoder)
     assert set(found) == set(fresh)
     return found
 
 
 @pytest.fixture(scope="module")
-def digest(vectors: dict[str, an.Vectors]) -> an.Digest:
+def digest(vectors: dict[str, model.Vectors]) -> an.Digest:
     return an.analyse(
         "How do you use social networks?",
         answers(),
@@ -129,12 +130,12 @@ def quotes_and_sentences(d: an.Digest) -> list[an.Quote]:
 
 
 def test_a_bilingual_shared_theme_comes_out_as_one_shared_theme(
-    vectors: dict[str, an.Vectors],
+    vectors: dict[str, model.Vectors],
 ) -> None:
     items = answers()
-    texts = [s for a in items for s in an.sentences(a.text)]
+    texts = [s for a in items for s in language.sentences(a.text)]
     matrix = np.concatenate([vectors[a.id] for a in items])
-    labels = an.cluster(matrix)
+    labels = clustering.cluster(matrix)
     harass = {labels[texts.index(t)] for t in planted("harass")}
     assert len(harass) == 1, "French and English harassment answers split into several themes"
 
@@ -177,7 +178,7 @@ def test_not_heard_and_participation(digest: an.Digest) -> None:
     assert p.by_profession["architect"] == 6
 
 
-def test_sub_question_themes_use_what_members_say_is_missing(encoder: an.Encoder) -> None:
+def test_sub_question_themes_use_what_members_say_is_missing(encoder: model.Encoder) -> None:
     texts = [
         ("nurse", "Il me manque un espace pour échanger avec d'autres métiers."),
         ("lawyer", "What is missing is a place to talk with other professions."),
@@ -188,10 +189,10 @@ def test_sub_question_themes_use_what_members_say_is_missing(encoder: an.Encoder
         ("baker", "Je suis déçu : l'algorithme ne montre plus mes publications."),
     ]
     items = [
-        an.AnswerIn(id=str(i), profession=p, text=t, author=f"m{i}")
+        model.AnswerIn(id=str(i), profession=p, text=t, author=f"m{i}")
         for i, (p, t) in enumerate(texts)
     ]
-    vectors, _ = an.embed_answers(items, encoder=encoder)
+    vectors, _ = clustering.embed_answers(items, encoder=encoder)
     d = an.analyse(
         "Q", items, vectors, sub_questions=["Que vous manque-t-il ?", "Qu'est-ce qui vous a déçu ?"]
     )
@@ -201,9 +202,9 @@ def test_sub_question_themes_use_what_members_say_is_missing(encoder: an.Encoder
     assert d.follow_up.kind == "missing"
 
 
-def test_agreement_needs_approval_from_several_professions(encoder: an.Encoder) -> None:
+def test_agreement_needs_approval_from_several_professions(encoder: model.Encoder) -> None:
     items = [
-        an.AnswerIn(
+        model.AnswerIn(
             "1",
             "nurse",
             "We need a shared space across professions.",
@@ -211,32 +212,32 @@ def test_agreement_needs_approval_from_several_professions(encoder: an.Encoder) 
             "a",
             approvals=("lawyer", "baker", "farmer"),
         ),
-        an.AnswerIn(
+        model.AnswerIn(
             "2", "lawyer", "LinkedIn brings me clients.", "en", "b", approvals=("lawyer", "lawyer")
         ),
     ]
-    vectors, _ = an.embed_answers(items, encoder=encoder)
+    vectors, _ = clustering.embed_answers(items, encoder=encoder)
     d = an.analyse("Q", items, vectors)
     assert [(a.approvals, a.professions) for a in d.agreement] == [(3, 3)]
     assert d.agreement[0].quote.answer == "1"
 
 
-def test_cached_vectors_are_reused_only_for_unchanged_text(encoder: an.Encoder) -> None:
+def test_cached_vectors_are_reused_only_for_unchanged_text(encoder: model.Encoder) -> None:
     calls: list[int] = []
 
-    def counting(texts: object) -> an.Vectors:
+    def counting(texts: object) -> model.Vectors:
         calls.append(len(texts))  # type: ignore[arg-type]
         return encoder(texts)  # type: ignore[arg-type]
 
     items = [
-        an.AnswerIn("1", "nurse", "This is the first sentence. And here is a second sentence.")
+        model.AnswerIn("1", "nurse", "This is the first sentence. And here is a second sentence.")
     ]
-    first, fresh = an.embed_answers(items, encoder=counting)
-    cached = {"1": (an.text_hash(items[0].text), first["1"])}
-    _, fresh = an.embed_answers(items, cached=cached, encoder=counting)
+    first, fresh = clustering.embed_answers(items, encoder=counting)
+    cached = {"1": (language.text_hash(items[0].text), first["1"])}
+    _, fresh = clustering.embed_answers(items, cached=cached, encoder=counting)
     assert fresh == {} and calls == [2]
-    edited = [an.AnswerIn("1", "nurse", "An edited answer, one sentence only.")]
-    _, fresh = an.embed_answers(edited, cached=cached, encoder=counting)
+    edited = [model.AnswerIn("1", "nurse", "An edited answer, one sentence only.")]
+    _, fresh = clustering.embed_answers(edited, cached=cached, encoder=counting)
     assert list(fresh) == ["1"] and calls == [2, 1]
 
 
@@ -256,20 +257,20 @@ def test_digest_round_trips_through_plain_data(digest: an.Digest) -> None:
     ],
 )
 def test_sentences(text: str, expected: list[str]) -> None:
-    assert an.sentences(text) == expected
+    assert language.sentences(text) == expected
 
 
 def test_language_and_question_kinds() -> None:
-    assert an.guess_lang("Je ne peux pas parler de mes patients.") == "fr"
-    assert an.guess_lang("I cannot talk about my patients with the public.") == "en"
-    assert an.question_kind("Que vous manque-t-il ?") == "missing"
-    assert an.question_kind("What disappointed you?") == "disappointed"
-    assert an.question_kind("How do you use them?") == "other"
-    assert an.cue_kinds("J'ai été déçue par Facebook") == {"disappointed"}
+    assert language.guess_lang("Je ne peux pas parler de mes patients.") == "fr"
+    assert language.guess_lang("I cannot talk about my patients with the public.") == "en"
+    assert language.question_kind("Que vous manque-t-il ?") == "missing"
+    assert language.question_kind("What disappointed you?") == "disappointed"
+    assert language.question_kind("How do you use them?") == "other"
+    assert language.cue_kinds("J'ai été déçue par Facebook") == {"disappointed"}
 
 
 def test_keywords_name_what_a_theme_shares() -> None:
-    names = an.keywords(
+    names = labelling.keywords(
         [
             ["Open source on GitHub.", "GitHub open source projects.", "I love GitHub."],
             ["Patients and secrecy.", "Medical secrecy for patients.", "Patients first."],

@@ -82,7 +82,7 @@ async def test_digest_posted_once_at_close_with_every_section(profile: str) -> N
         # A duplicate signal and a restart post nothing more.
         from cogs.rounds.signals import RoundClosed
 
-        await h.bot.emit(RoundClosed(1, 1))
+        await h.bot.signals.emit(RoundClosed(1, 1))
         await h.restart(downtime="1h")
         assert len(h.sent) == before
         # /digest now on a closed round whose digest is out: said privately, nothing posted.
@@ -181,7 +181,7 @@ async def test_quotes_name_only_members_who_opted_in(profile: str) -> None:
         assert "bart" not in record.markdown
         # Erasing a member also withdraws their consent.
         digest_cog = next(c for c in h.bot.cogs if c.name == "digest")
-        member = await h.bot.member_for(h.platform.user("ana"))
+        member = await h.bot.directory.member_for(h.platform.user("ana"))
         await digest_cog.erase_member_data(member)
         assert (await digest_cog.export_member_data(member))["named_in_quotes_as"] is None
 

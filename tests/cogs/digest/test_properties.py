@@ -11,7 +11,7 @@ from bot.i18n import translator
 from bot.messenger import Messenger
 from bot.testing import DEFAULT_START, PROFILES
 from cogs.digest import analysis as an
-from cogs.digest import render
+from cogs.digest import clustering, model, render
 
 PROFESSIONS = ["nurse", "architect", "software-developer", "lawyer", "farmer"]
 _FR = "réseaux clients outils temps formation confiance manque déçu visibilité"
@@ -28,13 +28,13 @@ ANSWER = st.lists(WORDS, min_size=1, max_size=60).map(" ".join) | st.text(max_si
     locale=st.sampled_from(["fr", "en"]),
 )
 def test_any_answers_render_within_limits(
-    texts: list[tuple[str, str]], profile: str, locale: str, encoder: an.Encoder
+    texts: list[tuple[str, str]], profile: str, locale: str, encoder: model.Encoder
 ) -> None:
     answers = [
-        an.AnswerIn(str(i), profession, text, author=f"a{i % 7}")
+        model.AnswerIn(str(i), profession, text, author=f"a{i % 7}")
         for i, (profession, text) in enumerate(texts)
     ]
-    vectors, _new = an.embed_answers(answers, encoder=encoder)
+    vectors, _new = clustering.embed_answers(answers, encoder=encoder)
     digest = an.analyse("Une question ?", answers, vectors, locale=locale)
     t = translator(locale)
     caps = PROFILES[profile]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.cog import Cog, Context
+from bot.cog import Cog
 from bot.testing import Harness
 from cogs.core import CoreCog
 from cogs.professions import (
@@ -56,17 +56,19 @@ def cog(h: Harness) -> ProfessionsCog:
 
 
 async def member(h: Harness, name: str) -> int:
-    return await h.bot.member_for(h.platform.user(name))
+    return await h.bot.directory.member_for(h.platform.user(name))
 
 
 async def circle_id(h: Harness) -> int:
-    circle = await h.bot.circle_for(h.platform.channel)
+    circle = await h.bot.directory.circle_for(h.platform.channel)
     assert circle is not None and circle.id is not None
     return circle.id
 
 
 async def speak_english(h: Harness) -> None:
-    h.bot.circle_changed(await members.update_circle(h.db, await circle_id(h), locale="en"))
+    await h.bot.directory.changed(
+        await members.update_circle(h.db, await circle_id(h), locale="en")
+    )
 
 
 async def reply(h: Harness, name: str, text: str) -> str:
@@ -344,7 +346,7 @@ async def _suggest(h: Harness, who: str, path: tuple[str, ...], option: str, typ
     spec = entry[0]
     found = spec.option(option)
     assert found is not None and found.autocomplete
-    ctx = await h.bot.context(h.platform, h.platform.user(who), h.platform.channel, None, Context)
+    ctx = await h.bot.router.context(h.platform, h.platform.user(who), h.platform.channel, None)
     return await cog(h).suggest(spec, found, typed, ctx)
 
 

@@ -17,9 +17,9 @@ from datetime import datetime, timedelta
 from bot.adapters.memory import MemoryPlatform
 from bot.app import Bot
 from bot.clock import SystemClock
+from bot.compose import default_cogs
 from bot.config import Config
 from bot.scheduler import JobRun, LiveScheduler, once
-from cogs import default_cogs
 from storage.database import Database
 
 

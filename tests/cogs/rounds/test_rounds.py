@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from bot.cog import Cog, EventContext
+from bot.compose import default_cogs
 from bot.testing import Harness
 from bot.types import ThreadRef, Verdict, Visibility
-from cogs import default_cogs
 from cogs.courtesy.signals import MessageApproved, MessageRejected
 from storage import rounds as store
 
@@ -76,7 +76,9 @@ async def test_full_round_from_schedule_to_close(profile: str, db_url: str | Non
         )
         await h.platform.add_reaction("bob", a1, "👍")
 
-        round_ = await store.latest_round(h.db, (await h.bot.circle_for(h.platform.channel)).id)  # type: ignore[union-attr]
+        round_ = await store.latest_round(
+            h.db, (await h.bot.directory.circle_for(h.platform.channel)).id
+        )  # type: ignore[union-attr]
         assert round_ is not None and round_.status == store.ROUND_OPEN
         answers = await store.answers(h.db, round_.id)  # type: ignore[arg-type]
         comments = await store.comments(h.db, round_.id)  # type: ignore[arg-type]
@@ -115,7 +117,7 @@ async def test_second_question_comes_a_week_later_at_nine_across_dst(profile: st
         await wake(h)
         await h.advance("8d")
         rounds = []
-        circle = await h.bot.circle_for(h.platform.channel)
+        circle = await h.bot.directory.circle_for(h.platform.channel)
         assert circle is not None
         async with h.db.session() as session:
             from sqlmodel import select
@@ -329,7 +331,7 @@ async def test_members_cannot_run_host_commands(profile: str) -> None:
             replies = await h.command("ana", command)
             assert "réservé aux hôtes" in replies[0].text
         assert prompt_posts(h) == []
-        circle = await h.bot.circle_for(h.platform.channel)
+        circle = await h.bot.directory.circle_for(h.platform.channel)
         assert circle is not None and circle.locale == "fr"
 
 
@@ -366,7 +368,7 @@ async def test_export_and_erase_member_data() -> None:
         t = thread(h)
         ref = await h.say("ana", "Ma réponse.", thread=t)
         await h.platform.edit_post(ref, "Ma réponse corrigée.")
-        member = await h.bot.member_for(h.platform.user("ana"))
+        member = await h.bot.directory.member_for(h.platform.user("ana"))
         cog = next(c for c in h.bot.cogs if c.name == "rounds")
         data = await cog.export_member_data(member)
         assert data["answers"][0]["text"] == "Ma réponse corrigée."
@@ -404,12 +406,14 @@ async def test_held_answer_is_kept_out_of_counts_until_a_host_approves(profile: 
         await h.platform.delete_post(held)
         stored = await store.answer_by_message(h.db, h.platform.name, held.id)
         assert stored is not None and stored.visibility == "held"
-        await h.bot.emit(MessageApproved(held, h.platform.user("bob"), "Please hold this one."))
+        await h.bot.signals.emit(
+            MessageApproved(held, h.platform.user("bob"), "Please hold this one.")
+        )
         stored = await store.answer_by_message(h.db, h.platform.name, held.id)
         assert stored is not None and stored.visibility == "visible"
         assert "2 réponses" in (await h.command("ana", "/circle status"))[0].text
         other = await h.say("chloe", "hold me too", thread=t)
-        await h.bot.emit(MessageRejected(other))
+        await h.bot.signals.emit(MessageRejected(other))
         rejected = await store.answer_by_message(h.db, h.platform.name, other.id)
         assert rejected is not None and rejected.visibility == "hidden"
         # A member deleting their own visible answer still removes it.

@@ -56,7 +56,7 @@ class World:
         settings: DiscordSettings | None = None,
     ) -> tuple[Bot, DiscordPlatform]:
         """A bot with ``cogs`` (every default cog when omitted), started on the world."""
-        from cogs import default_cogs
+        from bot.compose import default_cogs
 
         platform = DiscordPlatform(
             settings or DiscordSettings(),

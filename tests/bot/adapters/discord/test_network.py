@@ -153,7 +153,7 @@ async def test_login_ready_rate_limited_sync_and_reply_over_the_network(
         (note,) = await asyncio.wait_for(fake.wait_for("POST", r"/channels/1\d+/messages"), WAIT)
         assert note.status == 200 and note.json["allowed_mentions"]["parse"] == []
         # The decision was stored, about this very message.
-        circle = await bot.circle_for(ChannelRef("discord", channel))
+        circle = await bot.directory.circle_for(ChannelRef("discord", channel))
         assert circle is not None
         entries = await courtesy.recent_log(db, circle.id or 0)
         assert [(e.message_id, e.action) for e in entries] == [(created["id"], "redact")]

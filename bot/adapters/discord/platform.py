@@ -7,91 +7,93 @@ remembered with the last message seen, so after a restart their history is fed t
 Held messages go to the hosts' review channel with Approve / Reject buttons whose clicks run
 ``/mod approve|reject`` through the core; reposts of members' words go through a channel
 webhook under the author's name and avatar when the bot may manage webhooks.
+
+:class:`DiscordPlatform` keeps the lifecycle, the command sync, sending and moderation; it is
+composed of the parts in :mod:`~bot.adapters.discord.events` (receiving),
+:mod:`~bot.adapters.discord.interactions` (commands, autocomplete, review),
+:mod:`~bot.adapters.discord.webhooks` (reposts) and :mod:`~bot.adapters.discord.catchup`
+(no loss), over :mod:`~bot.adapters.discord.render` and
+:mod:`~bot.adapters.discord.permissions`. Their public names are importable from here too.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
-import io
-import logging
-import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
 
 import discord
-from discord import app_commands
 
-from bot.adapters.discord.commands import (
-    MESSAGE,
-    REPORT_MENU,
-    REPORT_PATH,
-    payload_hash,
-    read_invocation,
-    render_commands,
+from bot.adapters.discord.base import NAME, log
+from bot.adapters.discord.catchup import _CLOSED, CatchUp, _Thread
+from bot.adapters.discord.commands import payload_hash, render_commands
+from bot.adapters.discord.events import Receiving, _Client, _Ordered
+from bot.adapters.discord.interactions import (
+    APPROVE_LABEL,
+    APPROVE_PATH,
+    DONE,
+    MISSING_INTENT_NOTICE,
+    REASON_LABEL,
+    REJECT_LABEL,
+    REJECT_PATH,
+    REJECT_TITLE,
+    REVIEW_TEXT,
+    Interactions,
+    Invocation,
+    _current,
+    review_custom_id,
+    review_view,
 )
+from bot.adapters.discord.permissions import NO_MENTIONS, PERMISSIONS, SCOPES, intents, invite_url
+from bot.adapters.discord.render import _clip, embed_for, message_kwargs
+from bot.adapters.discord.webhooks import WEBHOOK_NAME, Webhooks
 from bot.clock import Clock
-from bot.commands import CommandSpec, OptionType
+from bot.commands import CommandSpec
 from bot.config import DiscordSettings
 from bot.i18n import N_, translator
-from bot.messenger import escape, quote
-from bot.platform import (
-    DISCORD_LIKE,
-    EventSink,
-    HeldMessage,
-    NotSupported,
-    PlatformError,
-    Suggester,
-    SuggestionRequest,
-)
-from bot.types import (
-    Card,
-    ChannelRef,
-    CommandInvoked,
-    Content,
-    Event,
-    MessageDeleted,
-    MessageEdited,
-    MessagePosted,
-    MessageRef,
-    ReactionAdded,
-    ReactionRemoved,
-    Role,
-    ThreadRef,
-    UserRef,
-)
+from bot.platform import DISCORD_LIKE, EventSink, NotSupported, PlatformError, Suggester
+from bot.types import ChannelRef, Content, MessageRef, Role, ThreadRef, UserRef
 from storage import state
 from storage.database import Database
 
-log = logging.getLogger(__name__)
+__all__ = [
+    "APPROVE_LABEL",
+    "APPROVE_PATH",
+    "DMS_CLOSED",
+    "DONE",
+    "MAX_TIMEOUT",
+    "MISSING_INTENT_LOG",
+    "MISSING_INTENT_NOTICE",
+    "NAME",
+    "NO_MENTIONS",
+    "PERMISSIONS",
+    "REASON_LABEL",
+    "REJECT_LABEL",
+    "REJECT_PATH",
+    "REJECT_TITLE",
+    "REVIEW_TEXT",
+    "SCOPES",
+    "WEBHOOK_NAME",
+    "Connector",
+    "DiscordPlatform",
+    "Invocation",
+    "embed_for",
+    "gateway_connector",
+    "intents",
+    "invite_url",
+    "message_kwargs",
+    "review_custom_id",
+    "review_view",
+]
 
-NAME: Final = "discord"
 #: Brings a client to READY (login, gateway) and returns the connection's lifetime, if it has
 #: one; tests pass a connector that attaches SimCord instead.
 Connector = Callable[[discord.Client], Awaitable["asyncio.Future[None] | None"]]
 
-#: What the bot does, and nothing more: the invite asks for exactly these.
-PERMISSIONS: Final = discord.Permissions(
-    view_channel=True,
-    send_messages=True,
-    send_messages_in_threads=True,
-    create_public_threads=True,
-    manage_threads=True,  # lock a round's thread when it closes
-    read_message_history=True,  # catch up on a thread after a restart
-    add_reactions=True,
-    embed_links=True,
-    attach_files=True,
-    manage_messages=True,  # moderation: delete a message that breaks the charter
-    moderate_members=True,  # moderation: time a member out (mute)
-    manage_webhooks=True,  # repost a redacted or approved message under its author's name
-)
-SCOPES: Final = ("bot", "applications.commands")
 #: Discord's longest timeout.
 MAX_TIMEOUT: Final = timedelta(days=28)
-NO_MENTIONS: Final = discord.AllowedMentions.none()
 
 MISSING_INTENT_LOG: Final = (
     "discord: the Message Content intent is not enabled for this application, so members' "
@@ -100,189 +102,9 @@ MISSING_INTENT_LOG: Final = (
     "Privileged Gateway Intents → Message Content Intent, save, then restart Cercle. Until then "
     "only commands (/answer) work."
 )
-MISSING_INTENT_NOTICE: Final = N_(
-    "I cannot read the messages posted here: the Message Content intent of my application is "
-    "off, so answers written in threads are lost. To enable it: Discord developer portal → my "
-    "application → Bot → Privileged Gateway Intents → turn on Message Content Intent, save, then "
-    "restart me. Until then members can answer with /answer."
-)
 DMS_CLOSED: Final = N_(
     "{mention}, I could not send you a private message because your direct messages are "
     "closed. To receive my notes, allow direct messages from members of this server."
-)
-DONE: Final = "✅"
-REVIEW_TEXT: Final = N_("**{name}** in {channel}, held by rule {rule} (queue #{id}):")
-APPROVE_LABEL: Final = N_("Approve")
-REJECT_LABEL: Final = N_("Reject")
-REJECT_TITLE: Final = N_("Reject #{id}")
-REASON_LABEL: Final = N_("Why (sent to the author)")
-APPROVE_PATH: Final = ("mod", "approve")
-REJECT_PATH: Final = ("mod", "reject")
-#: Buttons and modals of the review channel: the ids carry everything, so they still work
-#: after a restart (persistent) without any view kept in memory.
-_REVIEW_ID: Final = re.compile(r"cercle:review:(approve|reject):(\d+):(\d+)")
-_REASON_ID: Final = "reason"
-#: The one webhook per channel through which members' words are reposted under their name.
-WEBHOOK_NAME: Final = "Cercle"
-
-_EMBED_TITLE: Final = 256
-_EMBED_DESCRIPTION: Final = 4096
-_EMBED_FIELDS: Final = 25
-_EMBED_FIELD_NAME: Final = 256
-_EMBED_FIELD_VALUE: Final = 1024
-_EMBED_FOOTER: Final = 2048
-_EMBED_TOTAL: Final = 6000
-_MAX_FILES: Final = 10
-_CLOSED: Final = "closed"
-_RECENT_LIMIT: Final = 5000
-
-
-def intents(*, message_content: bool = True) -> discord.Intents:
-    """The gateway intents Cercle asks for (only Message Content is privileged)."""
-    wanted = discord.Intents.none()
-    wanted.guilds = True
-    wanted.guild_messages = True
-    wanted.dm_messages = True
-    wanted.guild_reactions = True
-    wanted.message_content = message_content
-    return wanted
-
-
-def invite_url(application_id: int) -> str:
-    """The link that adds the bot to a server with exactly :data:`PERMISSIONS`."""
-    return discord.utils.oauth_url(application_id, permissions=PERMISSIONS, scopes=SCOPES)
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def review_custom_id(action: str, channel_id: int | str, item_id: int) -> str:
-    """The custom id of a review button (or of the reject modal): action, channel, queue item."""
-    return f"cercle:review:{action}:{channel_id}:{item_id}"
-
-
-def review_view(locale: str, channel_id: int | str, item_id: int) -> discord.ui.View:
-    """Approve / Reject buttons with persistent custom ids (no timeout)."""
-    t = translator(locale)
-    view = discord.ui.View(timeout=None)
-    view.add_item(
-        discord.ui.Button(
-            style=discord.ButtonStyle.success,
-            label=t._(APPROVE_LABEL),
-            custom_id=review_custom_id("approve", channel_id, item_id),
-        )
-    )
-    view.add_item(
-        discord.ui.Button(
-            style=discord.ButtonStyle.danger,
-            label=t._(REJECT_LABEL),
-            custom_id=review_custom_id("reject", channel_id, item_id),
-        )
-    )
-    return view
-
-
-def _submitted(components: Any, custom_id: str) -> str | None:
-    """The value a modal submitted for ``custom_id`` (in rows or labels, at any depth)."""
-    if isinstance(components, list):
-        for component in components:
-            found = _submitted(component, custom_id)
-            if found is not None:
-                return found
-    elif isinstance(components, dict):
-        if components.get("custom_id") == custom_id and "value" in components:
-            return str(components["value"])
-        return _submitted(
-            components.get("components") or components.get("component") or [], custom_id
-        )
-    return None
-
-
-def embed_for(card: Card) -> discord.Embed:
-    """A card as an embed within Discord's limits (fields dropped last-first if needed)."""
-    embed = discord.Embed(
-        title=_clip(card.title, _EMBED_TITLE) or None,
-        description=_clip(card.body, _EMBED_DESCRIPTION) or None,
-    )
-    for name, value in card.fields[:_EMBED_FIELDS]:
-        embed.add_field(
-            name=_clip(name, _EMBED_FIELD_NAME) or "\u200b",
-            value=_clip(value, _EMBED_FIELD_VALUE) or "\u200b",
-            inline=False,
-        )
-    if card.footer:
-        embed.set_footer(text=_clip(card.footer, _EMBED_FOOTER))
-    while len(embed) > _EMBED_TOTAL and embed.fields:
-        embed.remove_field(len(embed.fields) - 1)
-    if len(embed) > _EMBED_TOTAL and embed.description:
-        embed.description = _clip(embed.description, len(embed.description) - len(embed) + 6000)
-    return embed
-
-
-def message_kwargs(content: Content) -> dict[str, Any]:
-    """What ``send``/``edit`` take for ``content``: text, an embed, files, no mentions."""
-    kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
-    if content.text:
-        kwargs["content"] = content.text
-    files = [
-        discord.File(io.BytesIO(a.data), filename=a.filename, description=a.description or None)
-        for a in content.attachments[:_MAX_FILES]
-    ]
-    if content.card is not None:
-        embed = embed_for(content.card)
-        image = next((a for a in content.attachments if a.content_type.startswith("image/")), None)
-        if image is not None:
-            embed.set_image(url=f"attachment://{image.filename}")
-        kwargs["embeds"] = [embed]
-    if files:
-        kwargs["files"] = files
-    return kwargs
-
-
-@dataclass(slots=True)
-class Invocation:
-    """The reply token of a command: the interaction and what was answered through it."""
-
-    interaction: discord.Interaction
-    deferred: bool = False
-    answered: bool = False
-    spec: CommandSpec | None = None
-
-    @property
-    def channel_id(self) -> int | None:
-        """Where the command was run (the thread, when in one)."""
-        return self.interaction.channel_id
-
-    async def private(self, kwargs: dict[str, Any]) -> None:
-        """Answer only the member who ran the command."""
-        response = self.interaction.response
-        if not response.is_done():
-            await response.send_message(ephemeral=True, **kwargs)
-        else:
-            await self.interaction.followup.send(ephemeral=True, **kwargs)
-        self.answered = True
-
-    async def public(self, kwargs: dict[str, Any]) -> discord.Message | None:
-        """Answer in the open through the interaction, if it has not been acknowledged yet."""
-        if self.interaction.response.is_done():
-            return None
-        callback = await self.interaction.response.send_message(**kwargs)
-        self.answered = True
-        resource = callback.resource
-        return resource if isinstance(resource, discord.Message) else None
-
-    async def finish(self) -> None:
-        """Acknowledge a command nobody answered through (Discord shows a failure otherwise)."""
-        if not self.interaction.response.is_done():
-            await self.interaction.response.send_message(DONE, ephemeral=True)
-        elif self.deferred and not self.answered:
-            await self.interaction.edit_original_response(content=DONE)
-
-
-#: The command being handled in this task: public sends in its channel answer it directly.
-_current: contextvars.ContextVar[Invocation | None] = contextvars.ContextVar(
-    "cercle_discord_invocation", default=None
 )
 
 
@@ -303,71 +125,7 @@ def gateway_connector(token: str) -> Connector:
     return connect
 
 
-class _Client(discord.Client):
-    """discord.py's client, its events forwarded to the platform."""
-
-    def __init__(self, platform: DiscordPlatform, **options: Any) -> None:
-        super().__init__(**options)
-        self.platform = platform
-
-    async def setup_hook(self) -> None:
-        """At login, before the gateway: sync the commands if they changed."""
-        await self.platform.sync_commands()
-
-    async def on_ready(self) -> None:
-        """Connected (again): catch up on the round threads."""
-        self.platform.schedule_catch_up()
-
-    async def on_message(self, message: discord.Message) -> None:
-        await self.platform.on_message(message)
-
-    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
-        await self.platform.on_edit(payload)
-
-    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
-        await self.platform.on_delete(payload.channel_id, payload.message_id)
-
-    async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
-        for message_id in sorted(payload.message_ids):
-            await self.platform.on_delete(payload.channel_id, message_id)
-
-    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
-        await self.platform.on_reaction(payload, added=True)
-
-    async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
-        await self.platform.on_reaction(payload, added=False)
-
-    async def on_interaction(self, interaction: discord.Interaction) -> None:
-        await self.platform.on_interaction(interaction)
-
-
-@dataclass(slots=True)
-class _Thread:
-    parent_id: int
-    last_id: int
-
-
-@dataclass(slots=True)
-class _Ordered:
-    """Per channel, events are handed over one at a time, in arrival order."""
-
-    locks: dict[int, tuple[asyncio.Lock, int]] = field(default_factory=dict)
-
-    async def run(self, key: int, call: Awaitable[None]) -> None:
-        lock, users = self.locks.get(key, (asyncio.Lock(), 0))
-        self.locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                await call
-        finally:
-            lock, users = self.locks[key]
-            if users <= 1:
-                del self.locks[key]
-            else:
-                self.locks[key] = (lock, users - 1)
-
-
-class DiscordPlatform:
+class DiscordPlatform(Receiving, Interactions, Webhooks, CatchUp):
     """The :class:`~bot.platform.Platform` for Discord."""
 
     def __init__(
@@ -694,429 +452,3 @@ class DiscordPlatform:
             else member.guild_permissions
         )
         return permissions.manage_guild or permissions.manage_messages
-
-    # ------------------------------------------------------------ receiving
-
-    def _refs(self, channel: object) -> tuple[ChannelRef, ThreadRef | None]:
-        if isinstance(channel, discord.Thread):
-            parent = channel.parent
-            ref = ChannelRef(NAME, str(channel.parent_id), name=getattr(parent, "name", "") or "")
-            return ref, ThreadRef(ref, str(channel.id), channel.name)
-        if isinstance(channel, discord.DMChannel | discord.GroupChannel):
-            return ChannelRef(NAME, str(channel.id), direct=True), None
-        channel_id = int(getattr(channel, "id", 0))
-        known = self._threads.get(channel_id)
-        if known is not None:  # a thread of ours, not in the cache
-            ref = ChannelRef(NAME, str(known.parent_id))
-            return ref, ThreadRef(ref, str(channel_id))
-        return ChannelRef(NAME, str(channel_id), name=getattr(channel, "name", "") or ""), None
-
-    def _channel(self, channel_id: int) -> object:
-        return self.client.get_channel(channel_id) or self._messageable(channel_id)
-
-    def _userref(self, user: discord.abc.User) -> UserRef:
-        if isinstance(user, discord.Member):
-            self._members[(user.guild.id, user.id)] = user
-            self._members.move_to_end((user.guild.id, user.id))
-            if len(self._members) > _RECENT_LIMIT:
-                self._members.popitem(last=False)
-        return UserRef(NAME, str(user.id), user.display_name)
-
-    def _ignored(self, author: discord.abc.User) -> bool:
-        return author.bot or (self._client is not None and author == self._client.user)
-
-    async def _deliver(self, key: int, event: Event) -> None:
-        sink = self._sink
-        if sink is None:
-            return
-        await self._ordered.run(key, sink(event))
-
-    async def on_message(self, message: discord.Message) -> None:
-        """A member's message, a thread answer or a reply (a comment)."""
-        if self._ignored(message.author) or message.type not in (
-            discord.MessageType.default,
-            discord.MessageType.reply,
-        ):
-            return
-        if not self.reads_content and message.guild is not None and not message.content:
-            log.debug("discord: message %s unreadable without Message Content", message.id)
-            return
-        channel, thread = self._refs(message.channel)
-        reply_to = None
-        reference = message.reference
-        if message.type is discord.MessageType.reply and reference and reference.message_id:
-            if reference.channel_id == message.channel.id:
-                reply_to = MessageRef(channel, str(reference.message_id), thread)
-            else:
-                where, in_thread = self._refs(self._channel(reference.channel_id))
-                reply_to = MessageRef(where, str(reference.message_id), in_thread)
-        self._last_channel[message.author.id] = message.channel.id
-        self._last_channel.move_to_end(message.author.id)
-        if len(self._last_channel) > _RECENT_LIMIT:
-            self._last_channel.popitem(last=False)
-        event = MessagePosted(
-            MessageRef(channel, str(message.id), thread),
-            self._userref(message.author),
-            message.content,
-            message.created_at,
-            reply_to,
-        )
-        await self._deliver(message.channel.id, event)
-        await self._seen(message.channel.id, message.id)
-
-    async def on_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
-        """A member edited a message (embed unfurls, with no edit time, are not edits)."""
-        message = payload.message
-        if self._ignored(message.author) or message.edited_at is None:
-            return
-        if not self.reads_content and message.guild is not None and not message.content:
-            return
-        channel, thread = self._refs(message.channel)
-        event = MessageEdited(
-            MessageRef(channel, str(message.id), thread),
-            self._userref(message.author),
-            message.content,
-            message.edited_at,
-        )
-        await self._deliver(message.channel.id, event)
-
-    async def on_delete(self, channel_id: int, message_id: int) -> None:
-        """A message was deleted."""
-        channel, thread = self._refs(self._channel(channel_id))
-        event = MessageDeleted(MessageRef(channel, str(message_id), thread), self.clock.now())
-        await self._deliver(channel_id, event)
-
-    async def on_reaction(self, payload: discord.RawReactionActionEvent, *, added: bool) -> None:
-        """A member reacted, or took a reaction back."""
-        me = self._client.user if self._client else None
-        if me is not None and payload.user_id == me.id:
-            return
-        member = payload.member
-        if member is not None:
-            if member.bot:
-                return
-            user = self._userref(member)
-        else:
-            cached = self.client.get_user(payload.user_id)
-            if cached is not None and cached.bot:
-                return
-            name = cached.display_name if cached else ""
-            user = UserRef(NAME, str(payload.user_id), name)
-        channel, thread = self._refs(self._channel(payload.channel_id))
-        ref = MessageRef(channel, str(payload.message_id), thread)
-        kind = ReactionAdded if added else ReactionRemoved
-        await self._deliver(
-            payload.channel_id, kind(ref, user, str(payload.emoji), self.clock.now())
-        )
-
-    async def on_interaction(self, interaction: discord.Interaction) -> None:
-        """Slash commands, the report menu and autocomplete, handed to the core."""
-        if self._sink is None:
-            return
-        if interaction.type is discord.InteractionType.autocomplete:
-            await self._autocomplete(interaction)
-            return
-        if interaction.type in (
-            discord.InteractionType.component,
-            discord.InteractionType.modal_submit,
-        ):
-            await self._review_decision(interaction)
-            return
-        if interaction.type is not discord.InteractionType.application_command:
-            return
-        data: Any = interaction.data or {}
-        path: tuple[str, ...]
-        options: dict[str, Any]
-        if data.get("type") == MESSAGE:
-            report = self._specs.get(REPORT_PATH)
-            if report is None or data.get("name") != translator("en")._(REPORT_MENU):
-                await interaction.response.send_message(DONE, ephemeral=True)
-                return
-            path, options = REPORT_PATH, {"message": str(data.get("target_id", ""))}
-        else:
-            invoked = read_invocation(data)
-            path, options = invoked.path, invoked.options
-        channel, thread = self._refs(interaction.channel)
-        await self._run(interaction, path, options, channel, thread)
-
-    async def _run(
-        self,
-        interaction: discord.Interaction,
-        path: tuple[str, ...],
-        options: dict[str, Any],
-        channel: ChannelRef,
-        thread: ThreadRef | None,
-    ) -> None:
-        """Hand a command to the core and answer through ``interaction``."""
-        sink = self._sink
-        if sink is None:
-            return
-        spec = self._specs.get(path)
-        invocation = Invocation(interaction, spec=spec)
-        if spec is not None and spec.slow:
-            await interaction.response.defer(ephemeral=True, thinking=True)
-            invocation.deferred = True
-        event = CommandInvoked(
-            channel=channel,
-            user=self._userref(interaction.user),
-            at=interaction.created_at,
-            id=str(interaction.id),
-            path=path,
-            options={k: v for k, v in options.items() if v is not None},
-            thread=thread,
-            reply_token=invocation,
-        )
-        token = _current.set(invocation)
-        try:
-            await sink(event)
-            await self._tell_hosts_about_intent(invocation)
-            await invocation.finish()
-        except discord.HTTPException:
-            log.exception("discord: could not answer interaction %s", interaction.id)
-        finally:
-            _current.reset(token)
-
-    async def _review_decision(self, interaction: discord.Interaction) -> None:
-        """A click on Approve / Reject (or the reject modal): ``/mod approve|reject`` in the core.
-
-        The command runs as if typed in the held message's channel, so the core's permission
-        check there decides; a member's click is refused like a member's command.
-        """
-        data: Any = interaction.data or {}
-        match = _REVIEW_ID.fullmatch(str(data.get("custom_id", "")))
-        if match is None:
-            return
-        action, channel_id, item_id = match[1], int(match[2]), int(match[3])
-        options: dict[str, Any] = {"id": item_id}
-        if action == "reject":
-            if interaction.type is discord.InteractionType.component:
-                await self._ask_reason(interaction, channel_id, item_id)
-                return
-            options["reason"] = _submitted(data.get("components"), _REASON_ID) or ""
-        where = self.client.get_channel(channel_id)
-        channel = ChannelRef(NAME, str(channel_id), name=getattr(where, "name", "") or "")
-        path = APPROVE_PATH if action == "approve" else REJECT_PATH
-        await self._run(interaction, path, options, channel, None)
-
-    async def _ask_reason(
-        self, interaction: discord.Interaction, channel_id: int, item_id: int
-    ) -> None:
-        t = translator(self.locale)
-        modal = discord.ui.Modal(
-            title=_clip(t._(REJECT_TITLE, id=item_id), 45),
-            custom_id=review_custom_id("reject", channel_id, item_id),
-            timeout=900,
-        )
-        modal.add_item(
-            discord.ui.TextInput(
-                label=_clip(t._(REASON_LABEL), 45),
-                custom_id=_REASON_ID,
-                style=discord.TextStyle.paragraph,
-                max_length=500,
-            )
-        )
-        try:
-            await interaction.response.send_modal(modal)
-        except discord.HTTPException:
-            log.exception("discord: could not ask why #%s is rejected", item_id)
-
-    async def review(self, held: HeldMessage) -> bool:
-        """Post a held message in the hosts' review channel with Approve / Reject buttons."""
-        review_channel = self.settings.review_channel_id
-        if review_channel is None:
-            return False
-        t = translator(held.locale)
-        where = held.message.thread or held.message.channel
-        header = t._(
-            REVIEW_TEXT,
-            name=escape(held.author.label),
-            channel=f"<#{int(where.id)}>",
-            rule=f"`{held.rule or '?'}`",
-            id=held.item_id,
-        )
-        text = _clip(header + "\n" + quote(held.text), DISCORD_LIKE.max_message_length)
-        view = review_view(held.locale, held.message.channel.id, held.item_id)
-        try:
-            await self._messageable(review_channel).send(
-                text, view=view, allowed_mentions=NO_MENTIONS
-            )
-        except discord.HTTPException as error:
-            raise PlatformError(f"discord refused the review message: {error}") from error
-        return True
-
-    async def _webhook(self, channel_id: int) -> discord.Webhook | None:
-        """The channel's Cercle webhook, found or created once, then cached."""
-        cached = self._webhooks.get(channel_id)
-        if cached is not None:
-            return cached
-        channel = self.client.get_channel(channel_id) or await self.client.fetch_channel(channel_id)
-        if not isinstance(channel, discord.TextChannel):
-            return None
-        me = self.client.user
-        existing = [
-            w
-            for w in await channel.webhooks()
-            if w.name == WEBHOOK_NAME and w.token and me is not None and w.user == me
-        ]
-        webhook = existing[0] if existing else None
-        if webhook is None:
-            webhook = await channel.create_webhook(
-                name=WEBHOOK_NAME, reason="Cercle: repost members' words under their name"
-            )
-        self._webhooks[channel_id] = webhook
-        return webhook
-
-    async def _avatar(self, user: UserRef, channel: ChannelRef) -> str | None:
-        try:
-            member: discord.abc.User = await self._member(int(user.id), channel)
-        except (discord.HTTPException, NotSupported):
-            try:
-                member = await self._user(int(user.id))
-            except discord.HTTPException:
-                return None
-        return member.display_avatar.url
-
-    async def repost_as(
-        self, author: UserRef, text: str, channel: ChannelRef, *, thread: ThreadRef | None = None
-    ) -> MessageRef | None:
-        """Repost through the channel's webhook with the author's name and avatar.
-
-        ``None`` (the core then reposts with "{name} wrote:") when the bot lacks Manage
-        Webhooks there, or Discord refuses the name.
-        """
-        channel_id = int(channel.id)
-        kwargs: dict[str, Any] = {
-            "content": _clip(text, DISCORD_LIKE.max_message_length),
-            "username": _clip(author.label, 80),
-            "allowed_mentions": NO_MENTIONS,
-            "wait": True,
-        }
-        if thread is not None:
-            kwargs["thread"] = discord.Object(int(thread.id))
-        for _attempt in range(2):
-            try:
-                webhook = await self._webhook(channel_id)
-                if webhook is None:
-                    return None
-                avatar = await self._avatar(author, channel)
-                if avatar is not None:
-                    kwargs["avatar_url"] = avatar
-            except discord.Forbidden:
-                log.info("discord: no Manage Webhooks in %s; attributed repost", channel_id)
-                return None
-            except discord.HTTPException as error:
-                log.warning("discord: no webhook in %s (%s); attributed repost", channel_id, error)
-                return None
-            try:
-                sent = await webhook.send(**kwargs)
-            except discord.NotFound:
-                self._webhooks.pop(channel_id, None)  # deleted by someone: make a new one
-                continue
-            except discord.HTTPException as error:
-                log.warning("discord: webhook repost refused in %s: %s", channel_id, error)
-                return None
-            return MessageRef(channel, str(sent.id), thread)
-        return None
-
-    async def _tell_hosts_about_intent(self, invocation: Invocation) -> None:
-        interaction = invocation.interaction
-        guild_id = interaction.guild_id
-        if self.reads_content or guild_id is None or guild_id in self._notified:
-            return
-        user = interaction.user
-        if not isinstance(user, discord.Member) or not self._is_host(user, interaction.channel):
-            return
-        self._notified.add(guild_id)
-        await invocation.private(
-            {"content": translator(self.locale)._(MISSING_INTENT_NOTICE)}
-            | {"allowed_mentions": NO_MENTIONS}
-        )
-
-    async def _autocomplete(self, interaction: discord.Interaction) -> None:
-        data: Any = interaction.data or {}
-        invoked = read_invocation(data)
-        spec = self._specs.get(invoked.path)
-        option = spec.option(invoked.focused) if spec and invoked.focused else None
-        choices: list[app_commands.Choice[Any]] = []
-        if option is not None and self._suggester is not None:
-            channel, thread = self._refs(interaction.channel)
-            request = SuggestionRequest(
-                channel=channel,
-                user=self._userref(interaction.user),
-                path=invoked.path,
-                option=option.name,
-                partial=str(invoked.options.get(option.name) or ""),
-                thread=thread,
-            )
-            for suggestion in (await self._suggester(request))[:25]:
-                value: Any = suggestion.value
-                if option.type is OptionType.INTEGER:
-                    value = int(value)
-                elif option.type is OptionType.NUMBER:
-                    value = float(value)
-                else:
-                    value = _clip(str(value), 100)
-                label = _clip(suggestion.label or str(suggestion.value), 100)
-                choices.append(app_commands.Choice(name=label, value=value))
-        try:
-            await interaction.response.autocomplete(choices)
-        except discord.HTTPException:
-            log.warning("discord: autocomplete answered too late for %s", interaction.id)
-
-    # ------------------------------------------------------------ no loss
-
-    async def _load_threads(self) -> None:
-        stored = await state.states_with_prefix(self.db, NAME, "thread:")
-        for key, value in stored.items():
-            if value == _CLOSED or ":" not in value:
-                continue
-            parent, last = value.split(":", 1)
-            self._threads[int(key.removeprefix("thread:"))] = _Thread(int(parent), int(last))
-
-    async def _save_thread(self, thread_id: int) -> None:
-        known = self._threads.get(thread_id)
-        if known is not None:
-            await state.set_state(
-                self.db,
-                NAME,
-                f"thread:{thread_id}",
-                f"{known.parent_id}:{known.last_id}",
-                now=self.clock.now(),
-            )
-
-    async def _seen(self, channel_id: int, message_id: int) -> None:
-        known = self._threads.get(channel_id)
-        if known is not None and message_id > known.last_id:
-            known.last_id = message_id
-            await self._save_thread(channel_id)
-
-    def schedule_catch_up(self) -> None:
-        """Fetch what the open round threads received while the bot was away (once at a time)."""
-        if self._catching_up is None or self._catching_up.done():
-            self._catching_up = asyncio.ensure_future(self.catch_up())
-
-    async def catch_up(self) -> None:
-        """Feed every message posted in an open round thread since the last one seen."""
-        for thread_id in list(self._threads):
-            known = self._threads.get(thread_id)
-            if known is None:
-                continue
-            try:
-                channel = self.client.get_channel(thread_id) or await self.client.fetch_channel(
-                    thread_id
-                )
-                if not isinstance(channel, discord.Thread):
-                    continue
-                count = 0
-                async for message in channel.history(
-                    limit=None, after=discord.Object(known.last_id), oldest_first=True
-                ):
-                    await self.on_message(message)
-                    await self._seen(thread_id, message.id)
-                    count += 1
-                if count:
-                    log.info("discord: caught up on %d messages in thread %s", count, thread_id)
-            except discord.NotFound:
-                self._threads.pop(thread_id, None)
-            except discord.HTTPException:
-                log.exception("discord: could not catch up on thread %s", thread_id)

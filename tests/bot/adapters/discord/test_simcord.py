@@ -319,7 +319,7 @@ async def test_answers_posted_while_away_are_caught_up_once(world: Any) -> None:
     answers = await store.answers(world.db, round_.id)
     assert [a.message_id for a in answers] == [str(before.id), str(missed.id)]
     # A second reconnect fetches nothing new and stores nothing twice.
-    world.bots[-1].platform("discord").schedule_catch_up()
+    world.bots[-1].platforms.get("discord").schedule_catch_up()
     await world.sim.settle()
     assert len(await store.answers(world.db, round_.id)) == 2
 

@@ -104,6 +104,12 @@ class CircleContext(CommandContext):
 
     circle: Circle
 
+    @property
+    def circle_id(self) -> int:
+        """The circle's id (a stored circle always has one)."""
+        assert self.circle.id is not None
+        return self.circle.id
+
 
 @dataclass(slots=True)
 class EventContext(Context):

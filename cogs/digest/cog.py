@@ -139,7 +139,7 @@ class DigestCog(Cog):
     # ------------------------------------------------------------ commands
 
     async def _latest(self, ctx: CircleContext) -> Round | None:
-        round_ = await rounds_store.latest_round(self.services.db, ctx.circle.id or 0)
+        round_ = await rounds_store.latest_round(self.services.db, ctx.circle_id)
         if round_ is None:
             await ctx.reply(ctx.t._("There is no round to digest yet."), private=True)
         return round_

@@ -104,7 +104,7 @@ class ProfessionsCog(Cog):
                 )
             )
             return
-        extra = await self._circle_names(ctx.circle.id)
+        extra = await self._circle_names(ctx.circle_id)
         chosen = _clean(ctx.options["as"])
         if chosen:
             key = self._resolve_choice(chosen, extra, allow_other=True)
@@ -177,11 +177,11 @@ class ProfessionsCog(Cog):
     async def proposals(self, ctx: CircleContext) -> None:
         """Pending proposals, one line per wording, with the closest known profession."""
         t = ctx.t
-        groups = self._group(await store.proposals(self.services.db, ctx.circle.id))
+        groups = self._group(await store.proposals(self.services.db, ctx.circle_id))
         if not groups:
             await ctx.reply(t._("No proposal is waiting."))
             return
-        extra = await self._circle_names(ctx.circle.id)
+        extra = await self._circle_names(ctx.circle_id)
         lines = [t._("Proposals waiting for a host:")]
         for group in groups:
             first = group[0]
@@ -253,7 +253,7 @@ class ProfessionsCog(Cog):
         key = custom_key(label)
         await store.add_custom_profession(
             self.services.db,
-            ctx.circle.id,
+            ctx.circle_id,
             key,
             " ".join(label.split()),
             now=self.services.clock.now(),
@@ -301,7 +301,7 @@ class ProfessionsCog(Cog):
         if proposal is None:
             return
         target = _clean(ctx.options["into"])
-        extra = await self._circle_names(ctx.circle.id)
+        extra = await self._circle_names(ctx.circle_id)
         key = self._resolve_choice(target, extra, allow_other=False)
         if key is None:
             lines = [t._("I do not know the profession “{profession}”.", profession=escape(target))]
@@ -333,7 +333,7 @@ class ProfessionsCog(Cog):
     async def list_professions(self, ctx: CircleContext) -> None:
         """Professions of the circle with member counts (never names)."""
         t = ctx.t
-        counts = await store.circle_profession_counts(self.services.db, ctx.circle.id)
+        counts = await store.circle_profession_counts(self.services.db, ctx.circle_id)
         if not counts:
             await ctx.reply(t._("No member of this circle has told me their profession yet."))
             return
@@ -437,19 +437,19 @@ class ProfessionsCog(Cog):
             ctx.member_id,
             key,
             wording,
-            circle_id=ctx.circle.id,
+            circle_id=ctx.circle_id,
             now=self.services.clock.now(),
             propose=key == OTHER_KEY,
         )
         tag = tag_for_key(key, wording)
-        await self.services.signals.emit(ProfessionChanged(ctx.member_id, ctx.circle.id, tag))
+        await self.services.signals.emit(ProfessionChanged(ctx.member_id, ctx.circle_id, tag))
         return tag
 
     async def _pending(self, ctx: CircleContext) -> ProfessionProposal | None:
         """The pending proposal ``id`` of this circle, or tell the host why not."""
         proposal_id: int = ctx.options["id"]
         proposal = await store.get_proposal(self.services.db, proposal_id)
-        if proposal is None or proposal.circle_id != ctx.circle.id:
+        if proposal is None or proposal.circle_id != ctx.circle_id:
             await ctx.reply(ctx.t._("There is no proposal #{id} in this circle.", id=proposal_id))
             return None
         if proposal.status != PROPOSAL_PENDING:
@@ -470,7 +470,7 @@ class ProfessionsCog(Cog):
         for profession in changed:
             tag = tag_for_key(profession.key, profession.wording)
             await self.services.signals.emit(
-                ProfessionChanged(profession.member_id, ctx.circle.id, tag)
+                ProfessionChanged(profession.member_id, ctx.circle_id, tag)
             )
         return changed
 

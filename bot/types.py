@@ -13,6 +13,10 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+# How a message may be shown is a storage rule (the stored values and which are public):
+# re-exported here so verdicts and cogs keep saying ``bot.types.Visibility``.
+from storage.types import Visibility as Visibility
+
 if TYPE_CHECKING:
     from storage.models import Circle
 
@@ -132,18 +136,6 @@ class Content:
     actions: tuple[Action, ...] = ()
 
 
-class Visibility(enum.IntEnum):
-    """How a member's message may be shown, from least to most restricted."""
-
-    VISIBLE = 0
-    #: Shown with personal details masked (the bot reposts the masked text).
-    REDACTED = 1
-    #: Out of public view until a host approves it.
-    HELD = 2
-    #: Removed from view.
-    HIDDEN = 3
-
-
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """What the courtesy rules decided about a message (the most restrictive cog wins)."""
@@ -163,7 +155,7 @@ class Verdict:
     @property
     def public(self) -> bool:
         """The message (or its masked twin) may be seen and counted."""
-        return self.visibility <= Visibility.REDACTED
+        return self.visibility.public
 
 
 # ---------------------------------------------------------------- signals

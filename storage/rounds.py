@@ -12,7 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, col, select
 
 from storage.database import Database
-from storage.types import UTCDateTime
+from storage.models import Circle
+from storage.types import PUBLIC_VISIBILITIES, UTCDateTime, Visibility
 
 PROMPT_ACTIVE = "active"
 PROMPT_SUGGESTED = "suggested"
@@ -104,8 +105,8 @@ class Answer(SQLModel, table=True):
     text: str = Field(sa_type=Text)
     profession_key: str | None = Field(default=None, max_length=64)
     profession_wording: str = Field(default="", max_length=200)
-    #: visible | redacted | held | hidden (see bot.types.Visibility).
-    visibility: str = Field(default="visible", max_length=16)
+    #: visible | redacted | held | hidden (the ``stored`` names of storage.types.Visibility).
+    visibility: str = Field(default=Visibility.VISIBLE.stored, max_length=16)
     late: bool = Field(default=False)
     created_at: datetime = Field(sa_type=UTCDateTime)
     edited_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -138,7 +139,7 @@ class Comment(SQLModel, table=True):
     message_id: str = Field(max_length=255)
     text: str = Field(sa_type=Text)
     profession_key: str | None = Field(default=None, max_length=64)
-    visibility: str = Field(default="visible", max_length=16)
+    visibility: str = Field(default=Visibility.VISIBLE.stored, max_length=16)
     created_at: datetime = Field(sa_type=UTCDateTime)
     edited_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
@@ -189,6 +190,18 @@ async def all_settings(db: Database) -> list[CircleSettings]:
     """Every circle's settings."""
     async with db.session() as session:
         return list((await session.exec(select(CircleSettings))).all())
+
+
+async def circles_without_settings(db: Database) -> list[Circle]:
+    """Circles that have no round settings yet (created before rounds kept them)."""
+    async with db.session() as session:
+        stmt = (
+            select(Circle)
+            .outerjoin(CircleSettings, col(CircleSettings.circle_id) == col(Circle.id))
+            .where(col(CircleSettings.circle_id).is_(None))
+            .order_by(col(Circle.id))
+        )
+        return list((await session.exec(stmt)).all())
 
 
 async def update_settings(db: Database, circle_id: int, **changes: object) -> CircleSettings:
@@ -382,14 +395,14 @@ _MESSAGE_KEY = ("platform", "message_id")
 _ANSWER_DEFAULTS: dict[str, Any] = {
     "profession_key": None,
     "profession_wording": "",
-    "visibility": "visible",
+    "visibility": Visibility.VISIBLE.stored,
     "late": False,
     "edited_at": None,
 }
 _COMMENT_DEFAULTS: dict[str, Any] = {
     "answer_id": None,
     "profession_key": None,
-    "visibility": "visible",
+    "visibility": Visibility.VISIBLE.stored,
     "edited_at": None,
 }
 
@@ -408,6 +421,12 @@ async def add_comment(db: Database, **values: Any) -> int | None:
     """Store a comment (the columns of :class:`Comment`); its id, or ``None`` if already stored."""
     table = Comment.__table__  # type: ignore[attr-defined]
     return await db.insert_once(table, {**_COMMENT_DEFAULTS, **values}, _MESSAGE_KEY)
+
+
+async def get_answer(db: Database, answer_id: int) -> Answer | None:
+    """An answer by id."""
+    async with db.session() as session:
+        return await session.get(Answer, answer_id)
 
 
 async def answer_by_message(db: Database, platform: str, message_id: str) -> Answer | None:
@@ -485,7 +504,7 @@ async def delete_by_message(
                 col(model.platform) == platform, col(model.message_id) == message_id
             )
             if only_visible:
-                stmt = stmt.where(col(model.visibility) == "visible")
+                stmt = stmt.where(col(model.visibility) == Visibility.VISIBLE.stored)
             result = await session.exec(stmt)
             removed += result.rowcount or 0
         await session.commit()
@@ -499,7 +518,7 @@ async def publish(db: Database, platform: str, message_id: str, text: str) -> No
             await session.exec(
                 update(model)
                 .where(col(model.platform) == platform, col(model.message_id) == message_id)
-                .values(visibility="visible", text=text)
+                .values(visibility=Visibility.VISIBLE.stored, text=text)
             )
         await session.commit()
 
@@ -528,6 +547,46 @@ async def comments(db: Database, round_id: int) -> list[Comment]:
     async with db.session() as session:
         stmt = select(Comment).where(col(Comment.round_id) == round_id).order_by(col(Comment.id))
         return list((await session.exec(stmt)).all())
+
+
+async def public_answers(db: Database, round_id: int) -> list[Answer]:
+    """The round's answers that may be seen and counted (never held or hidden ones), in order."""
+    async with db.session() as session:
+        stmt = (
+            select(Answer)
+            .where(
+                col(Answer.round_id) == round_id,
+                col(Answer.visibility).in_(PUBLIC_VISIBILITIES),
+            )
+            .order_by(col(Answer.id))
+        )
+        return list((await session.exec(stmt)).all())
+
+
+async def public_comments(db: Database, round_id: int) -> list[Comment]:
+    """The round's comments that may be seen and counted, in order."""
+    async with db.session() as session:
+        stmt = (
+            select(Comment)
+            .where(
+                col(Comment.round_id) == round_id,
+                col(Comment.visibility).in_(PUBLIC_VISIBILITIES),
+            )
+            .order_by(col(Comment.id))
+        )
+        return list((await session.exec(stmt)).all())
+
+
+async def answered_profession_keys(db: Database, circle_id: int) -> set[str]:
+    """Every profession that has answered in one of the circle's rounds (any visibility)."""
+    async with db.session() as session:
+        stmt = (
+            select(Answer.profession_key)
+            .join(Round, col(Round.id) == col(Answer.round_id))
+            .where(col(Round.circle_id) == circle_id, col(Answer.profession_key).is_not(None))
+            .distinct()
+        )
+        return {key for key in (await session.exec(stmt)).all() if key}
 
 
 async def tag_untagged(

@@ -7,12 +7,22 @@ something per circle (the rounds' schedule) follow.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.cog import Cog, CommandContext, command
-from bot.i18n import N_
+from babel.dates import format_timedelta
+
+from bot.cog import CircleContext, Cog, CommandContext, command
+from bot.commands import Choice, OptionSpec, OptionType, Scope
+from bot.i18n import N_, translator
+from bot.messenger import escape
+from bot.scheduler import cron, fire_times
 from bot.types import Role
-from storage import jobs
+from cogs.professions import tag_for_key
+from cogs.rounds.shared import next_question, opening_job, when
+from storage import jobs, members
+from storage import rounds as rounds_store
 
 
 class CircleCog(Cog):
@@ -66,6 +76,203 @@ class CircleCog(Cog):
             )
         )
         await ctx.reply("\n".join(lines))
+
+    @command(
+        "circle",
+        "status",
+        description=N_("Show the open round: time left, answers by profession."),
+        scope=Scope.CIRCLE,
+        private=True,
+    )
+    async def status(self, ctx: CircleContext) -> None:
+        """The open round and who has spoken, by profession (never by name)."""
+        t = ctx.t
+        round_ = await rounds_store.latest_round(self.services.db, ctx.circle.id or 0)
+        if round_ is None or round_.status != rounds_store.ROUND_OPEN:
+            upcoming = await next_question(self.services.db, self.services.scheduler, ctx)
+            nothing_open = t._("No round is open right now: {next}", next=upcoming)
+            if round_ is None:
+                await ctx.reply(nothing_open)
+                return
+            header = [
+                t._(
+                    "**Round #{n}** (closed): “{text}”",
+                    n=round_.number,
+                    text=escape(round_.prompt_text),
+                ),
+            ]
+        else:
+            left = format_timedelta(
+                round_.closes_at - self.services.clock.now(), locale=t.locale, threshold=1.1
+            )
+            header = [
+                t._("**Round #{n}**: “{text}”", n=round_.number, text=escape(round_.prompt_text)),
+                t._(
+                    "Closes in {left} ({when}).",
+                    left=left,
+                    when=when(t, ctx.circle, round_.closes_at),
+                ),
+            ]
+            nothing_open = ""
+        answers = await rounds_store.public_answers(self.services.db, round_.id or 0)
+        comments = await rounds_store.public_comments(self.services.db, round_.id or 0)
+        lines = [
+            *header,
+            t._(
+                "{answers} and {comments} so far.",
+                answers=t.ngettext("{n} answer", "{n} answers", len(answers)),
+                comments=t.ngettext("{n} comment", "{n} comments", len(comments)),
+            ),
+        ]
+        by_profession: dict[str, list[int]] = {}
+        for a in answers:
+            by_profession.setdefault(a.profession_key or "", [0, 0])[0] += 1
+        for c in comments:
+            by_profession.setdefault(c.profession_key or "", [0, 0])[1] += 1
+        for key, (n_answers, n_comments) in sorted(
+            by_profession.items(), key=lambda kv: (-kv[1][0], kv[0])
+        ):
+            label = tag_for_key(key).label(t.locale) if key else t._("profession not given")
+            counts = t._(
+                "{profession}: {answers}, {comments}",
+                profession=label,
+                answers=t.ngettext("{n} answer", "{n} answers", n_answers),
+                comments=t.ngettext("{n} comment", "{n} comments", n_comments),
+            )
+            lines.append(f"• {counts}")
+        if nothing_open:
+            lines += ["", nothing_open]
+        await ctx.reply("\n".join(lines))
+
+    @command(
+        "circle",
+        "setup",
+        description=N_("Change the circle's language, timezone, schedule and round length."),
+        options=[
+            OptionSpec(
+                "language",
+                N_("fr or en"),
+                choices=(Choice("fr", N_("French")), Choice("en", N_("English"))),
+            ),
+            OptionSpec("timezone", N_("An IANA timezone, e.g. Europe/Paris"), max_length=64),
+            OptionSpec(
+                "schedule", N_("When questions are posted, as cron: 0 9 * * mon"), max_length=100
+            ),
+            OptionSpec(
+                "round_days",
+                N_("How many days a round stays open"),
+                OptionType.NUMBER,
+                min_value=0.25,
+                max_value=30,
+            ),
+            OptionSpec(
+                "reminder_hours",
+                N_("Hours before the close for the reminder (0: none)"),
+                OptionType.INTEGER,
+                min_value=0,
+                max_value=240,
+            ),
+            OptionSpec("charter", N_("The charter line shown with each question"), max_length=300),
+        ],
+        role=Role.HOST,
+        scope=Scope.CIRCLE,
+        private=True,
+    )
+    async def setup(self, ctx: CircleContext) -> None:
+        """Validate every change first; apply all of them or none."""
+        circle = ctx.circle
+        settings = await rounds_store.ensure_settings(
+            self.services.db, circle.id or 0, now=self.services.clock.now()
+        )
+        t = ctx.t
+        o = ctx.options
+        problems: list[str] = []
+        timezone = o["timezone"] or circle.timezone
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            problems.append(
+                t._(
+                    "Unknown timezone “{tz}”: use a name such as Europe/Paris or America/Montreal.",
+                    tz=escape(timezone),
+                )
+            )
+        schedule = o["schedule"] or settings.prompt_cron
+        trigger = None
+        if not problems:
+            try:
+                trigger = cron(schedule, timezone)
+            except (ValueError, TypeError):
+                problems.append(
+                    t._(
+                        "“{cron}” is not a schedule: write minute hour day month weekday, "
+                        "e.g. 0 9 * * mon.",
+                        cron=escape(schedule),
+                    )
+                )
+        round_hours = (
+            round(o["round_days"] * 24) if o["round_days"] is not None else settings.round_hours
+        )
+        reminder_hours = (
+            o["reminder_hours"] if o["reminder_hours"] is not None else settings.reminder_hours
+        )
+        if trigger is not None:
+            now = self.services.clock.now()
+            upcoming = list(fire_times(trigger, now, now + timedelta(days=400)))[:2]
+            if len(upcoming) == 2 and upcoming[1] - upcoming[0] < timedelta(hours=round_hours):
+                problems.append(
+                    t._(
+                        "A round must close before the next question: it can last at most "
+                        "{hours} hours with this schedule.",
+                        hours=int((upcoming[1] - upcoming[0]).total_seconds() // 3600),
+                    )
+                )
+            elif not upcoming:
+                problems.append(t._("This schedule never fires."))
+        if reminder_hours >= round_hours:
+            problems.append(
+                t._("The reminder must come before the close ({hours} hours).", hours=round_hours)
+            )
+        if problems:
+            await ctx.reply("\n".join(f"• {p}" for p in problems))
+            return
+        if o["language"] or o["timezone"]:
+            circle = await members.update_circle(
+                self.services.db,
+                circle.id or 0,
+                locale=o["language"] or circle.locale,
+                timezone=timezone,
+            )
+        settings = await rounds_store.update_settings(
+            self.services.db,
+            circle.id or 0,
+            prompt_cron=schedule,
+            round_hours=round_hours,
+            reminder_hours=reminder_hours,
+            charter_line=o["charter"] if o["charter"] is not None else settings.charter_line,
+        )
+        # The rounds (and whoever keeps something per circle) follow the new settings.
+        await self.services.directory.changed(circle)
+        t = translator(circle.locale)
+        next_at = self.services.scheduler.next_fire_time(opening_job(circle.id))
+        await ctx.reply(
+            t._(
+                "Settings saved. Language: {lang}; timezone: {tz}; questions: {cron}; "
+                "rounds last {hours} h, reminder {reminder} h before the close.",
+                lang=circle.locale,
+                tz=circle.timezone,
+                cron=f"`{settings.prompt_cron}`",
+                hours=settings.round_hours,
+                reminder=settings.reminder_hours,
+            )
+            + (
+                "\n" + t._("Next question: {when}.", when=when(t, circle, next_at))
+                if next_at
+                else ""
+            )
+        )
+
+    # ------------------------------------------------------------ member data
 
     async def export_member_data(self, member_id: int) -> dict[str, Any]:
         """Circle settings are not about members."""

@@ -17,8 +17,6 @@ from storage import rounds as rounds_store
 from storage.database import Database
 from storage.rounds import Round
 
-PUBLIC = ("visible", "redacted")
-
 
 def _unpack(cached: store.CachedVectors) -> model.Vectors:
     flat = np.frombuffer(cached.vectors, dtype=np.float16)
@@ -44,7 +42,7 @@ async def embed_round(
     progress: model.Progress | None = None,
 ) -> tuple[list[model.AnswerIn], dict[str, model.Vectors]]:
     """The round's public answers and their sentence vectors (computed once, then cached)."""
-    answers = [a for a in await rounds_store.answers(db, round_id) if a.visibility in PUBLIC]
+    answers = await rounds_store.public_answers(db, round_id)
     reactions = await rounds_store.reactions(db, round_id)
     reactors = await store.professions_of(db, [r.member_id for r in reactions])
     approvals: dict[int, dict[int, str]] = defaultdict(dict)
@@ -90,9 +88,9 @@ async def round_digest(
     """Analyse a stored round (public answers only, never held or hidden ones)."""
     round_id = round_.id or 0
     items, vectors = await embed_round(db, round_id, now=now, encoder=encoder, progress=progress)
-    comments = [c for c in await rounds_store.comments(db, round_id) if c.visibility in PUBLIC]
+    comments = await rounds_store.public_comments(db, round_id)
     reactions = await rounds_store.reactions(db, round_id)
-    answers = [a for a in await rounds_store.answers(db, round_id) if a.visibility in PUBLIC]
+    answers = await rounds_store.public_answers(db, round_id)
     members = (
         {a.member_id for a in answers}
         | {c.member_id for c in comments}

@@ -1,0 +1,48 @@
+"""What every part of the rounds cog shares: its name, its caches and a few small helpers.
+
+:class:`~cogs.rounds.cog.RoundsCog` is assembled from one mixin per concern, each in its own
+module (:mod:`~cogs.rounds.lifecycle`, :mod:`~cogs.rounds.intake`,
+:mod:`~cogs.rounds.prompts`); the state they share is declared once, here.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from bot.cog import Cog, Context, Services
+from bot.types import ChannelRef, ThreadRef
+from cogs.professions import ProfessionTag
+from cogs.rounds.shared import next_question
+from storage.models import Circle
+from storage.rounds import CircleSettings, Round
+
+#: State key prefix of the members already asked for their profession.
+ASKED: Final = "asked-profession"
+
+
+class RoundsBase(Cog):
+    """The rounds cog's name and shared state."""
+
+    name = "rounds"
+
+    def __init__(self, services: Services) -> None:
+        super().__init__(services)
+        self._settings: dict[int, CircleSettings] = {}
+        # Hot-path caches (every answer needs its round and its author's profession).
+        self._threads: dict[tuple[str, str], Round] = {}
+        self._professions: dict[int, ProfessionTag | None] = {}
+        self._asked: set[int] = set()
+
+    async def _next_text(self, ctx: Context) -> str:
+        """Which question comes next in the circle of ``ctx``, and when."""
+        return await next_question(self.services.db, self.services.scheduler, ctx)
+
+    @staticmethod
+    def _channel(circle: Circle) -> ChannelRef:
+        return ChannelRef(circle.platform, circle.space_id, name=circle.name)
+
+    @staticmethod
+    def _thread_of(round_: Round) -> ThreadRef | None:
+        if round_.thread_id is None:
+            return None
+        return ThreadRef(ChannelRef(round_.platform, round_.channel_id), round_.thread_id)

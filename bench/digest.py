@@ -132,6 +132,7 @@ async def _fill(path: Path, n: int) -> None:
     from storage.members import get_or_create_circle
     from storage.models import Member
     from storage.rounds import Answer, Round, create_round
+    from storage.types import Visibility
 
     db = Database(f"sqlite+aiosqlite:///{path}")
     await db.upgrade()
@@ -175,7 +176,7 @@ async def _fill(path: Path, n: int) -> None:
                         "text": lines[i]["text"],
                         "profession_key": lines[i]["profession"],
                         "profession_wording": "",
-                        "visibility": "visible",
+                        "visibility": Visibility.VISIBLE.stored,
                         "late": False,
                         "created_at": NOW,
                     }

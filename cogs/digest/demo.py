@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from bot.simulation import Simulation
-from bot.types import MessageRef
+from bot.types import MessageRef, Visibility
 from cogs.professions import tag_for_key
 from storage import digest as digest_store
 from storage import rounds as rounds_store
@@ -128,7 +128,7 @@ async def run_demo(out: Path, *, locale: str = "fr", quiet: bool = False) -> int
         round_ = await rounds_store.latest_round(h.db, circle.id)
         assert round_ is not None and round_.id is not None
         stored = await rounds_store.answers(h.db, round_.id)
-        acted = [a for a in stored if a.visibility != "visible"]
+        acted = [a for a in stored if a.visibility != Visibility.VISIBLE.stored]
         _say(
             quiet,
             f"-- courtesy rules acted on {len(acted)} answers: "

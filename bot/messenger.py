@@ -113,7 +113,7 @@ class Messenger:
     def prepare(self, content: Content) -> list[Content]:
         """The messages that will carry ``content``, each within the platform's limits.
 
-        Attachments and the card ride on the last message, after all the text.
+        Attachments, the card and the actions ride on the last message, after all the text.
         """
         caps = self.platform.capabilities
         text = content.text
@@ -125,7 +125,9 @@ class Messenger:
         if not chunks:
             return [replace(content, text="", card=card)]
         messages = [Content(text=chunk) for chunk in chunks]
-        messages[-1] = replace(messages[-1], card=card, attachments=content.attachments)
+        messages[-1] = replace(
+            messages[-1], card=card, attachments=content.attachments, actions=content.actions
+        )
         return messages
 
     async def send(

@@ -160,26 +160,6 @@ class HasHostsChannel(Protocol):
         """How the bot's text points to a channel or thread there (Discord: ``<#id>``)."""
 
 
-@dataclass(frozen=True, slots=True)
-class HeldMessage:
-    """Deprecated, being replaced by :class:`HasHostsChannel` and actions."""
-
-    item_id: int
-    message: MessageRef
-    author: UserRef
-    text: str
-    rule: str | None
-    locale: str
-
-
-@runtime_checkable
-class OffersReview(Protocol):
-    """Deprecated, being replaced by :class:`HasHostsChannel` and actions."""
-
-    async def review(self, held: HeldMessage) -> bool:
-        """Show ``held`` where hosts review."""
-
-
 @runtime_checkable
 class RepostsAsAuthor(Protocol):
     """An adapter that can repost a member's words under their name and avatar (a webhook)."""

@@ -1,7 +1,8 @@
 """An in-process chat platform: for tests, demos and the console.
 
-Members' actions are injected with :meth:`MemoryPlatform.post`, :meth:`~MemoryPlatform.command`
-and friends; everything the bot does is recorded in :attr:`MemoryPlatform.sent`. Its
+Members' actions are injected with :meth:`MemoryPlatform.post`, :meth:`~MemoryPlatform.command`,
+:meth:`~MemoryPlatform.press` (a button) and friends; everything the bot does is recorded in
+:attr:`MemoryPlatform.sent`. Its
 capabilities are a parameter, so the same cog can be exercised as on Discord or on Matrix.
 """
 
@@ -27,6 +28,7 @@ from bot.platform import (
     SuggestionRequest,
 )
 from bot.types import (
+    Action,
     ChannelRef,
     CommandInvoked,
     Content,
@@ -57,6 +59,8 @@ class Sent:
     edits: list[Content] = field(default_factory=list)
     deleted: bool = False
     reactions: list[str] = field(default_factory=list)
+    #: The buttons under the message now (the content's actions, replaced by an edit's).
+    actions: tuple[Action, ...] = ()
 
     @property
     def text(self) -> str:
@@ -136,7 +140,9 @@ class MemoryPlatform:
         """Record a post in a channel or thread."""
         self._check(content)
         ref = MessageRef(channel, self._next_id("bot"), thread)
-        self.sent.append(Sent(ref, content, "thread" if thread else "channel"))
+        self.sent.append(
+            Sent(ref, content, "thread" if thread else "channel", actions=content.actions)
+        )
         return ref
 
     async def send_direct(self, user: UserRef, content: Content) -> MessageRef:
@@ -144,7 +150,7 @@ class MemoryPlatform:
         self._check(content)
         channel = ChannelRef(self.name, f"dm-{user.id}", name=user.label, direct=True)
         ref = MessageRef(channel, self._next_id("dm"))
-        self.sent.append(Sent(ref, content, "direct", to=user))
+        self.sent.append(Sent(ref, content, "direct", to=user, actions=content.actions))
         return ref
 
     async def reply_ephemeral(
@@ -156,12 +162,14 @@ class MemoryPlatform:
         self._check(content)
         channel = invocation_token if isinstance(invocation_token, ChannelRef) else self.channel
         ref = MessageRef(channel, self._next_id("eph"))
-        self.sent.append(Sent(ref, content, "ephemeral", to=user))
+        self.sent.append(Sent(ref, content, "ephemeral", to=user, actions=content.actions))
 
     async def edit(self, message: MessageRef, content: Content) -> None:
         """Record an edit of a bot message."""
         self._check(content)
-        self._sent(message).edits.append(content)
+        sent = self._sent(message)
+        sent.edits.append(content)
+        sent.actions = content.actions
 
     async def delete(self, message: MessageRef, *, reason: str = "") -> None:
         """Delete a bot message or a member's message."""
@@ -289,6 +297,41 @@ class MemoryPlatform:
                 id=self._next_id("cmd"),
                 path=path,
                 options=parsed,
+                thread=thread,
+                reply_token=where,
+            )
+        )
+
+    async def press(
+        self,
+        author: str | UserRef,
+        sent: Sent,
+        index: int = 0,
+        *,
+        answer: str | None = None,
+    ) -> None:
+        """A member presses the ``index``-th button under ``sent``: its command runs as them.
+
+        As on Discord, the command is invoked in the action's channel (else where the message
+        is) with the action's fixed options; an action that asks for an option gets
+        ``answer`` there, as if the member had typed it when asked (none: left out).
+        """
+        action = sent.actions[index]
+        options: dict[str, Any] = dict(action.options)
+        if action.ask is not None and answer is not None:
+            options[action.ask] = answer
+        if action.channel is not None:
+            where, thread = action.channel, None
+        else:
+            where, thread = sent.ref.channel, sent.ref.thread
+        await self.deliver(
+            CommandInvoked(
+                channel=where,
+                user=self._user(author),
+                at=self.clock.now(),
+                id=self._next_id("cmd"),
+                path=action.path,
+                options=options,
                 thread=thread,
                 reply_token=where,
             )

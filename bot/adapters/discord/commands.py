@@ -1,5 +1,8 @@
 """Command specs rendered as Discord application commands, and interactions read back.
 
+Every spec becomes a slash command (grouped by first word); a spec with a ``menu`` label is
+also offered in the message menu (Apps → label), named in English with localizations.
+
 Pure data: the payload here is exactly what ``PUT /applications/{id}/commands`` receives, so
 ``cercle discord commands --json`` and the sync share one function, and its hash decides
 whether a sync is needed at all.
@@ -47,8 +50,6 @@ MAX_COMMAND_CHARS: Final = 8000
 #: Locales a payload is localized into (Discord's locale codes).
 LOCALES: Final = ("fr",)
 
-REPORT_PATH: Final = ("report",)
-REPORT_MENU: Final = N_("Report to hosts")
 GROUP_DESCRIPTION: Final = N_("/{group}: {subcommands}")
 
 
@@ -139,6 +140,7 @@ def render_commands(specs: Iterable[CommandSpec]) -> list[dict[str, Any]]:
     Raises:
         ValueError: a word is both a command and a group (Discord cannot express it).
     """
+    specs = list(specs)
     singles: dict[str, CommandSpec] = {}
     groups: dict[str, list[CommandSpec]] = {}
     for spec in specs:
@@ -175,19 +177,25 @@ def render_commands(specs: Iterable[CommandSpec]) -> list[dict[str, Any]]:
             }
         )
     payload.sort(key=lambda command: command["name"])
-    if REPORT_PATH in {spec.path for spec in singles.values()}:
-        payload.append(
-            {
-                "type": MESSAGE,
-                "name": _english()._(REPORT_MENU),
-                "name_localizations": {
-                    locale: translator(locale)._(REPORT_MENU) for locale in LOCALES
-                },
-                "contexts": [CONTEXT_GUILD],
-                "integration_types": [GUILD_INSTALL],
-            }
-        )
+    menus = [_menu(spec, spec.menu) for spec in specs if spec.menu is not None and spec.options]
+    payload.extend(sorted(menus, key=lambda command: command["name"]))
     return payload
+
+
+def _menu(spec: CommandSpec, label: str) -> dict[str, Any]:
+    """A message context-menu command running ``spec`` with the chosen message's id in its
+    first option."""
+    access = _access([spec])
+    command: dict[str, Any] = {
+        "type": MESSAGE,
+        "name": _english()._(label),
+        "name_localizations": {locale: translator(locale)._(label) for locale in LOCALES},
+        "contexts": access["contexts"],
+        "integration_types": access["integration_types"],
+    }
+    if access["default_member_permissions"] is not None:  # hidden from members, like hosts'
+        command["default_member_permissions"] = access["default_member_permissions"]
+    return command
 
 
 def payload_hash(payload: Sequence[Mapping[str, Any]]) -> str:

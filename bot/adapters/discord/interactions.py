@@ -1,16 +1,16 @@
-"""Interactions: slash commands, the report menu, autocomplete and the review buttons.
+"""Interactions: slash commands, message menus, autocomplete and action buttons.
 
 A command becomes the core's :class:`~bot.types.CommandInvoked`, answered through its
-:class:`Invocation` (public sends in its channel answer the interaction itself). Held messages
-go to the hosts' review channel with Approve / Reject buttons whose clicks (and the reject
-modal) run ``/mod approve|reject`` through the core. Without the Message Content intent, a
-host running a command is told once per server how to enable it.
+:class:`Invocation` (public sends in its channel answer the interaction itself). A message
+menu runs the command whose spec offers it (``CommandSpec.menu``) on the chosen message; a
+click on an action's button (and the modal of an action that asks for an option) runs the
+action's command through the core, from what its custom id carries. Without the Message
+Content intent, a host running a command is told once per server how to enable it.
 """
 
 from __future__ import annotations
 
 import contextvars
-import re
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -18,22 +18,23 @@ import discord
 from discord import app_commands
 
 from bot.adapters.discord.base import NAME, DiscordBase, log
-from bot.adapters.discord.commands import MESSAGE, REPORT_MENU, REPORT_PATH, read_invocation
+from bot.adapters.discord.commands import MESSAGE, read_invocation
 from bot.adapters.discord.permissions import NO_MENTIONS
-from bot.adapters.discord.render import _clip
+from bot.adapters.discord.render import _clip, read_action_id
 from bot.commands import CommandSpec, OptionType
 from bot.i18n import N_, translator
-from bot.messenger import escape, quote
-from bot.platform import DISCORD_LIKE, HeldMessage, PlatformError, SuggestionRequest
+from bot.platform import SuggestionRequest
 from bot.types import ChannelRef, CommandInvoked, ThreadRef
 
 MISSING_INTENT_NOTICE: Final = N_(
     "I cannot read the messages posted here: the Message Content intent of my application is "
     "off, so answers written in threads are lost. To enable it: Discord developer portal → my "
     "application → Bot → Privileged Gateway Intents → turn on Message Content Intent, save, then "
-    "restart me. Until then members can answer with /answer."
+    "restart me. Until then members can still use my commands."
 )
 DONE: Final = "✅"
+#: Discord's longest text input.
+_MAX_INPUT: Final = 4000
 
 
 @dataclass(slots=True)
@@ -82,45 +83,12 @@ _current: contextvars.ContextVar[Invocation | None] = contextvars.ContextVar(
 )
 
 
-# ------------------------------------------------------------ review
+class _Modal(discord.ui.Modal):
+    """A modal whose id carries everything: discord.py need not remember it either."""
 
-REVIEW_TEXT: Final = N_("**{name}** in {channel}, held by rule {rule} (queue #{id}):")
-APPROVE_LABEL: Final = N_("Approve")
-REJECT_LABEL: Final = N_("Reject")
-REJECT_TITLE: Final = N_("Reject #{id}")
-REASON_LABEL: Final = N_("Why (sent to the author)")
-APPROVE_PATH: Final = ("mod", "approve")
-REJECT_PATH: Final = ("mod", "reject")
-#: Buttons and modals of the review channel: the ids carry everything, so they still work
-#: after a restart (persistent) without any view kept in memory.
-_REVIEW_ID: Final = re.compile(r"cercle:review:(approve|reject):(\d+):(\d+)")
-_REASON_ID: Final = "reason"
-
-
-def review_custom_id(action: str, channel_id: int | str, item_id: int) -> str:
-    """The custom id of a review button (or of the reject modal): action, channel, queue item."""
-    return f"cercle:review:{action}:{channel_id}:{item_id}"
-
-
-def review_view(locale: str, channel_id: int | str, item_id: int) -> discord.ui.View:
-    """Approve / Reject buttons with persistent custom ids (no timeout)."""
-    t = translator(locale)
-    view = discord.ui.View(timeout=None)
-    view.add_item(
-        discord.ui.Button(
-            style=discord.ButtonStyle.success,
-            label=t._(APPROVE_LABEL),
-            custom_id=review_custom_id("approve", channel_id, item_id),
-        )
-    )
-    view.add_item(
-        discord.ui.Button(
-            style=discord.ButtonStyle.danger,
-            label=t._(REJECT_LABEL),
-            custom_id=review_custom_id("reject", channel_id, item_id),
-        )
-    )
-    return view
+    def is_finished(self) -> bool:
+        """Always: discord.py stores no modal it considers finished (none to leak)."""
+        return True
 
 
 def _submitted(components: Any, custom_id: str) -> str | None:
@@ -145,7 +113,7 @@ class Interactions(DiscordBase):
     _notified: set[int]
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
-        """Slash commands, the report menu and autocomplete, handed to the core."""
+        """Slash commands, message menus, autocomplete and action buttons, to the core."""
         if self._sink is None:
             return
         if interaction.type is discord.InteractionType.autocomplete:
@@ -155,7 +123,7 @@ class Interactions(DiscordBase):
             discord.InteractionType.component,
             discord.InteractionType.modal_submit,
         ):
-            await self._review_decision(interaction)
+            await self._action(interaction)
             return
         if interaction.type is not discord.InteractionType.application_command:
             return
@@ -163,16 +131,24 @@ class Interactions(DiscordBase):
         path: tuple[str, ...]
         options: dict[str, Any]
         if data.get("type") == MESSAGE:
-            report = self._specs.get(REPORT_PATH)
-            if report is None or data.get("name") != translator("en")._(REPORT_MENU):
+            spec = self._menu(str(data.get("name", "")))
+            if spec is None or not spec.options:
                 await interaction.response.send_message(DONE, ephemeral=True)
                 return
-            path, options = REPORT_PATH, {"message": str(data.get("target_id", ""))}
+            path, options = spec.path, {spec.options[0].name: str(data.get("target_id", ""))}
         else:
             invoked = read_invocation(data)
             path, options = invoked.path, invoked.options
         channel, thread = self._refs(interaction.channel)
         await self._run(interaction, path, options, channel, thread)
+
+    def _menu(self, name: str) -> CommandSpec | None:
+        """The command offered in the message menu under ``name`` (its English label)."""
+        en = translator("en")
+        return next(
+            (s for s in self._specs.values() if s.menu is not None and en._(s.menu) == name),
+            None,
+        )
 
     async def _run(
         self,
@@ -256,72 +232,57 @@ class Interactions(DiscordBase):
         except discord.HTTPException:
             log.warning("discord: autocomplete answered too late for %s", interaction.id)
 
-    # ------------------------------------------------------------ review
+    # ------------------------------------------------------------ actions
 
-    async def _review_decision(self, interaction: discord.Interaction) -> None:
-        """A click on Approve / Reject (or the reject modal): ``/mod approve|reject`` in the core.
+    async def _action(self, interaction: discord.Interaction) -> None:
+        """A click on an action's button (or its modal): its command, run in the core.
 
-        The command runs as if typed in the held message's channel, so the core's permission
-        check there decides; a member's click is refused like a member's command.
+        The command runs as the member who clicked, as if typed in the action's channel, so
+        the core's permission check there decides; a member's click on a host action is
+        refused like a member's command. An action that asks for an option first opens a
+        modal with the button's id; its submission runs the command with the typed value.
         """
         data: Any = interaction.data or {}
-        match = _REVIEW_ID.fullmatch(str(data.get("custom_id", "")))
-        if match is None:
+        custom_id = str(data.get("custom_id", ""))
+        action = read_action_id(custom_id)
+        if action is None:
             return
-        action, channel_id, item_id = match[1], int(match[2]), int(match[3])
-        options: dict[str, Any] = {"id": item_id}
-        if action == "reject":
+        options: dict[str, Any] = dict(action.options)
+        if action.ask is not None:
             if interaction.type is discord.InteractionType.component:
-                await self._ask_reason(interaction, channel_id, item_id)
+                await self._ask(interaction, custom_id, action.path, action.ask)
                 return
-            options["reason"] = _submitted(data.get("components"), _REASON_ID) or ""
-        where = self.client.get_channel(channel_id)
-        channel = ChannelRef(NAME, str(channel_id), name=getattr(where, "name", "") or "")
-        path = APPROVE_PATH if action == "approve" else REJECT_PATH
-        await self._run(interaction, path, options, channel, None)
+            options[action.ask] = _submitted(data.get("components"), action.ask) or ""
+        if action.channel_id is None:
+            channel, thread = self._refs(interaction.channel)
+        else:
+            where = self.client.get_channel(action.channel_id)
+            if where is not None:
+                channel, thread = self._refs(where)
+            else:
+                channel, thread = ChannelRef(NAME, str(action.channel_id)), None
+        await self._run(interaction, action.path, options, channel, thread)
 
-    async def _ask_reason(
-        self, interaction: discord.Interaction, channel_id: int, item_id: int
+    async def _ask(
+        self, interaction: discord.Interaction, custom_id: str, path: tuple[str, ...], ask: str
     ) -> None:
+        """The modal asking for one option: titled by the command, labelled by the option."""
         t = translator(self.locale)
-        modal = discord.ui.Modal(
-            title=_clip(t._(REJECT_TITLE, id=item_id), 45),
-            custom_id=review_custom_id("reject", channel_id, item_id),
-            timeout=900,
-        )
+        spec = self._specs.get(path)
+        option = spec.option(ask) if spec is not None else None
+        title = t._(spec.description) if spec is not None else "/" + " ".join(path)
+        label = t._(option.description) if option is not None else ask
+        limit = option.max_length if option is not None and option.max_length else _MAX_INPUT
+        modal = _Modal(title=_clip(title, 45), custom_id=custom_id, timeout=None)
         modal.add_item(
             discord.ui.TextInput(
-                label=_clip(t._(REASON_LABEL), 45),
-                custom_id=_REASON_ID,
+                label=_clip(label, 45),
+                custom_id=ask,
                 style=discord.TextStyle.paragraph,
-                max_length=500,
+                max_length=min(limit, _MAX_INPUT),
             )
         )
         try:
             await interaction.response.send_modal(modal)
         except discord.HTTPException:
-            log.exception("discord: could not ask why #%s is rejected", item_id)
-
-    async def review(self, held: HeldMessage) -> bool:
-        """Post a held message in the hosts' review channel with Approve / Reject buttons."""
-        review_channel = self.settings.review_channel_id
-        if review_channel is None:
-            return False
-        t = translator(held.locale)
-        where = held.message.thread or held.message.channel
-        header = t._(
-            REVIEW_TEXT,
-            name=escape(held.author.label),
-            channel=f"<#{int(where.id)}>",
-            rule=f"`{held.rule or '?'}`",
-            id=held.item_id,
-        )
-        text = _clip(header + "\n" + quote(held.text), DISCORD_LIKE.max_message_length)
-        view = review_view(held.locale, held.message.channel.id, held.item_id)
-        try:
-            await self._messageable(review_channel).send(
-                text, view=view, allowed_mentions=NO_MENTIONS
-            )
-        except discord.HTTPException as error:
-            raise PlatformError(f"discord refused the review message: {error}") from error
-        return True
+            log.exception("discord: could not ask for %s of /%s", ask, " ".join(path))

@@ -4,13 +4,14 @@ Events become the core's neutral events at the edge; application commands are re
 the specs (:mod:`bot.adapters.discord.commands`) and synced at login only when their hash
 changed. Every send denies all mentions at the API level. Round threads the bot opened are
 remembered with the last message seen, so after a restart their history is fed through once.
-Held messages go to the hosts' review channel with Approve / Reject buttons whose clicks run
-``/mod approve|reject`` through the core; reposts of members' words go through a channel
-webhook under the author's name and avatar when the bot may manage webhooks.
+A content's actions become buttons whose ids carry their command, run through the core when
+clicked; the hosts' review channel, when configured, is offered to cogs as the hosts' channel.
+Reposts of members' words go through a channel webhook under the author's name and avatar
+when the bot may manage webhooks.
 
 :class:`DiscordPlatform` keeps the lifecycle, the command sync, sending and moderation; it is
 composed of the parts in :mod:`~bot.adapters.discord.events` (receiving),
-:mod:`~bot.adapters.discord.interactions` (commands, autocomplete, review),
+:mod:`~bot.adapters.discord.interactions` (commands, menus, autocomplete, actions),
 :mod:`~bot.adapters.discord.webhooks` (reposts) and :mod:`~bot.adapters.discord.catchup`
 (no loss), over :mod:`~bot.adapters.discord.render` and
 :mod:`~bot.adapters.discord.permissions`. Their public names are importable from here too.
@@ -31,23 +32,14 @@ from bot.adapters.discord.catchup import _CLOSED, CatchUp, _Thread
 from bot.adapters.discord.commands import payload_hash, render_commands
 from bot.adapters.discord.events import Receiving, _Client, _Ordered
 from bot.adapters.discord.interactions import (
-    APPROVE_LABEL,
-    APPROVE_PATH,
     DONE,
     MISSING_INTENT_NOTICE,
-    REASON_LABEL,
-    REJECT_LABEL,
-    REJECT_PATH,
-    REJECT_TITLE,
-    REVIEW_TEXT,
     Interactions,
     Invocation,
     _current,
-    review_custom_id,
-    review_view,
 )
 from bot.adapters.discord.permissions import NO_MENTIONS, PERMISSIONS, SCOPES, intents, invite_url
-from bot.adapters.discord.render import _clip, embed_for, message_kwargs
+from bot.adapters.discord.render import _clip, action_custom_id, embed_for, message_kwargs
 from bot.adapters.discord.webhooks import WEBHOOK_NAME, Webhooks
 from bot.clock import Clock
 from bot.commands import CommandSpec
@@ -59,8 +51,6 @@ from storage import state
 from storage.database import Database
 
 __all__ = [
-    "APPROVE_LABEL",
-    "APPROVE_PATH",
     "DMS_CLOSED",
     "DONE",
     "MAX_TIMEOUT",
@@ -69,23 +59,17 @@ __all__ = [
     "NAME",
     "NO_MENTIONS",
     "PERMISSIONS",
-    "REASON_LABEL",
-    "REJECT_LABEL",
-    "REJECT_PATH",
-    "REJECT_TITLE",
-    "REVIEW_TEXT",
     "SCOPES",
     "WEBHOOK_NAME",
     "Connector",
     "DiscordPlatform",
     "Invocation",
+    "action_custom_id",
     "embed_for",
     "gateway_connector",
     "intents",
     "invite_url",
     "message_kwargs",
-    "review_custom_id",
-    "review_view",
 ]
 
 #: Brings a client to READY (login, gateway) and returns the connection's lifetime, if it has
@@ -100,7 +84,7 @@ MISSING_INTENT_LOG: Final = (
     "messages arrive empty and answers in threads cannot be read. Enable it in the developer "
     "portal: https://discord.com/developers/applications → your application → Bot → "
     "Privileged Gateway Intents → Message Content Intent, save, then restart Cercle. Until then "
-    "only commands (/answer) work."
+    "only commands work."
 )
 DMS_CLOSED: Final = N_(
     "{mention}, I could not send you a private message because your direct messages are "
@@ -267,6 +251,20 @@ class DiscordPlatform(Receiving, Interactions, Webhooks, CatchUp):
             self.synced.append(key)
             log.info("discord: %d commands synced (%s)", len(self._payload), key)
 
+    # ------------------------------------------------------------ the hosts' channel
+
+    def hosts_channel(self, channel: ChannelRef) -> ChannelRef | None:
+        """The configured review channel, where hosts decide; ``None`` when none is set."""
+        review = self.settings.review_channel_id
+        if review is None:
+            return None
+        where = self._client.get_channel(int(review)) if self._client is not None else None
+        return ChannelRef(NAME, str(review), name=getattr(where, "name", "") or "")
+
+    def mention_channel(self, where: ChannelRef | ThreadRef) -> str:
+        """A link to a channel or thread in the bot's text: ``<#id>``."""
+        return f"<#{int(where.id)}>"
+
     # ------------------------------------------------------------ sending
 
     def _messageable(self, channel_id: int) -> discord.PartialMessageable:
@@ -346,6 +344,7 @@ class DiscordPlatform(Receiving, Interactions, Webhooks, CatchUp):
             kwargs["attachments"] = files
         kwargs.setdefault("content", None)
         kwargs.setdefault("embeds", [])
+        kwargs.setdefault("view", None)  # the content's actions replace the old buttons
         try:
             await partial.edit(**kwargs)
         except discord.HTTPException as error:

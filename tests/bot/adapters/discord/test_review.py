@@ -10,8 +10,9 @@ from typing import Any
 
 import discord
 
-from bot.adapters.discord.platform import review_custom_id
+from bot.adapters.discord.platform import action_custom_id
 from bot.config import DiscordSettings
+from bot.types import Action, ActionStyle, ChannelRef
 from cogs.core import CoreCog
 from cogs.courtesy import CourtesyCog
 from storage import courtesy as store
@@ -33,6 +34,19 @@ async def _held(world: Any, s: Any, review: Any, text: str) -> tuple[Any, discor
     shown = review.last_message
     assert shown is not None
     return posted, shown
+
+
+def review_custom_id(verb: str, channel_id: int | str, item_id: int) -> str:
+    """The id of a review button, from the action built as the courtesy cog builds it."""
+    channel = ChannelRef("discord", str(channel_id), name="cercle")
+    options: tuple[tuple[str, str | int], ...] = (("id", item_id),)
+    if verb == "approve":
+        action = Action("Approuver", ("mod", "approve"), options, channel, ActionStyle.SUCCESS)
+    else:
+        action = Action(
+            "Refuser", ("mod", "reject"), options, channel, ActionStyle.DANGER, ask="reason"
+        )
+    return action_custom_id(action)
 
 
 def _buttons(message: discord.Message) -> list[tuple[str | None, str | None]]:

@@ -90,6 +90,7 @@ class ProbeCog(Cog):
         options=[OptionSpec("message", "Message id"), OptionSpec("text", "Why", rest=True)],
         scope=Scope.CIRCLE,
         private=True,
+        menu="Report to hosts",
     )
     async def report(self, ctx: CommandContext) -> None:
         self.reports.append(dict(ctx.options))

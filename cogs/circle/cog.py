@@ -87,7 +87,7 @@ class CircleCog(Cog):
     async def status(self, ctx: CircleContext) -> None:
         """The open round and who has spoken, by profession (never by name)."""
         t = ctx.t
-        round_ = await rounds_store.latest_round(self.services.db, ctx.circle.id or 0)
+        round_ = await rounds_store.latest_round(self.services.db, ctx.circle_id)
         if round_ is None or round_.status != rounds_store.ROUND_OPEN:
             upcoming = await next_question(self.services.db, self.services.scheduler, ctx)
             nothing_open = t._("No round is open right now: {next}", next=upcoming)

@@ -137,7 +137,7 @@ class CourtesyBase(Cog):
         note: str = "",
     ) -> None:
         """Audit a host's decision in the circle of ``ctx``."""
-        assert ctx.circle is not None
+        assert ctx.circle is not None  # /charter runs anywhere, but changes only in a circle
         await store.log(
             self.services.db,
             store.AuditEntry(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from bot.cog import CommandContext, EventContext, command
+from bot.cog import CircleContext, EventContext, command
 from bot.commands import OptionSpec, OptionType, Scope
 from bot.i18n import N_
 from bot.messenger import escape, quote
@@ -111,9 +111,8 @@ class Review(CourtesyBase):
         private=True,
         menu=N_("Report to hosts"),
     )
-    async def report(self, ctx: CommandContext) -> None:
+    async def report(self, ctx: CircleContext) -> None:
         """Put a message (or what a member says about one) in the hosts' queue."""
-        assert ctx.circle is not None
         reference, note = ctx.options["message"], ctx.options["text"] or ""
         if not reference and not note:
             await ctx.reply(
@@ -125,7 +124,7 @@ class Review(CourtesyBase):
         if recent is not None:
             ref, author = recent.ref, recent.author
             item = store.QueueItem(
-                circle_id=ctx.circle.id or 0,
+                circle_id=ctx.circle_id,
                 member_id=recent.member_id,
                 platform=ref.channel.platform,
                 channel_id=ref.channel.id,
@@ -142,7 +141,7 @@ class Review(CourtesyBase):
             )
         else:
             item = store.QueueItem(
-                circle_id=ctx.circle.id or 0,
+                circle_id=ctx.circle_id,
                 platform=ctx.channel.platform,
                 channel_id=ctx.channel.id,
                 channel_name=ctx.channel.name,
@@ -158,7 +157,7 @@ class Review(CourtesyBase):
         await store.log(
             self.services.db,
             store.AuditEntry(
-                circle_id=ctx.circle.id or 0,
+                circle_id=ctx.circle_id,
                 member_id=item.member_id,
                 message_id=item.message_id,
                 action="report",
@@ -190,10 +189,9 @@ class Review(CourtesyBase):
         scope=Scope.CIRCLE,
         private=True,
     )
-    async def mod_queue(self, ctx: CommandContext) -> None:
+    async def mod_queue(self, ctx: CircleContext) -> None:
         """List the pending queue."""
-        assert ctx.circle is not None
-        items = await store.pending(self.services.db, ctx.circle.id or 0)
+        items = await store.pending(self.services.db, ctx.circle_id)
         t = ctx.t
         if not items:
             await ctx.reply(t._("Nothing waits for review."))
@@ -218,9 +216,8 @@ class Review(CourtesyBase):
         )
         await ctx.reply("\n".join(lines))
 
-    async def _item(self, ctx: CommandContext) -> store.QueueItem | None:
-        assert ctx.circle is not None
-        item = await store.get_item(self.services.db, ctx.circle.id or 0, ctx.options["id"])
+    async def _item(self, ctx: CircleContext) -> store.QueueItem | None:
+        item = await store.get_item(self.services.db, ctx.circle_id, ctx.options["id"])
         if item is None or item.status != store.STATUS_PENDING:
             await ctx.reply(ctx.t._("#{id} is not waiting for review.", id=ctx.options["id"]))
             return None
@@ -242,7 +239,7 @@ class Review(CourtesyBase):
         scope=Scope.CIRCLE,
         private=True,
     )
-    async def mod_approve(self, ctx: CommandContext) -> None:
+    async def mod_approve(self, ctx: CircleContext) -> None:
         """Approve a queue item: a held message is republished with attribution."""
         item = await self._item(ctx)
         if item is None or item.id is None:
@@ -286,9 +283,8 @@ class Review(CourtesyBase):
         scope=Scope.CIRCLE,
         private=True,
     )
-    async def mod_reject(self, ctx: CommandContext) -> None:
+    async def mod_reject(self, ctx: CircleContext) -> None:
         """Reject a queue item: the author gets the reason, a strike, the message stays out."""
-        assert ctx.circle is not None
         item = await self._item(ctx)
         if item is None or item.id is None:
             return

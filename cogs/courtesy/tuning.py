@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, Final
 
-from bot.cog import CommandContext, command
+from bot.cog import CircleContext, CommandContext, command
 from bot.commands import Choice, OptionSpec, OptionType, Scope
 from bot.i18n import N_, Translator
 from bot.messenger import escape, quote
@@ -136,16 +136,15 @@ class Tuning(CourtesyBase):
         scope=Scope.CIRCLE,
         private=True,
     )
-    async def mod_log(self, ctx: CommandContext) -> None:
+    async def mod_log(self, ctx: CircleContext) -> None:
         """Show the audit log."""
-        assert ctx.circle is not None
         member_id: int | None = None
         if ctx.options["member"]:
             found = await self._member(ctx, ctx.options["member"])
             if found is None:
                 return
             member_id = found[0]
-        entries = await store.recent_log(self.services.db, ctx.circle.id or 0, member_id=member_id)
+        entries = await store.recent_log(self.services.db, ctx.circle_id, member_id=member_id)
         t = ctx.t
         if not entries:
             await ctx.reply(t._("No decisions yet."))
@@ -188,14 +187,13 @@ class Tuning(CourtesyBase):
         scope=Scope.CIRCLE,
         private=True,
     )
-    async def mod_strikes(self, ctx: CommandContext) -> None:
+    async def mod_strikes(self, ctx: CircleContext) -> None:
         """Show a member's decayed strikes and any running mute."""
-        assert ctx.circle is not None
         found = await self._member(ctx, ctx.options["member"])
         if found is None:
             return
         member_id, user = found
-        circle_id = ctx.circle.id or 0
+        circle_id = ctx.circle_id
         now = self.services.clock.now()
         settings = (await self._state(ctx.circle)).engine.settings
         strikes = await store.active_strikes(self.services.db, circle_id, member_id)
@@ -231,14 +229,13 @@ class Tuning(CourtesyBase):
         scope=Scope.CIRCLE,
         private=True,
     )
-    async def mod_pardon(self, ctx: CommandContext) -> None:
+    async def mod_pardon(self, ctx: CircleContext) -> None:
         """Clear strikes and unmute."""
-        assert ctx.circle is not None
         found = await self._member(ctx, ctx.options["member"])
         if found is None:
             return
         member_id, user = found
-        circle_id = ctx.circle.id or 0
+        circle_id = ctx.circle_id
         now = self.services.clock.now()
         cleared = await store.clear_strikes(self.services.db, circle_id, member_id, now=now)
         lifted = await store.lift_mutes(self.services.db, circle_id, member_id, now=now)
@@ -276,9 +273,8 @@ class Tuning(CourtesyBase):
         scope=Scope.CIRCLE,
         private=True,
     )
-    async def mod_mode(self, ctx: CommandContext) -> None:
+    async def mod_mode(self, ctx: CircleContext) -> None:
         """Show or change the circle's moderation mode."""
-        assert ctx.circle is not None
         mode = ctx.options["mode"]
         if mode is None:
             current = (await self._state(ctx.circle)).mode
@@ -286,7 +282,7 @@ class Tuning(CourtesyBase):
                 ctx.t._("The circle is in {mode} mode.", mode=ctx.t._(_MODE_NAMES[current]))
             )
             return
-        circle_id = ctx.circle.id or 0
+        circle_id = ctx.circle_id
         await store.save_settings(
             self.services.db, circle_id, now=self.services.clock.now(), mode=mode
         )
@@ -305,9 +301,8 @@ class Tuning(CourtesyBase):
         scope=Scope.CIRCLE,
         private=True,
     )
-    async def mod_test(self, ctx: CommandContext) -> None:
+    async def mod_test(self, ctx: CircleContext) -> None:
         """Explain the decision on a text, without acting or counting it."""
-        assert ctx.circle is not None
         decision = (await self._state(ctx.circle)).engine.evaluate(ctx.options["text"])
         await ctx.reply(self.explain(decision, ctx.t))
 
@@ -351,9 +346,8 @@ class Tuning(CourtesyBase):
         scope=Scope.CIRCLE,
         private=True,
     )
-    async def mod_allow(self, ctx: CommandContext) -> None:
+    async def mod_allow(self, ctx: CircleContext) -> None:
         """Add a word to (or remove it from) the circle's allow-list."""
-        assert ctx.circle is not None
         word = " ".join(ctx.options["word"].split())
         remove = bool(ctx.options["remove"])
         state = await self._state(ctx.circle)
@@ -389,9 +383,8 @@ class Tuning(CourtesyBase):
         scope=Scope.CIRCLE,
         private=True,
     )
-    async def mod_rule(self, ctx: CommandContext) -> None:
+    async def mod_rule(self, ctx: CircleContext) -> None:
         """Show or override one rule for this circle."""
-        assert ctx.circle is not None
         rule_id = ctx.options["rule"].strip()
         state = await self._state(ctx.circle)
         t = ctx.t
@@ -423,11 +416,10 @@ class Tuning(CourtesyBase):
         )
 
     async def _save_overrides(
-        self, ctx: CommandContext, overrides: dict[str, Any], note: str
+        self, ctx: CircleContext, overrides: dict[str, Any], note: str
     ) -> None:
-        assert ctx.circle is not None
         build_settings(overrides)  # refuse what would not load
-        circle_id = ctx.circle.id or 0
+        circle_id = ctx.circle_id
         await store.save_settings(
             self.services.db, circle_id, now=self.services.clock.now(), overrides=overrides
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from bot.cog import Cog, Context, Services
+from bot.cog import CircleContext, Cog, Services
 from bot.types import ChannelRef, ThreadRef
 from cogs.professions import ProfessionTag
 from cogs.rounds.shared import next_question
@@ -33,7 +33,7 @@ class RoundsBase(Cog):
         self._professions: dict[int, ProfessionTag | None] = {}
         self._asked: set[int] = set()
 
-    async def _next_text(self, ctx: Context) -> str:
+    async def _next_text(self, ctx: CircleContext) -> str:
         """Which question comes next in the circle of ``ctx``, and when."""
         return await next_question(self.services.db, self.services.scheduler, ctx)
 

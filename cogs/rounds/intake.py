@@ -215,7 +215,7 @@ class IntakeMixin(RoundsBase):
     )
     async def answer(self, ctx: CircleContext) -> None:
         """Store an answer given as a command and show it in the round's thread."""
-        round_ = await store.current_round(self.services.db, ctx.circle.id or 0)
+        round_ = await store.current_round(self.services.db, ctx.circle_id)
         if round_ is None:
             await ctx.reply(
                 ctx.t._("No round is open right now: {next}", next=await self._next_text(ctx))

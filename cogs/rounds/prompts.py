@@ -54,7 +54,7 @@ class PromptsMixin(LifecycleMixin):
         subs = [ctx.options[f"sub{i}"] for i in range(1, MAX_SUBS + 1) if ctx.options[f"sub{i}"]]
         prompt = await store.add_prompt(
             self.services.db,
-            ctx.circle.id or 0,
+            ctx.circle_id,
             ctx.options["text"],
             subs,
             now=self.services.clock.now(),
@@ -71,7 +71,7 @@ class PromptsMixin(LifecycleMixin):
     )
     async def prompt_list(self, ctx: CircleContext) -> None:
         """List the active bank in rotation order."""
-        bank = await store.prompts(self.services.db, ctx.circle.id or 0)
+        bank = await store.prompts(self.services.db, ctx.circle_id)
         if not bank:
             await ctx.reply(empty_bank(ctx))
             return
@@ -146,7 +146,7 @@ class PromptsMixin(LifecycleMixin):
     )
     async def prompt_skip(self, ctx: CircleContext) -> None:
         """Move the next prompt to the back of the rotation."""
-        bank = await store.prompts(self.services.db, ctx.circle.id or 0)
+        bank = await store.prompts(self.services.db, ctx.circle_id)
         if not bank:
             await ctx.reply(empty_bank(ctx))
             return
@@ -166,7 +166,7 @@ class PromptsMixin(LifecycleMixin):
     )
     async def prompt_now(self, ctx: CircleContext) -> None:
         """Open a round immediately (unless one is open)."""
-        current = await store.current_round(self.services.db, ctx.circle.id or 0)
+        current = await store.current_round(self.services.db, ctx.circle_id)
         if current is not None:
             await ctx.reply(
                 ctx.t._(
@@ -177,7 +177,7 @@ class PromptsMixin(LifecycleMixin):
                 private=True,
             )
             return
-        opened = await self.open_round(ctx.circle.id or 0, scheduled_for=self.services.clock.now())
+        opened = await self.open_round(ctx.circle_id, scheduled_for=self.services.clock.now())
         if opened is None:
             await ctx.reply(
                 empty_bank(ctx),
@@ -198,7 +198,7 @@ class PromptsMixin(LifecycleMixin):
         """Queue a member's suggestion for the hosts."""
         prompt = await store.add_prompt(
             self.services.db,
-            ctx.circle.id or 0,
+            ctx.circle_id,
             ctx.options["text"],
             [],
             now=self.services.clock.now(),
@@ -219,7 +219,7 @@ class PromptsMixin(LifecycleMixin):
     )
     async def prompt_suggestions(self, ctx: CircleContext) -> None:
         """The suggestions queue."""
-        queue = await store.prompts(self.services.db, ctx.circle.id or 0, store.PROMPT_SUGGESTED)
+        queue = await store.prompts(self.services.db, ctx.circle_id, store.PROMPT_SUGGESTED)
         if not queue:
             await ctx.reply(ctx.t._("No suggestion is waiting."))
             return

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 
-from bot.context import Context
+from bot.context import CircleContext, Context
 from bot.i18n import Translator
 from bot.messenger import escape
 from bot.scheduler import Scheduler
@@ -41,10 +41,9 @@ def empty_bank(ctx: Context) -> str:
     )
 
 
-async def next_question(db: Database, scheduler: Scheduler, ctx: Context) -> str:
+async def next_question(db: Database, scheduler: Scheduler, ctx: CircleContext) -> str:
     """Which question comes next in the circle of ``ctx``, and when."""
-    assert ctx.circle is not None
-    bank = await store.prompts(db, ctx.circle.id or 0)
+    bank = await store.prompts(db, ctx.circle_id)
     at = scheduler.next_fire_time(opening_job(ctx.circle.id))
     if not bank:
         return empty_bank(ctx)

@@ -9,26 +9,26 @@ from __future__ import annotations
 import difflib
 import json
 import os
-import re
 import socket
 import tomllib
 import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
-    SecretStr,
     ValidationError,
     field_validator,
 )
 from pydantic_core import PydanticCustomError
+
+from bot.adapters.discord.settings import DiscordSettings
+from bot.adapters.matrix.settings import MatrixSettings
+from bot.settings import Int, Section
 
 __all__ = [
     "CONFIG_ENV_VAR",
@@ -64,9 +64,6 @@ _SYNC_TO_ASYNC = {
     "postgres://": "postgresql+asyncpg://",
     "sqlite://": "sqlite+aiosqlite://",
 }
-_USER_ID_RE = re.compile(r"@[^:\s]+:\S+")
-_SERVER_SUFFIX_RE = re.compile(r":[^:\s]\S*")
-_PREFIX_RE = re.compile(r"\S{1,3}")
 
 
 def env_var_name(section: str, key: str) -> str:
@@ -74,23 +71,6 @@ def env_var_name(section: str, key: str) -> str:
     return f"{ENV_PREFIX}{section.upper()}__{key.upper()}"
 
 
-def _reject_bool(value: object) -> object:
-    # Pydantic's lax int accepts true/false as 1/0; in a config file that is always a mistake.
-    if isinstance(value, bool):
-        raise PydanticCustomError("int_type", "expected a whole number, not true/false")
-    return value
-
-
-def _blank_secret_to_none(value: object) -> object:
-    # `KEY=${UNSET}` in compose files yields ""; stray newlines come from `$(cat file)`.
-    if isinstance(value, str):
-        value = value.strip()
-        return value or None
-    return value
-
-
-Int = Annotated[int, BeforeValidator(_reject_bool)]
-Secret = Annotated[SecretStr | None, BeforeValidator(_blank_secret_to_none)]
 Adapter = Literal["console", "memory", "discord", "matrix"]
 
 
@@ -102,11 +82,7 @@ def _hostname() -> str:
     return socket.gethostname()[:120] or "cercle"
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class BotSettings(_Section):
+class BotSettings(Section):
     """The ``[bot]`` section: identity, language and which chat platforms to run."""
 
     name: str = Field(
@@ -162,7 +138,7 @@ class BotSettings(_Section):
         return value
 
 
-class DatabaseSettings(_Section):
+class DatabaseSettings(Section):
     """The ``[database]`` section."""
 
     url: str = Field(
@@ -191,7 +167,7 @@ class DatabaseSettings(_Section):
         )
 
 
-class SchedulerSettings(_Section):
+class SchedulerSettings(Section):
     """The ``[scheduler]`` section."""
 
     grace_minutes: Int = Field(
@@ -202,7 +178,7 @@ class SchedulerSettings(_Section):
     )
 
 
-class ConsoleSettings(_Section):
+class ConsoleSettings(Section):
     """The ``[console]`` section: the local terminal adapter."""
 
     channel: str = Field(
@@ -213,7 +189,7 @@ class ConsoleSettings(_Section):
     )
 
 
-class PrivacySettings(_Section):
+class PrivacySettings(Section):
     """The ``[privacy]`` section: how long members' words are kept."""
 
     retention_days: int | None = Field(
@@ -225,102 +201,13 @@ class PrivacySettings(_Section):
     )
 
 
-class MemorySettings(_Section):
+class MemorySettings(Section):
     """The ``[memory]`` section: the in-process adapter, optionally fed by a durable inbox."""
 
     inbox: str | None = Field(
         default=None,
         description="JSON-lines file of member events to follow (see bot.adapters.inbox).",
     )
-
-
-class DiscordSettings(_Section):
-    """The ``[discord]`` section."""
-
-    token: Secret = Field(
-        default=None, description="Bot token; environment only (CERCLE_DISCORD__TOKEN)."
-    )
-    application_id: Int | None = Field(
-        default=None, gt=0, description="Application id from the Discord developer portal."
-    )
-    guild_ids: list[Annotated[Int, Field(gt=0)]] = Field(
-        default_factory=list,
-        description="Guilds where commands are synced instantly; empty means global sync.",
-    )
-    host_role_ids: list[Annotated[Int, Field(gt=0)]] = Field(
-        default_factory=list,
-        description="Role ids that make a member a host (besides Manage Server/Messages).",
-    )
-    review_channel_id: Int | None = Field(
-        default=None,
-        gt=0,
-        description="Channel where held messages wait for hosts, with Approve / Reject buttons.",
-    )
-
-
-class MatrixSettings(_Section):
-    """The ``[matrix]`` section."""
-
-    homeserver: str | None = Field(default=None, description="Homeserver URL (http or https).")
-    user_id: str | None = Field(default=None, description="Bot account, e.g. @cercle:example.org.")
-    password: Secret = Field(
-        default=None, description="Account password; environment only (CERCLE_MATRIX__PASSWORD)."
-    )
-    access_token: Secret = Field(
-        default=None,
-        description="Access token; environment only (CERCLE_MATRIX__ACCESS_TOKEN).",
-    )
-    command_prefix: str = Field(default="!", description="Prefix of text commands, e.g. !help.")
-    host_power_level: Int = Field(
-        default=50, ge=0, le=100, description="Room power level that makes a member a host."
-    )
-    allowed_inviters: list[str] = Field(
-        default_factory=list,
-        description="User ids or ':server' suffixes whose room invites are accepted.",
-    )
-
-    @field_validator("homeserver")
-    @classmethod
-    def _check_homeserver(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise PydanticCustomError(
-                "homeserver_url", "must be an http(s) URL such as https://matrix.example.org"
-            )
-        return value.rstrip("/")
-
-    @field_validator("user_id")
-    @classmethod
-    def _check_user_id(cls, value: str | None) -> str | None:
-        if value is not None and not _USER_ID_RE.fullmatch(value):
-            raise PydanticCustomError(
-                "matrix_user_id", "must look like @name:server, e.g. @cercle:example.org"
-            )
-        return value
-
-    @field_validator("command_prefix")
-    @classmethod
-    def _check_prefix(cls, value: str) -> str:
-        if not _PREFIX_RE.fullmatch(value):
-            raise PydanticCustomError(
-                "command_prefix", "must be 1 to 3 characters without spaces, e.g. '!'"
-            )
-        return value
-
-    @field_validator("allowed_inviters")
-    @classmethod
-    def _check_inviters(cls, value: list[str]) -> list[str]:
-        for index, entry in enumerate(value):
-            if not (_USER_ID_RE.fullmatch(entry) or _SERVER_SUFFIX_RE.fullmatch(entry)):
-                raise PydanticCustomError(
-                    "matrix_inviter",
-                    "entry {index} must be a user id (@name:server) or a server suffix "
-                    "(:example.org), got {entry}",
-                    {"index": index, "entry": repr(entry[:60])},
-                )
-        return value
 
 
 class Config(BaseModel):
@@ -348,18 +235,18 @@ class Config(BaseModel):
     matrix: MatrixSettings = Field(default_factory=MatrixSettings, description="[matrix] section.")
 
 
-def _sections() -> dict[str, type[_Section]]:
+def _sections() -> dict[str, type[Section]]:
     """Every section of :class:`Config` and its model, derived from the model itself."""
-    found: dict[str, type[_Section]] = {}
+    found: dict[str, type[Section]] = {}
     for name, info in Config.model_fields.items():
         model = info.annotation
-        if not (isinstance(model, type) and issubclass(model, _Section)):  # pragma: no cover
+        if not (isinstance(model, type) and issubclass(model, Section)):  # pragma: no cover
             raise TypeError(f"Config.{name} is not a settings section")
         found[name] = model
     return found
 
 
-_SECTIONS: dict[str, type[_Section]] = _sections()
+_SECTIONS: dict[str, type[Section]] = _sections()
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Final
 
 import discord
 
+from bot.adapters.discord.settings import DiscordSettings
 from bot.clock import Clock
 from bot.commands import CommandSpec
-from bot.config import DiscordSettings
 from bot.platform import EventSink, Suggester
 from bot.types import ChannelRef, ThreadRef, UserRef
 from storage.database import Database

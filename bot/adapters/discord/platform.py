@@ -40,10 +40,10 @@ from bot.adapters.discord.interactions import (
 )
 from bot.adapters.discord.permissions import NO_MENTIONS, PERMISSIONS, SCOPES, intents, invite_url
 from bot.adapters.discord.render import _clip, action_custom_id, embed_for, message_kwargs
+from bot.adapters.discord.settings import DiscordSettings
 from bot.adapters.discord.webhooks import WEBHOOK_NAME, Webhooks
 from bot.clock import Clock
 from bot.commands import CommandSpec
-from bot.config import DiscordSettings
 from bot.i18n import N_, translator
 from bot.platform import DISCORD_LIKE, EventSink, NotSupported, PlatformError, Suggester
 from bot.types import ChannelRef, Content, MessageRef, Role, ThreadRef, UserRef

@@ -25,7 +25,7 @@ from bot.platform import Capabilities, EventSink, PlatformError
 from storage.database import Database
 
 if TYPE_CHECKING:
-    from bot.config import MatrixSettings
+    from bot.adapters.matrix.settings import MatrixSettings
 
 #: The adapter's one logger, under the name it has always had (log settings and tests use it).
 log = logging.getLogger("bot.adapters.matrix.platform")

@@ -36,8 +36,8 @@ from bot.platform import MATRIX_LIKE, Capabilities, EventSink, PlatformError
 from storage import state
 
 if TYPE_CHECKING:
+    from bot.adapters.matrix.settings import MatrixSettings
     from bot.commands import CommandSpec
-    from bot.config import MatrixSettings
     from storage.database import Database
 
 __all__ = ["MatrixPlatform", "RateLimited"]

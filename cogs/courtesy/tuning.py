@@ -58,6 +58,10 @@ _MODE_NAMES: Final = {
 }
 
 
+#: The member a host command is about, found by name.
+_MEMBER = OptionSpec("member", N_("A member's name"), required=True, rest=True, max_length=100)
+
+
 class Tuning(CourtesyBase):
     """The charter and the hosts' tools to look at decisions and tune the rules."""
 
@@ -180,9 +184,7 @@ class Tuning(CourtesyBase):
         "mod",
         "strikes",
         description=N_("A member's strikes (they halve with time) and mute."),
-        options=[
-            OptionSpec("member", N_("A member's name"), required=True, rest=True, max_length=100)
-        ],
+        options=[_MEMBER],
         role=Role.HOST,
         scope=Scope.CIRCLE,
         private=True,
@@ -222,9 +224,7 @@ class Tuning(CourtesyBase):
         "mod",
         "pardon",
         description=N_("Clear a member's strikes and lift their mute."),
-        options=[
-            OptionSpec("member", N_("A member's name"), required=True, rest=True, max_length=100)
-        ],
+        options=[_MEMBER],
         role=Role.HOST,
         scope=Scope.CIRCLE,
         private=True,

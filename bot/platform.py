@@ -55,7 +55,17 @@ MATRIX_LIKE = Capabilities(
 
 
 EventSink = Callable[[Event], Awaitable[None]]
-"""Where an adapter hands the events it receives (the router)."""
+"""Where an adapter hands the events it receives (the router).
+
+When the sink returns, the event is durably settled: handled, or set aside as a dead letter.
+It raises :class:`EventNotHandled` when it could do neither (the database is unreachable,
+say): the adapter must then not move its read position past the event, and hand it again
+later (with backoff); the core drops what it already handled.
+"""
+
+
+class EventNotHandled(Exception):
+    """The sink could neither handle an event nor set it aside: keep it and try again later."""
 
 
 class PlatformError(Exception):

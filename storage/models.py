@@ -79,6 +79,11 @@ class JobRun(SQLModel, table=True):
     status: str = Field(max_length=16)
     instance: str = Field(max_length=120)
     started_at: datetime = Field(sa_type=UTCDateTime)
+    #: Until when the claiming instance holds the run; past it, a ``running`` run whose
+    #: instance died may be taken over (``None``: rows from before leases, never taken over).
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: How many times the run was claimed (1, or more after takeovers).
+    attempts: int = Field(default=1)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     error: str | None = Field(default=None, sa_type=Text)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import storage.courtesy
 import storage.digest
+import storage.ledger
 import storage.models
 import storage.professions
 import storage.rounds  # noqa: F401

@@ -14,10 +14,11 @@ from typing import Any
 from bot.cog import Cog
 from bot.commands import CommandSpec, validate_spec
 from bot.config import Config
+from bot.effects import Effects
 from bot.metrics import Metrics
 from bot.platform import OffersSuggestions, Platform
 from bot.registry import CommandRegistry
-from bot.router import Router
+from bot.router import RETRY_DELAYS, Router
 from bot.scheduler import Scheduler
 from bot.services import Directory, MemberData, Platforms, Services, Signals, Verdicts
 from storage.database import Database
@@ -40,13 +41,15 @@ class Bot:
         scheduler: Scheduler,
         platforms: Sequence[Platform],
         cogs: Sequence[type[Cog]],
+        retry_delays: Sequence[float] = RETRY_DELAYS,
     ) -> None:
         self.config = config
         self.db = db
         self.scheduler = scheduler
         self.clock = scheduler.clock
         self.metrics = Metrics()
-        self.platforms = Platforms(platforms)
+        self.effects = Effects(db, self.clock)
+        self.platforms = Platforms(platforms, self.effects)
         self.signals = Signals()
         self.directory = Directory(db, self.clock, config, self.signals)
         self.verdicts = Verdicts(self.metrics, self.clock)
@@ -65,6 +68,7 @@ class Bot:
             commands=self.commands,
             member_data=self.member_data,
             metrics=self.metrics,
+            effects=self.effects,
         )
         self.cogs = [cog_type(services) for cog_type in cogs]
         for cog in self.cogs:
@@ -84,6 +88,8 @@ class Bot:
             verdicts=self.verdicts,
             metrics=self.metrics,
             clock=self.clock,
+            effects=self.effects,
+            retry_delays=retry_delays,
         )
         self._stopping = asyncio.Event()
         self._started: list[Platform] = []

@@ -19,6 +19,7 @@ from bot.cog import Cog
 from bot.commands import CommandSpec
 from bot.config import Config
 from bot.platform import Platform
+from bot.router import RETRY_DELAYS
 from bot.scheduler import LiveScheduler, ManualScheduler, Scheduler
 from storage.database import Database
 
@@ -111,6 +112,7 @@ def build(
     adapters: Sequence[Platform],
     *,
     cogs: Sequence[type[Cog]] | None = None,
+    retry_delays: Sequence[float] = RETRY_DELAYS,
 ) -> Bot:
     """The bot over these parts, running ``cogs`` (every default cog unless given)."""
     return Bot(
@@ -119,6 +121,7 @@ def build(
         scheduler=scheduler,
         platforms=adapters,
         cogs=list(cogs) if cogs is not None else default_cogs(),
+        retry_delays=retry_delays,
     )
 
 

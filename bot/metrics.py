@@ -33,6 +33,11 @@ class Metrics:
             "Commands refused because a member sent too many too fast.",
             registry=self.registry,
         )
+        self.dead_letters = Counter(
+            "cercle_dead_letters",
+            "Events set aside after every attempt at handling them failed.",
+            registry=self.registry,
+        )
         self.adapters_connected = Gauge(
             "cercle_adapters_connected",
             "Chat adapters currently connected.",

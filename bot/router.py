@@ -6,12 +6,17 @@ language with an incident code, and the log gets the traceback under the same co
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any, Final, Protocol
+
+import sqlalchemy.exc
 
 from bot.commands import (
     Choice,
@@ -23,8 +28,9 @@ from bot.commands import (
     split_path,
 )
 from bot.context import CircleContext, CommandContext, Context, EventContext, ListenedEvent
+from bot.effects import event_key
 from bot.i18n import translator
-from bot.platform import Platform, SuggestionRequest
+from bot.platform import EventNotHandled, Platform, SuggestionRequest
 from bot.registry import CommandOwner, CommandRegistry, Handler
 from bot.types import (
     ChannelRef,
@@ -42,6 +48,7 @@ from bot.types import (
 
 if TYPE_CHECKING:
     from bot.clock import Clock
+    from bot.effects import Effects
     from bot.metrics import Metrics
     from bot.services import Directory, Platforms, Verdicts
 
@@ -52,6 +59,8 @@ _SEEN_LIMIT: Final = 10_000
 #: A member may run this many commands per window before being asked to slow down.
 THROTTLE_LIMIT: Final = 8
 THROTTLE_WINDOW: Final = timedelta(seconds=10)
+#: How long to wait before each new attempt at an event whose handling failed.
+RETRY_DELAYS: Final = (0.5, 2.0)
 
 
 class Listener(Protocol):
@@ -67,7 +76,8 @@ class Router:
     """Turns events into handler calls.
 
     It takes only what it uses: the command registry, the listeners (the cogs), the
-    directory of members and circles, the platforms, the verdicts, the metrics and the clock.
+    directory of members and circles, the platforms, the verdicts, the metrics, the clock
+    and the ledger of effects.
     """
 
     def __init__(
@@ -80,6 +90,8 @@ class Router:
         verdicts: Verdicts,
         metrics: Metrics,
         clock: Clock,
+        effects: Effects,
+        retry_delays: Sequence[float] = RETRY_DELAYS,
     ) -> None:
         self._commands = commands
         self._listeners = list(listeners)
@@ -88,6 +100,8 @@ class Router:
         self._verdicts = verdicts
         self._metrics = metrics
         self._clock = clock
+        self._effects = effects
+        self._retry_delays = tuple(retry_delays)
         self._seen: OrderedDict[tuple[str, str, str], None] = OrderedDict()
         self._recent: dict[tuple[str, str], deque[datetime]] = {}
         self._warned: dict[tuple[str, str], datetime] = {}
@@ -120,61 +134,109 @@ class Router:
         )
 
     async def handle(self, event: Event) -> None:
-        """Handle one event completely; never raises."""
-        try:
-            if self._duplicate(event):
-                log.debug("dropping duplicate %s", type(event).__name__)
-                return
-            platform_name = (
-                event.channel.platform
-                if isinstance(event, CommandInvoked)
-                else event.message.channel.platform
-            )
-            self._metrics.messages.labels(platform_name, type(event).__name__).inc()
-            if isinstance(event, CommandInvoked):
-                await self._command(event)
-            elif isinstance(event, MessagePosted):
-                caps = self._platforms.get(event.message.channel.platform).capabilities
-                if not caps.native_commands and event.text.startswith(caps.command_prefix):
-                    await self._command(
-                        CommandInvoked(
-                            channel=event.message.channel,
-                            thread=event.message.thread,
-                            user=event.author,
-                            at=event.at,
-                            id=event.message.id,
-                            text=event.text[len(caps.command_prefix) :],
-                        )
-                    )
-                else:
-                    await self._listen(event, "on_message")
-            elif isinstance(event, MessageEdited):
-                await self._listen(event, "on_edit")
-            elif isinstance(event, MessageDeleted):
-                await self._listen(event, "on_delete")
-            elif isinstance(event, ReactionAdded | ReactionRemoved):
-                await self._listen(event, "on_reaction")
-            else:  # pragma: no cover - the union is closed; adapters may still misbehave
-                log.warning("ignoring unknown event %r", type(event).__name__)
-        except Exception:
-            log.exception("error while handling %s", type(event).__name__)
+        """Handle one event completely, at most once, and settle it in the ledger.
 
-    def _duplicate(self, event: Event) -> bool:
-        if isinstance(event, CommandInvoked):
-            key = (event.channel.platform, "command", event.id)
-        elif isinstance(event, ReactionAdded | ReactionRemoved):
-            # A reaction has no id of its own everywhere: the message, who and what identify it.
-            ident = f"{event.message.id}/{event.user.id}/{event.emoji}/{event.at.isoformat()}"
-            key = (event.message.channel.platform, type(event).__name__, ident)
-        else:
-            ident = f"{event.message.id}/{event.at.isoformat()}"
-            key = (event.message.channel.platform, type(event).__name__, ident)
-        if key in self._seen:
-            return True
-        self._seen[key] = None
+        A failing step (a listener, the command) is retried with backoff, bounded; the steps
+        that succeeded are not run again, nor is any side effect already performed. What
+        still fails is set aside as a dead letter (logged, counted in ``/circle health``) and
+        the member who sent it is told, once, with an incident code.
+
+        Raises:
+            EventNotHandled: The event could be neither handled nor set aside (the database
+                is unreachable): the adapter keeps it and hands it again later.
+        """
+        platform_name, kind, ident = _identity(event)
+        seen = (platform_name, kind, ident)
+        if seen in self._seen:
+            log.debug("dropping duplicate %s", kind)
+            return
+        self._seen[seen] = None
         if len(self._seen) > _SEEN_LIMIT:
             self._seen.popitem(last=False)
-        return False
+        key = event_key(platform_name, kind, ident)
+        try:
+            if await self._effects.settled(key) is not None:
+                log.debug("dropping %s handled before (a replay)", kind)
+                return
+            self._metrics.messages.labels(platform_name, type(event).__name__).inc()
+            await self._settle(event, key)
+        except Exception as error:
+            self._seen.pop(seen, None)
+            log.warning("%s not handled, kept for later: %s", type(event).__name__, _why(error))
+            raise EventNotHandled(f"{type(event).__name__}: {_why(error)}") from error
+
+    async def _settle(self, event: Event, key: str) -> None:
+        attempts = len(self._retry_delays) + 1
+        channel = event.channel if isinstance(event, CommandInvoked) else event.message.channel
+        settle = partial(
+            self._effects.settle,
+            key,
+            platform=channel.platform,
+            channel_id=channel.id,
+            kind=type(event).__name__,
+        )
+        failure: BaseException | None = None
+        for attempt in range(1, attempts + 1):
+            last = _LAST_ATTEMPT.set(attempt == attempts)
+            try:
+                async with self._effects.scope(key):
+                    await self._dispatch(event)
+            except Exception as error:
+                failure = error.__cause__ if isinstance(error, _StepFailed) else error
+                if _transient(failure):
+                    raise  # the database is away: keep the event, never dead-letter it
+                if attempt < attempts:
+                    delay = self._retry_delays[attempt - 1]
+                    log.warning(
+                        "%s failed (%s); attempt %d of %d in %.1f s",
+                        type(event).__name__,
+                        _why(failure),
+                        attempt + 1,
+                        attempts,
+                        delay,
+                    )
+                    await asyncio.sleep(delay)
+                    continue
+            else:
+                await settle(attempts=attempt)
+                return
+            finally:
+                _LAST_ATTEMPT.reset(last)
+        await settle(attempts=attempts, error=_why(failure)[:500])
+        self._metrics.dead_letters.inc()
+        log.error(
+            "%s set aside as a dead letter after %d attempts: %s",
+            type(event).__name__,
+            attempts,
+            _why(failure),
+        )
+
+    async def _dispatch(self, event: Event) -> None:
+        if isinstance(event, CommandInvoked):
+            await self._command(event)
+        elif isinstance(event, MessagePosted):
+            caps = self._platforms.get(event.message.channel.platform).capabilities
+            if not caps.native_commands and event.text.startswith(caps.command_prefix):
+                await self._command(
+                    CommandInvoked(
+                        channel=event.message.channel,
+                        thread=event.message.thread,
+                        user=event.author,
+                        at=event.at,
+                        id=event.message.id,
+                        text=event.text[len(caps.command_prefix) :],
+                    )
+                )
+            else:
+                await self._listen(event, "on_message")
+        elif isinstance(event, MessageEdited):
+            await self._listen(event, "on_edit")
+        elif isinstance(event, MessageDeleted):
+            await self._listen(event, "on_delete")
+        elif isinstance(event, ReactionAdded | ReactionRemoved):
+            await self._listen(event, "on_reaction")
+        else:  # pragma: no cover - the union is closed; adapters may still misbehave
+            log.warning("ignoring unknown event %r", type(event).__name__)
 
     async def _command(self, event: CommandInvoked) -> None:
         platform = self._platforms.get(event.channel.platform)
@@ -219,7 +281,9 @@ class Router:
         except UsageError as error:
             await ctx.reply(error.render(ctx.t, prefix), private=True)
             return
-        await self._guarded(ctx, handler(ctx), f"command {spec.qualified_name}")
+        what = f"command {spec.qualified_name}"
+        run = partial(self._guarded, ctx, partial(handler, ctx), what)
+        await self._effects.step("command", run)
 
     async def _throttled(self, ctx: Context, event: CommandInvoked) -> bool:
         """A member sending commands too fast is told once, politely, then ignored a moment."""
@@ -288,15 +352,29 @@ class Router:
         ctx = EventContext(**base.base(), event=event)
         if isinstance(event, MessagePosted | MessageEdited):
             ctx.verdict, ctx.opinions = await self._verdicts.decide(ctx, event.text)
+        failed: _StepFailed | None = None
         for listener in self._listeners:
             call: Callable[[EventContext], Awaitable[None]] = getattr(listener, method)
-            await self._guarded(ctx, call(ctx), f"{type(listener).__name__}.{method}")
+            what = f"{type(listener).__name__}.{method}"
+            try:
+                run = partial(self._guarded, ctx, partial(call, ctx), what)
+                await self._effects.step(what, run)
+            except _StepFailed as error:
+                failed = failed or error  # the other listeners still hear the event
+        if failed is not None:
+            raise failed
 
-    async def _guarded(self, ctx: Context, call: Awaitable[Any], what: str) -> None:
-        """Run ``call``; on failure log the traceback and tell the member, briefly."""
+    async def _guarded(self, ctx: Context, call: Callable[[], Awaitable[Any]], what: str) -> None:
+        """Run ``call``; on its last attempt, log a failure's traceback and tell the member.
+
+        Raises:
+            _StepFailed: The call failed (its error is the cause), so the step is retried.
+        """
         try:
-            await call
-        except Exception:
+            await call()
+        except Exception as error:
+            if not _LAST_ATTEMPT.get() or _transient(error):
+                raise _StepFailed(what) from error
             incident = secrets.token_hex(3)
             log.exception("%s failed (incident %s)", what, incident)
             if ctx.user.id:
@@ -312,3 +390,55 @@ class Router:
                     )
                 except Exception:
                     log.exception("could not tell the member about incident %s", incident)
+            raise _StepFailed(what) from error
+
+
+class _StepFailed(Exception):
+    """A step of an event's handling failed; its ``__cause__`` says why."""
+
+
+#: Whether the current attempt at an event is its last (a failure is then told and kept).
+_LAST_ATTEMPT: ContextVar[bool] = ContextVar("cercle_last_attempt", default=True)
+
+#: Errors that say the database is away for now, not that the event is bad.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    ConnectionError,
+)
+
+
+def _identity(event: Event) -> tuple[str, str, str]:
+    """What identifies an event across deliveries: platform, kind and a stable id.
+
+    A message is posted once: its id is enough (a replay may be delivered at another time).
+    Edits and reactions happen several times to one message: their time counts.
+    """
+    if isinstance(event, CommandInvoked):
+        return event.channel.platform, "command", event.id
+    platform = event.message.channel.platform
+    kind = type(event).__name__
+    if isinstance(event, MessagePosted):
+        return platform, kind, event.message.id
+    if isinstance(event, ReactionAdded | ReactionRemoved):
+        # A reaction has no id of its own everywhere: the message, who and what identify it.
+        ident = f"{event.message.id}/{event.user.id}/{event.emoji}/{event.at.isoformat()}"
+        return platform, kind, ident
+    return platform, kind, f"{event.message.id}/{event.at.isoformat()}"
+
+
+def _transient(error: BaseException | None) -> bool:
+    """Whether ``error`` (or what caused it) says the database is away for now."""
+    seen = 0
+    while error is not None and seen < 20:
+        if isinstance(error, TRANSIENT_ERRORS):
+            return True
+        error = error.__cause__ or error.__context__
+        seen += 1
+    return False
+
+
+def _why(error: BaseException | None) -> str:
+    if error is None:
+        return "unknown error"
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.context import Context, EventContext
+from bot.effects import Effects, OnceOnly
 from bot.messenger import Messenger
 from bot.platform import Platform
 from bot.types import (
@@ -76,8 +77,13 @@ class DataHolder(Protocol):
 class Platforms:
     """The adapters this process runs, by name, each with its messenger."""
 
-    def __init__(self, platforms: Sequence[Platform]) -> None:
-        self._platforms = {platform.name: platform for platform in platforms}
+    def __init__(self, platforms: Sequence[Platform], effects: Effects | None = None) -> None:
+        # With an effects ledger, every side effect on a platform happens once per event or
+        # job occurrence, whatever retries and replays follow.
+        self._platforms: dict[str, Platform] = {
+            platform.name: platform if effects is None else OnceOnly(platform, effects)
+            for platform in platforms
+        }
         self._messengers = {name: Messenger(p) for name, p in self._platforms.items()}
 
     def __iter__(self) -> Iterator[Platform]:
@@ -315,3 +321,5 @@ class Services:
     commands: CommandRegistry
     member_data: MemberData
     metrics: Metrics
+    #: Side effects once per event or job occurrence (cogs wrap their non-idempotent writes).
+    effects: Effects

@@ -77,8 +77,14 @@ class Simulation:
         )
 
     def _bot(self) -> Bot:
+        # A simulated clock does not wait: failed steps are retried at once.
         return compose.build(
-            self.config, self.db, self.scheduler, [self.platform], cogs=self.cog_types
+            self.config,
+            self.db,
+            self.scheduler,
+            [self.platform],
+            cogs=self.cog_types,
+            retry_delays=(0.0, 0.0),
         )
 
     async def __aenter__(self) -> Self:

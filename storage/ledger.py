@@ -54,6 +54,8 @@ class Effect(SQLModel, table=True):
     __tablename__ = "effects"
 
     key: str = Field(primary_key=True, max_length=64)
+    #: The event or job occurrence it belongs to (its ledger key), to read them all at once.
+    scope: str = Field(max_length=64, index=True)
     result: str = Field(default="", sa_type=Text)
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
 
@@ -76,18 +78,18 @@ async def settle(db: Database, event: HandledEvent) -> None:
     await db.write(write)
 
 
-async def effect(db: Database, key: str) -> str | None:
-    """The recorded result of a side effect, or ``None`` if it was never performed."""
+async def effects_of(db: Database, scope: str) -> dict[str, str]:
+    """Every side effect recorded in ``scope``: its key and result."""
+    stmt = select(Effect.key, Effect.result).where(col(Effect.scope) == scope)
     async with db.session() as session:
-        row = await session.get(Effect, key)
-        return row.result if row is not None else None
+        return {key: result for key, result in (await session.exec(stmt)).all()}
 
 
-async def record_effect(db: Database, key: str, result: str, *, now: datetime) -> None:
+async def record_effect(db: Database, scope: str, key: str, result: str, *, now: datetime) -> None:
     """Record a performed side effect (a second record of the same key is ignored)."""
     table = Effect.__table__  # type: ignore[attr-defined]
     stmt = insert_ignoring_duplicates(db.engine, table).values(
-        key=key, result=result, created_at=now
+        key=key, scope=scope, result=result, created_at=now
     )
 
     async def write(conn: AsyncConnection) -> None:

@@ -42,11 +42,13 @@ def upgrade() -> None:
     op.create_table(
         "effects",
         sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("scope", sa.String(length=64), nullable=False),
         sa.Column("result", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_effects")),
     )
     op.create_index(op.f("ix_effects_created_at"), "effects", ["created_at"], unique=False)
+    op.create_index(op.f("ix_effects_scope"), "effects", ["scope"], unique=False)
     with op.batch_alter_table("job_runs") as batch:
         batch.add_column(sa.Column("lease_until", sa.DateTime(), nullable=True))
         batch.add_column(sa.Column("attempts", sa.Integer(), nullable=False, server_default="1"))
@@ -57,6 +59,7 @@ def downgrade() -> None:
     with op.batch_alter_table("job_runs") as batch:
         batch.drop_column("attempts")
         batch.drop_column("lease_until")
+    op.drop_index(op.f("ix_effects_scope"), table_name="effects")
     op.drop_index(op.f("ix_effects_created_at"), table_name="effects")
     op.drop_table("effects")
     op.drop_index(op.f("ix_handled_events_handled_at"), table_name="handled_events")

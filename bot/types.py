@@ -2,16 +2,21 @@
 
 No platform payload crosses into a cog: adapters translate what they receive into these
 values at the edge, and translate these values back when they send.
+
+The edge is also where text is made storable: every text and name of a ref or an event is
+passed through :func:`clean_text` when the value is built (NUL and lone surrogates become
+U+FFFD), so no adapter can hand the core a text that PostgreSQL or UTF-8 would refuse.
 """
 
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 # How a message may be shown is a storage rule (the stored values and which are public):
 # re-exported here so verdicts and cogs keep saying ``bot.types.Visibility``.
@@ -19,6 +24,56 @@ from storage.types import Visibility as Visibility
 
 if TYPE_CHECKING:
     from storage.models import Circle
+
+
+REPLACEMENT: Final = "\ufffd"
+_UNSTORABLE: Final = re.compile("[\x00\ud800-\udfff]")
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """``text`` with NUL and lone surrogates replaced by U+FFFD; everything else intact.
+
+    PostgreSQL refuses NUL in text, and a lone surrogate cannot be encoded as UTF-8 (for the
+    database or a platform's API). A surrogate pair left split in two code points is joined
+    into the character it stands for. Clean text is returned as is (the same object).
+    """
+    if text.isascii():
+        return text.replace("\x00", REPLACEMENT) if "\x00" in text else text
+    if _UNSTORABLE.search(text) is None:
+        return text
+    if _SURROGATE.search(text) is not None:
+        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text.replace("\x00", REPLACEMENT)
+
+
+def _cleaned(value: Any) -> Any:
+    """``value`` with its texts cleaned: a string, or the strings in a tuple or a mapping."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, tuple):
+        items = tuple(_cleaned(item) for item in value)
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    if isinstance(value, Mapping):
+        pairs = [(_cleaned(k), _cleaned(v)) for k, v in value.items()]
+        if all(a is k and b is v for (a, b), (k, v) in zip(pairs, value.items(), strict=True)):
+            return value
+        return MappingProxyType(dict(pairs))
+    return value
+
+
+class _CleanText:
+    """Cleans the texts named by ``_texts`` as the (frozen) value is built."""
+
+    __slots__ = ()
+    _texts: ClassVar[tuple[str, ...]] = ()
+
+    def __post_init__(self) -> None:
+        for name in self._texts:
+            value = getattr(self, name)
+            cleaned = _cleaned(value)
+            if cleaned is not value:
+                object.__setattr__(self, name, cleaned)
 
 
 class Role(enum.IntEnum):
@@ -29,8 +84,10 @@ class Role(enum.IntEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class UserRef:
+class UserRef(_CleanText):
     """A person's account on one platform."""
+
+    _texts: ClassVar[tuple[str, ...]] = ("platform", "id", "display_name")
 
     platform: str
     id: str
@@ -43,8 +100,10 @@ class UserRef:
 
 
 @dataclass(frozen=True, slots=True)
-class ChannelRef:
+class ChannelRef(_CleanText):
     """A place where messages are posted: a Discord channel, a Matrix room, a DM."""
+
+    _texts: ClassVar[tuple[str, ...]] = ("platform", "id", "name")
 
     platform: str
     id: str
@@ -53,8 +112,10 @@ class ChannelRef:
 
 
 @dataclass(frozen=True, slots=True)
-class ThreadRef:
+class ThreadRef(_CleanText):
     """A thread inside a channel (a Discord thread, a Matrix `m.thread` root)."""
+
+    _texts: ClassVar[tuple[str, ...]] = ("id", "name")
 
     channel: ChannelRef
     id: str
@@ -62,8 +123,10 @@ class ThreadRef:
 
 
 @dataclass(frozen=True, slots=True)
-class MessageRef:
+class MessageRef(_CleanText):
     """A posted message, with the channel and, when it has one, the thread it lives in."""
+
+    _texts: ClassVar[tuple[str, ...]] = ("id",)
 
     channel: ChannelRef
     id: str
@@ -180,8 +243,10 @@ class CircleChanged:
 
 
 @dataclass(frozen=True, slots=True)
-class MessagePosted:
+class MessagePosted(_CleanText):
     """A member posted a message (in a channel, a thread or a DM)."""
+
+    _texts: ClassVar[tuple[str, ...]] = ("text",)
 
     message: MessageRef
     author: UserRef
@@ -191,8 +256,10 @@ class MessagePosted:
 
 
 @dataclass(frozen=True, slots=True)
-class MessageEdited:
+class MessageEdited(_CleanText):
     """A member edited one of their messages."""
+
+    _texts: ClassVar[tuple[str, ...]] = ("text",)
 
     message: MessageRef
     author: UserRef
@@ -209,8 +276,10 @@ class MessageDeleted:
 
 
 @dataclass(frozen=True, slots=True)
-class ReactionAdded:
+class ReactionAdded(_CleanText):
     """A member reacted to a message."""
+
+    _texts: ClassVar[tuple[str, ...]] = ("emoji",)
 
     message: MessageRef
     user: UserRef
@@ -219,8 +288,10 @@ class ReactionAdded:
 
 
 @dataclass(frozen=True, slots=True)
-class ReactionRemoved:
+class ReactionRemoved(_CleanText):
     """A member took a reaction back."""
+
+    _texts: ClassVar[tuple[str, ...]] = ("emoji",)
 
     message: MessageRef
     user: UserRef
@@ -233,12 +304,14 @@ def _frozen_options() -> Mapping[str, Any]:
 
 
 @dataclass(frozen=True, slots=True)
-class CommandInvoked:
+class CommandInvoked(_CleanText):
     """A member ran a command.
 
     Platforms with native commands (Discord) fill ``path`` and ``options``; text platforms
     leave the parsing to the core by giving the raw ``text`` after the prefix instead.
     """
+
+    _texts: ClassVar[tuple[str, ...]] = ("id", "path", "options", "text")
 
     channel: ChannelRef
     user: UserRef

@@ -25,10 +25,12 @@ from pydantic import (
     field_validator,
 )
 from pydantic_core import PydanticCustomError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.adapters.discord.settings import DiscordSettings
 from bot.adapters.matrix.settings import MatrixSettings
-from bot.settings import Int, Section
+from bot.settings import Int, Section, check_port
 
 __all__ = [
     "CONFIG_ENV_VAR",
@@ -41,6 +43,7 @@ __all__ = [
     "DatabaseSettings",
     "DiscordSettings",
     "MatrixSettings",
+    "Override",
     "Problem",
     "SchedulerSettings",
     "default_config_path",
@@ -152,6 +155,7 @@ class DatabaseSettings(Section):
     def _check_url(cls, value: str) -> str:
         # The URL may hold a database password, so messages never repeat it.
         if value.startswith(_ASYNC_DRIVERS):
+            _check_database_address(value)
             return value
         for sync, async_ in _SYNC_TO_ASYNC.items():
             if value.startswith(sync):
@@ -165,6 +169,33 @@ class DatabaseSettings(Section):
             "unsupported database URL: it must start with 'sqlite+aiosqlite://' "
             "or 'postgresql+asyncpg://'",
         )
+
+
+def _check_database_address(value: str) -> None:
+    """Parse the URL as the engine will: a host for PostgreSQL, none for SQLite, a valid port."""
+    try:
+        url = make_url(value)
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        raise PydanticCustomError(
+            "database_url",
+            "not a valid database URL (is the port a number? are special characters "
+            "in the password percent-encoded?)",
+        ) from None
+    if url.get_backend_name() == "sqlite":
+        if url.host or url.port is not None:
+            raise PydanticCustomError(
+                "database_sqlite_host",
+                "a SQLite URL names a file, not a host: write three slashes, "
+                "e.g. 'sqlite+aiosqlite:///./data/cercle.db'",
+            )
+        return
+    if not url.host and not url.query.get("host"):
+        raise PydanticCustomError(
+            "database_host",
+            "needs a host, e.g. 'postgresql+asyncpg://cercle@db.example.org/cercle' "
+            "(or '?host=/run/postgresql' for a local socket)",
+        )
+    check_port(url.port)
 
 
 class SchedulerSettings(Section):
@@ -192,7 +223,7 @@ class ConsoleSettings(Section):
 class PrivacySettings(Section):
     """The ``[privacy]`` section: how long members' words are kept."""
 
-    retention_days: int | None = Field(
+    retention_days: Int | None = Field(
         default=None,
         ge=1,
         le=3650,
@@ -312,12 +343,33 @@ def default_config_path(env: Mapping[str, str] | None = None) -> Path | None:
     return default if default.is_file() else None
 
 
-def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Config:
+@dataclass(frozen=True)
+class Override:
+    """A setting given on the command line, over the file and the environment.
+
+    Attributes:
+        key: Dotted path of the setting, e.g. ``database.url``.
+        value: The value, validated like the file's.
+        source: Where it came from, named in problems, e.g. ``--db``.
+    """
+
+    key: str
+    value: object
+    source: str
+
+
+def load_config(
+    path: Path | None,
+    env: Mapping[str, str] | None = None,
+    *,
+    overrides: Sequence[Override] = (),
+) -> Config:
     """Load and validate the configuration.
 
     Args:
         path: TOML file to read, or ``None`` for built-in defaults.
         env: Environment variables to overlay; defaults to ``os.environ``.
+        overrides: Settings from the command line, applied last.
 
     Returns:
         The validated configuration.
@@ -330,20 +382,30 @@ def load_config(path: Path | None, env: Mapping[str, str] | None = None) -> Conf
     problems: list[Problem] = []
 
     data: dict[str, Any] = {}
+    file_problem: Problem | None = None
     if path is not None:
         data, file_problem = _read_toml(path)
         if file_problem is not None:
-            raise ConfigError([file_problem], path)
+            # The environment is still checked, so that every mistake is listed at once.
+            problems.append(file_problem)
     problems += _remove_file_secrets(data)
-    env_sources, env_problems = _overlay_env(data, env)
+    sources, env_problems = _overlay_env(data, env)
     problems += env_problems
+    for override in overrides:
+        section, key = override.key.split(".", 1)
+        table = data.setdefault(section, {})
+        if isinstance(table, dict):
+            table[key] = override.value
+            sources[(section, key)] = override.source
 
     config: Config | None = None
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        problems += [_to_problem(error, env_sources) for error in exc.errors(include_url=False)]
-    problems += _check_requirements(data, {p.key for p in problems})
+        problems += [_to_problem(error, sources) for error in exc.errors(include_url=False)]
+    if file_problem is None:
+        # Without the file, what the adapters need is unknown: it may be in the file.
+        problems += _check_requirements(data, {p.key for p in problems})
 
     if problems or config is None:
         raise ConfigError(problems, path)
@@ -442,7 +504,7 @@ def _overlay_env(
     return sources, problems
 
 
-def _to_problem(error: Mapping[str, Any], env_sources: Mapping[tuple[str, str], str]) -> Problem:
+def _to_problem(error: Mapping[str, Any], sources: Mapping[tuple[str, str], str]) -> Problem:
     loc = tuple(str(part) for part in error["loc"])
     key = ".".join(loc) or "<config>"
     kind = error["type"]
@@ -452,7 +514,7 @@ def _to_problem(error: Mapping[str, Any], env_sources: Mapping[tuple[str, str], 
         message = f"must be a table: write [{loc[0]}] on its own line, then its keys"
     else:
         message = _lower_first(str(error["msg"]))
-    source = env_sources.get((loc[0], loc[1])) if len(loc) >= 2 else None
+    source = sources.get((loc[0], loc[1])) if len(loc) >= 2 else None
     if source is not None:
         message += f" (from {source})"
     return Problem(key, message)

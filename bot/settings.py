@@ -11,7 +11,7 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, ConfigDict, SecretStr
 from pydantic_core import PydanticCustomError
 
-__all__ = ["Int", "Secret", "Section"]
+__all__ = ["Int", "Secret", "Section", "check_port"]
 
 
 def _reject_bool(value: object) -> object:
@@ -27,6 +27,12 @@ def _blank_secret_to_none(value: object) -> object:
         value = value.strip()
         return value or None
     return value
+
+
+def check_port(port: int | None) -> None:
+    """Refuse a URL's port outside 1-65535 (``None``: no port given, the scheme's default)."""
+    if port is not None and not 1 <= port <= 65535:
+        raise PydanticCustomError("url_port", "the port must be a number from 1 to 65535")
 
 
 #: A whole number where ``true``/``false`` is an error, not 1/0.

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 import tempfile
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin
 
 import pytest
 from hypothesis import given, settings
@@ -17,6 +18,7 @@ from bot.config import (
     SECRET_FIELDS,
     Config,
     ConfigError,
+    Override,
     Problem,
     default_config_path,
     format_problems,
@@ -32,10 +34,12 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def problems_of(path: Path | None, env: dict[str, str] | None = None) -> dict[str, str]:
+def problems_of(
+    path: Path | None, env: dict[str, str] | None = None, overrides: Sequence[Override] = ()
+) -> dict[str, str]:
     """Load expecting failure; return {key: message} (messages of one key joined)."""
     with pytest.raises(ConfigError) as caught:
-        load_config(path, env={} if env is None else env)
+        load_config(path, env={} if env is None else env, overrides=overrides)
     found: dict[str, str] = {}
     for problem in caught.value.problems:
         found[problem.key] = "; ".join(filter(None, [found.get(problem.key), problem.message]))
@@ -106,6 +110,34 @@ def test_syntax_error_reports_line_and_column(tmp_path: Path) -> None:
     assert "column" in found["<file>"]
 
 
+def test_invalid_toml_is_listed_with_the_environments_mistakes(tmp_path: Path) -> None:
+    path = write(tmp_path, "[bot]\nlocale = fr\n")
+    found = problems_of(
+        path,
+        env={
+            "CERCLE_BOT__TIMEZONE": "Mars/Olympus",
+            "CERCLE_SCHEDULER__GRACE": "5",
+            "CERCLE_DATABASE__URL": "postgresql+asyncpg://cercle:sekrit@db:port/cercle",
+        },
+    )
+    assert set(found) == {"<file>", "bot.timezone", "scheduler.grace", "database.url"}
+    assert "line 2" in found["<file>"]
+    assert "CERCLE_BOT__TIMEZONE" in found["bot.timezone"]
+    assert "sekrit" not in found["database.url"]
+
+
+def test_a_missing_file_is_listed_with_the_environments_mistakes(tmp_path: Path) -> None:
+    found = problems_of(tmp_path / "nope.toml", env={"CERCLE_BOT__LOCALE": "de"})
+    assert set(found) == {"<file>", "bot.locale"}
+
+
+def test_an_unreadable_file_does_not_invent_missing_settings(tmp_path: Path) -> None:
+    # What the matrix adapter needs may well be in the file that could not be read.
+    path = write(tmp_path, '[matrix]\nhomeserver = "https://m.example.org"\nuser_id = \n')
+    found = problems_of(path, env={"CERCLE_BOT__ADAPTERS": '["matrix"]'})
+    assert list(found) == ["<file>"]
+
+
 def test_three_mistakes_are_all_reported_with_their_keys(tmp_path: Path) -> None:
     path = write(
         tmp_path,
@@ -150,6 +182,53 @@ def test_true_is_not_a_number(tmp_path: Path) -> None:
     assert list(found) == ["scheduler.grace_minutes"]
 
 
+def _number_fields() -> list[tuple[str, str, bool]]:
+    """Every (section, key, is a list) of the model whose values are whole numbers."""
+
+    def holds_int(annotation: object) -> bool:
+        return annotation is int or any(holds_int(arg) for arg in get_args(annotation))
+
+    found = []
+    for section, info in Config.model_fields.items():
+        model = info.annotation
+        assert isinstance(model, type) and issubclass(model, BaseModel)
+        for key, field in model.model_fields.items():
+            if holds_int(field.annotation):
+                found.append((section, key, get_origin(field.annotation) is list))
+    return found
+
+
+NUMBER_FIELDS = _number_fields()
+
+
+def test_every_number_field_is_found() -> None:
+    names = {f"{section}.{key}" for section, key, _ in NUMBER_FIELDS}
+    assert {"privacy.retention_days", "scheduler.grace_minutes", "discord.guild_ids"} <= names
+
+
+@pytest.mark.parametrize(("section", "key", "is_list"), NUMBER_FIELDS)
+@pytest.mark.parametrize("boolean", ["true", "false"])
+def test_no_number_setting_takes_a_boolean(
+    tmp_path: Path, section: str, key: str, is_list: bool, boolean: str
+) -> None:
+    value = f"[{boolean}]" if is_list else boolean
+    found = problems_of(write(tmp_path, f"[{section}]\n{key} = {value}\n"))
+    expected = f"{section}.{key}.0" if is_list else f"{section}.{key}"
+    assert list(found) == [expected]
+    assert "not true/false" in found[expected]
+
+
+def test_retention_of_true_days_is_refused_not_one_day(tmp_path: Path) -> None:
+    found = problems_of(write(tmp_path, "[privacy]\nretention_days = true\n"))
+    assert found == {"privacy.retention_days": "expected a whole number, not true/false"}
+    assert (
+        load_config(
+            write(tmp_path, "[privacy]\nretention_days = 1\n"), env={}
+        ).privacy.retention_days
+        == 1
+    )
+
+
 @pytest.mark.parametrize(
     ("text", "key"),
     [
@@ -157,6 +236,10 @@ def test_true_is_not_a_number(tmp_path: Path) -> None:
         ("[matrix]\nhost_power_level = 101\n", "matrix.host_power_level"),
         ('[matrix]\ncommand_prefix = "! "\n', "matrix.command_prefix"),
         ('[matrix]\nhomeserver = "matrix.org"\n', "matrix.homeserver"),
+        ('[matrix]\nhomeserver = "https://matrix.org:eight"\n', "matrix.homeserver"),
+        ('[matrix]\nhomeserver = "https://matrix.org:0"\n', "matrix.homeserver"),
+        ('[matrix]\nhomeserver = "https://matrix.org:65536"\n', "matrix.homeserver"),
+        ('[matrix]\nhomeserver = "https://:8448"\n', "matrix.homeserver"),
         ('[matrix]\nuser_id = "cercle"\n', "matrix.user_id"),
         ('[matrix]\nallowed_inviters = ["example.org"]\n', "matrix.allowed_inviters"),
         ('[bot]\nname = ""\n', "bot.name"),
@@ -344,6 +427,51 @@ def test_sync_database_url_suggests_the_async_driver(
 ) -> None:
     found = problems_of(write(tmp_path, f'[database]\nurl = "{url}"\n'))
     assert suggestion in found["database.url"]
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("postgresql+asyncpg://cercle:sekrit@db:fivefourthreetwo/cercle", "port"),
+        ("postgresql+asyncpg://cercle:sekrit@db:/cercle", "port"),
+        ("postgresql+asyncpg://cercle:sekrit@db:0/cercle", "1 to 65535"),
+        ("postgresql+asyncpg://cercle:sekrit@db:65536/cercle", "1 to 65535"),
+        ("postgresql+asyncpg://cercle:sekrit@/cercle", "needs a host"),
+        ("sqlite+aiosqlite://./data/cercle.db", "three slashes"),
+        ("sqlite+aiosqlite://localhost/cercle.db", "three slashes"),
+    ],
+)
+def test_database_url_is_parsed_like_the_engine_parses_it(url: str, words: str) -> None:
+    found = problems_of(None, env={"CERCLE_DATABASE__URL": url})
+    assert list(found) == ["database.url"]
+    assert words in found["database.url"]
+    assert "sekrit" not in found["database.url"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+asyncpg://cercle:p%40ss@db.example.org:5432/cercle",
+        "postgresql+asyncpg://cercle@[::1]:5432/cercle",
+        "postgresql+asyncpg://cercle@/cercle?host=/run/postgresql",
+        "sqlite+aiosqlite:///./data/cercle.db",
+        "sqlite+aiosqlite:///:memory:",
+    ],
+)
+def test_valid_database_urls_load(url: str) -> None:
+    assert load_config(None, env={"CERCLE_DATABASE__URL": url}).database.url == url
+
+
+def test_a_command_line_override_is_validated_and_named() -> None:
+    override = Override("database.url", "postgresql+asyncpg://c:sekrit@db:x/c", "--db")
+    found = problems_of(None, overrides=[override])
+    assert found["database.url"].endswith("(from --db)")
+    assert "sekrit" not in found["database.url"]
+    good = Override("database.url", "sqlite+aiosqlite:///other.db", "--db")
+    config = load_config(
+        None, env={"CERCLE_DATABASE__URL": "sqlite+aiosqlite:///x.db"}, overrides=[good]
+    )
+    assert config.database.url == "sqlite+aiosqlite:///other.db"
 
 
 def test_postgres_with_async_driver_loads() -> None:

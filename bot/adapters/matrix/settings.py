@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from bot.settings import Int, Secret, Section
+from bot.settings import Int, Secret, Section, check_port
 
 #: A Matrix user id, e.g. ``@cercle:example.org``.
 USER_ID_RE = re.compile(r"@[^:\s]+:\S+")
@@ -43,10 +43,15 @@ class MatrixSettings(Section):
         if value is None:
             return None
         parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
+        if parts.scheme not in ("http", "https") or not parts.hostname:
             raise PydanticCustomError(
                 "homeserver_url", "must be an http(s) URL such as https://matrix.example.org"
             )
+        try:
+            port = parts.port
+        except ValueError:  # not a number, or above 65535
+            port = -1
+        check_port(port)
         return value.rstrip("/")
 
     @field_validator("user_id")

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 import pytest
 
@@ -81,3 +82,52 @@ def test_cli_logs_json_lines_and_never_the_token(tmp_path: Path) -> None:
     lines = [json.loads(line) for line in result.stderr.splitlines() if line.strip()]
     assert any(entry["message"].startswith("adapter console connected") for entry in lines)
     assert TOKEN not in result.stderr + result.stdout
+
+
+# A password with every character that JSON, repr or a URL writes differently.
+ODD = 'pa ss"w\\ord/é+ü&=%😀'
+QUOTED_FORMS = {
+    "as is": ODD,
+    "JSON": json.dumps(ODD)[1:-1],
+    "JSON, non-ASCII kept": json.dumps(ODD, ensure_ascii=False)[1:-1],
+    "JSON with an escaped slash": json.dumps(ODD)[1:-1].replace("/", "\\/"),
+    "JSON inside JSON": json.dumps(json.dumps(ODD))[3:-3],
+    "repr": repr(ODD)[1:-1],
+    "ascii": ascii(ODD)[1:-1],
+    "repr of JSON": repr(json.dumps(ODD))[2:-2],
+    "URL path": quote(ODD),
+    "URL component": quote(ODD, safe=""),
+    "URL lower-case hex": quote(ODD, safe="").lower(),
+    "form": quote_plus(ODD),
+    "form of JSON": quote_plus(json.dumps(ODD)[1:-1]),
+}
+
+
+@pytest.mark.parametrize("form", QUOTED_FORMS.values(), ids=QUOTED_FORMS.keys())
+def test_a_secret_is_masked_in_every_form_a_request_echo_gives_it(
+    restore_logging: None, form: str
+) -> None:
+    out = io.StringIO()
+    setup_logging("INFO", secrets=[ODD], stream=out)
+    logging.getLogger("cercle.test").warning("server said: <%s>", form)
+    assert out.getvalue().rstrip("\n").endswith("server said: <***>")
+
+
+def test_masking_leaves_other_text_and_json_lines_intact(restore_logging: None) -> None:
+    out = io.StringIO()
+    setup_logging("INFO", json_lines=True, secrets=[ODD], stream=out)
+    echo = json.dumps({"user": "ana", "password": ODD})
+    logging.getLogger("cercle.test").error(
+        "refused: %s", echo, extra={"body": quote_plus(echo), "problems": [echo]}
+    )
+    entry = json.loads(out.getvalue())
+    assert entry["message"] == 'refused: {"user": "ana", "password": "***"}'
+    assert entry["body"] == quote_plus('{"user": "ana", "password": "') + "***" + quote_plus('"}')
+    assert entry["problems"] == ['{"user": "ana", "password": "***"}']
+
+
+def test_short_values_are_not_taken_for_secrets(restore_logging: None) -> None:
+    out = io.StringIO()
+    setup_logging("INFO", secrets=["abc"], stream=out)
+    logging.getLogger("cercle.test").info("abc def")
+    assert out.getvalue().rstrip("\n").endswith("abc def")

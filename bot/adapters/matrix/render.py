@@ -3,7 +3,8 @@
 Only the small Markdown subset the bot writes is understood (bold, italics, strike, inline code,
 http(s) links, block quotes, ``-``/``*`` lists, backslash escapes). Every character of the input is
 HTML-escaped and only a fixed set of tags is produced, so member text echoed inside bot
-messages can never inject markup.
+messages can never inject markup. Whatever the input, the work is bounded: quotes nest at most
+:data:`MAX_QUOTE_DEPTH` deep (deeper ``>`` stay text) and links are bounded in length.
 """
 
 from __future__ import annotations
@@ -12,6 +13,13 @@ import html
 import re
 from typing import Final
 
+#: Block quotes deeper than this are shown as text (``>`` kept) inside the deepest quote.
+MAX_QUOTE_DEPTH: Final = 8
+#: Longer bracketed text is not a link label, nor a longer address a link (the search for
+#: their end stays cheap on long lines of brackets).
+MAX_LABEL: Final = 300
+MAX_URL: Final = 2048
+
 _INLINE: Final = re.compile(
     r"\\(?P<esc>[\\`*_~|>#\[\]()<!.+-])"
     r"|`(?P<code>[^`]+)`"
@@ -19,7 +27,7 @@ _INLINE: Final = re.compile(
     r"|~~(?P<strike>.+?)~~"
     r"|(?<![\w\\])_(?P<em>[^_\s](?:[^_]*?[^_\s])?)_(?!\w)"
     r"|(?<![\w\\*])\*(?P<em2>[^*\s](?:[^*]*?[^*\s])?)\*(?![\w*])"
-    r"|\[(?P<label>[^\]\n]+)\]\((?P<url>https?://[^)\s]+)\)"
+    rf"|\[(?P<label>[^\]\n]{{1,{MAX_LABEL}}})\]\((?P<url>https?://[^)\s]{{1,{MAX_URL}}})\)"
 )
 _LIST_ITEM: Final = re.compile(r"^\s*[-*] +(.*)$")
 
@@ -62,17 +70,22 @@ def to_plain(markdown: str) -> str:
 
 def to_html(markdown: str) -> str:
     """Sanitised HTML for ``formatted_body``."""
+    return _blocks(markdown, depth=0)
+
+
+def _blocks(markdown: str, *, depth: int) -> str:
     blocks: list[str] = []
     lines = markdown.split("\n")
     index = 0
     while index < len(lines):
         line = lines[index]
-        if line.startswith(">"):
+        if line.startswith(">") and depth < MAX_QUOTE_DEPTH:
             quoted: list[str] = []
             while index < len(lines) and lines[index].startswith(">"):
                 quoted.append(lines[index][1:].removeprefix(" "))
                 index += 1
-            blocks.append(f"<blockquote>{to_html(chr(10).join(quoted))}</blockquote>")
+            inner = _blocks("\n".join(quoted), depth=depth + 1)
+            blocks.append(f"<blockquote>{inner}</blockquote>")
             continue
         if _LIST_ITEM.match(line):
             items: list[str] = []

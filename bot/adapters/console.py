@@ -11,7 +11,9 @@ so it can be scripted::
     :now                            print the (simulated) time
     :help                           this summary
 
-Every bot message is printed as one block, headed by where it was posted.
+Every bot message is printed as one block, headed by where it was posted. The reader runs
+under a :class:`~bot.supervisor.Supervisor`: a line that fails is logged and the reader starts
+again (with backoff); a line the core could not settle (``EventNotHandled``) is handed again.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from typing import Final, TextIO
 
 from bot.adapters.memory import MemoryPlatform
 from bot.clock import Clock, parse_duration
-from bot.platform import Capabilities, EventSink
+from bot.platform import Capabilities, EventNotHandled, EventSink
+from bot.supervisor import Supervisor
 from bot.types import ChannelRef, Content, MessageRef, ThreadRef, UserRef
 
 CONSOLE: Final = Capabilities(
@@ -38,6 +41,8 @@ CONSOLE: Final = Capabilities(
     cards=False,
     command_prefix="/",
 )
+
+READER: Final = "console-reader"
 
 _LINE_RE: Final = re.compile(r"^\s*(?P<name>[\w.@-]{1,64})\s*(?P<arrow>>{1,3})\s?(?P<text>.*)$")
 
@@ -56,7 +61,11 @@ Advance = Callable[[timedelta], Awaitable[int]]
 
 
 class ConsolePlatform(MemoryPlatform):
-    """The memory platform, driven by lines of text and printing what the bot says."""
+    """The memory platform, driven by lines of text and printing what the bot says.
+
+    ``supervisor`` runs the reader (its state is there for health reports); by default the
+    platform has one of its own.
+    """
 
     def __init__(
         self,
@@ -68,24 +77,29 @@ class ConsolePlatform(MemoryPlatform):
         hosts: Sequence[str] = (),
         bot_name: str = "Cercle",
         advance: Advance | None = None,
+        supervisor: Supervisor | None = None,
     ) -> None:
         super().__init__(clock, name="console", capabilities=CONSOLE, channel=channel, hosts=hosts)
         self._input = input if input is not None else sys.stdin
         self._output = output if output is not None else sys.stdout
         self._bot_name = bot_name
         self._advance = advance
-        self._reader: asyncio.Task[None] | None = None
+        self.supervisor = supervisor if supervisor is not None else Supervisor(clock)
+        self._lines: asyncio.Queue[str | None] = asyncio.Queue()
+        #: The line being handled, kept until it is (or fails for another reason).
+        self._pending: str | None = None
+        self._number = 0
         self.current_thread: ThreadRef | None = None
 
     async def start(self, sink: EventSink) -> None:
         """Start reading lines."""
         await super().start(sink)
-        self._reader = asyncio.create_task(self._read_loop(), name="console-reader")
+        self._pump()
+        self.supervisor.start(READER, self._read_loop)
 
     async def stop(self) -> None:
         """Stop reading."""
-        if self._reader is not None and self._reader is not asyncio.current_task():
-            self._reader.cancel()
+        await self.supervisor.stop(READER)
         await super().stop()
 
     # ------------------------------------------------------------ output
@@ -133,9 +147,9 @@ class ConsolePlatform(MemoryPlatform):
 
     # ------------------------------------------------------------ input
 
-    async def _read_loop(self) -> None:
-        queue: asyncio.Queue[str | None] = asyncio.Queue()
+    def _pump(self) -> None:
         loop = asyncio.get_running_loop()
+        queue = self._lines
 
         def pump() -> None:
             # A daemon thread: a blocked terminal read must never keep the process alive.
@@ -146,13 +160,24 @@ class ConsolePlatform(MemoryPlatform):
                 loop.call_soon_threadsafe(queue.put_nowait, None)
 
         threading.Thread(target=pump, name="console-stdin", daemon=True).start()
-        number = 0
-        try:
-            while (line := await queue.get()) is not None:
-                number += 1
-                await self.handle_line(line.rstrip("\r\n"), number)
-        finally:
-            self._closed.set()
+
+    async def _read_loop(self) -> None:
+        while True:
+            if self._pending is None:
+                line = await self._lines.get()
+                if line is None:
+                    self._closed.set()
+                    return
+                self._number += 1
+                self._pending = line
+            try:
+                await self.handle_line(self._pending.rstrip("\r\n"), self._number)
+            except EventNotHandled:
+                raise  # the line is kept: handed again when the reader starts again
+            except Exception:
+                self._pending = None
+                raise
+            self._pending = None
 
     async def handle_line(self, line: str, number: int = 0) -> None:
         """Act on one line of the console syntax."""

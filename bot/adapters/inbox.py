@@ -10,6 +10,13 @@ test)::
 position is stored in the database only after the event before it was handled, so a crash
 (even ``kill -9``) replays at most the events that were in flight, and the core drops those
 it already stored (answers are unique per message id): nothing lost, nothing twice.
+
+A line that is not an entry (garbage, or torn: a writer stopped mid-line and the next line
+was written after it) is logged and skipped alone: the complete entry written after a torn
+fragment is still handled. A last line without its newline is still being written: it is
+waited for. The follower runs under a :class:`~bot.supervisor.Supervisor`: when it fails (the
+database restarts, the path cannot be read, the core could not settle an event) it says why
+and starts again from the stored position, with backoff.
 """
 
 from __future__ import annotations
@@ -18,11 +25,12 @@ import asyncio
 import json
 import logging
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from bot.adapters.memory import MemoryPlatform
 from bot.clock import Clock
-from bot.platform import Capabilities, EventSink
+from bot.platform import Capabilities, EventNotHandled, EventSink
+from bot.supervisor import Supervisor
 from bot.types import MessagePosted, MessageRef, ThreadRef
 from storage import state
 from storage.database import Database
@@ -30,6 +38,9 @@ from storage.database import Database
 log = logging.getLogger(__name__)
 
 POLL: Final = 0.05
+FOLLOWER: Final = "inbox-follower"
+#: Where a complete entry may start after a torn fragment, tried from the line's end.
+_MAX_CUTS: Final = 32
 #: Commands arrive as text (``/prompt now``), like on the console.
 INBOX: Final = Capabilities(
     max_message_length=4000,
@@ -42,7 +53,11 @@ INBOX: Final = Capabilities(
 
 
 class InboxPlatform(MemoryPlatform):
-    """Follows an inbox file like ``tail -f`` and hands each line to the bot once."""
+    """Follows an inbox file like ``tail -f`` and hands each line to the bot once.
+
+    ``supervisor`` runs the follower (its state is there for health reports); by default the
+    platform has one of its own.
+    """
 
     def __init__(
         self,
@@ -53,30 +68,39 @@ class InboxPlatform(MemoryPlatform):
         capabilities: Capabilities | None = None,
         channel: str = "circle",
         hosts: tuple[str, ...] | list[str] = (),
+        supervisor: Supervisor | None = None,
     ) -> None:
         super().__init__(
             clock, name="memory", capabilities=capabilities or INBOX, channel=channel, hosts=hosts
         )
         self.db = db
         self.path = path
+        self.supervisor = supervisor if supervisor is not None else Supervisor(clock)
         self._key = f"inbox-offset:{path.resolve()}"
-        self._follower: asyncio.Task[None] | None = None
 
     async def start(self, sink: EventSink) -> None:
         """Start following the inbox from the stored position."""
         await super().start(sink)
-        self._follower = asyncio.create_task(self._follow(), name="inbox-follower")
+        self.supervisor.start(FOLLOWER, self._follow)
 
     async def stop(self) -> None:
         """Stop following (the position stays stored)."""
-        if self._follower is not None:
-            self._follower.cancel()
+        await self.supervisor.stop(FOLLOWER)
         await super().stop()
 
     async def _follow(self) -> None:
         offset = int(await state.get_state(self.db, "memory", self._key) or 0)
         self.path.touch(exist_ok=True)
         with self.path.open("rb") as inbox:
+            size = self.path.stat().st_size
+            if offset > size:
+                log.warning(
+                    "inbox %s is shorter (%d bytes) than the stored position %d: truncated or "
+                    "replaced? Waiting for it to grow past that position",
+                    self.path,
+                    size,
+                    offset,
+                )
             inbox.seek(offset)
             while True:
                 line = inbox.readline()
@@ -91,12 +115,30 @@ class InboxPlatform(MemoryPlatform):
                 )
 
     async def _handle(self, line: bytes, offset: int) -> None:
-        try:
-            entry = json.loads(line)
-            message_id, author, text = str(entry["id"]), str(entry["author"]), str(entry["text"])
-        except (ValueError, KeyError, TypeError):
+        entry = _entry(line)
+        if entry is not None:
+            await self._post(entry, offset)
+            return
+        cut = _torn_at(line)
+        if cut is None:
             log.warning("inbox %s: unreadable line at byte %s skipped", self.path, offset)
             return
+        fragment = _entry(line[:cut])
+        if fragment is None:
+            log.warning(
+                "inbox %s: torn line at byte %s skipped (%d bytes); the entry after it is kept",
+                self.path,
+                offset,
+                cut,
+            )
+        else:  # a whole entry, only its newline missing
+            await self._post(fragment, offset)
+        complete = _entry(line[cut:])
+        assert complete is not None
+        await self._post(complete, offset + cut)
+
+    async def _post(self, entry: dict[str, Any], offset: int) -> None:
+        message_id, author, text = str(entry["id"]), str(entry["author"]), str(entry["text"])
         thread = None
         if entry.get("thread"):
             thread = ThreadRef(self.channel, str(entry["thread"]))
@@ -104,4 +146,40 @@ class InboxPlatform(MemoryPlatform):
         if entry.get("reply_to"):
             reply_to = MessageRef(self.channel, str(entry["reply_to"]), thread)
         ref = MessageRef(self.channel, message_id, thread)
-        await self.deliver(MessagePosted(ref, self.user(author), text, self.clock.now(), reply_to))
+        event = MessagePosted(ref, self.user(author), text, self.clock.now(), reply_to)
+        try:
+            await self.deliver(event)
+        except EventNotHandled as error:
+            # Not past this line: the follower starts again from the stored position.
+            raise EventNotHandled(f"inbox {self.path}, byte {offset}: {error}") from error
+
+
+def _entry(data: bytes) -> dict[str, Any] | None:
+    """The inbox entry ``data`` holds (a JSON object with an id, an author and a text)."""
+    try:
+        entry = json.loads(data.decode("utf-8", errors="replace"))
+    except ValueError:
+        return None
+    if not isinstance(entry, dict) or not {"id", "author", "text"} <= entry.keys():
+        return None
+    return entry
+
+
+def _torn_at(line: bytes) -> int | None:
+    """Where the complete entry written after a torn fragment starts in ``line``, if it does.
+
+    A fragment and the entry after it share a line (the fragment has no newline). Tails of
+    the line starting at a ``{`` are tried from its end: one starting inside the entry leaves
+    the entry's closing brace over, one starting inside the fragment leaves the fragment
+    unclosed, so the first tail that is an entry is the whole entry (and a long fragment costs
+    little).
+    """
+    end = len(line)
+    for _ in range(_MAX_CUTS):
+        cut = line.rfind(b"{", 1, end)
+        if cut < 0:
+            return None
+        if _entry(line[cut:]) is not None:
+            return cut
+        end = cut
+    return None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+import logging
 import os
 import subprocess
 import sys
@@ -10,14 +12,18 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
-from bot.adapters.console import ConsolePlatform
+import pytest
+
+from bot.adapters.console import READER, ConsolePlatform
 from bot.app import Bot
 from bot.clock import FakeClock
 from bot.cog import Cog, EventContext
 from bot.config import Config
+from bot.platform import EventNotHandled
 from bot.scheduler import JobRun, ManualScheduler, once
+from bot.supervisor import Supervisor
 from bot.testing import DEFAULT_START
-from bot.types import Content, MessagePosted
+from bot.types import Content, Event, MessagePosted
 from storage.database import Database
 
 CERCLE = Path(sys.executable).with_name("cercle")
@@ -123,3 +129,64 @@ async def test_advance_fires_jobs_and_double_arrow_replies_in_the_new_thread(
     assert "[#circle] Cercle:\nRound 1 is open\n\n" in text
     assert "advanced 2h to 2026-01-05T09:00+00:00 (1 job ran)" in text
     assert Recorder.seen == [("first", None), ("in the thread", "Round 1")]
+
+
+class Waits:
+    """The supervisor's sleep, not waiting: records each delay."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, delay: float) -> None:
+        self.delays.append(delay)
+
+
+async def test_a_line_the_core_could_not_settle_is_handed_again_then_the_next() -> None:
+    clock = FakeClock(DEFAULT_START)
+    waits = Waits()
+    supervisor = Supervisor(clock, sleep=waits)
+    out = io.StringIO()
+    script = io.StringIO("ana> one\nbob> two\n")
+    console = ConsolePlatform(clock, input=script, output=out, supervisor=supervisor)
+    seen: list[str] = []
+
+    async def sink(event: Event) -> None:
+        assert isinstance(event, MessagePosted)
+        seen.append(event.text)
+        if seen.count("one") < 3:
+            raise EventNotHandled("database away")
+
+    await console.start(sink)
+    await asyncio.wait_for(console.wait_closed(), 10)
+    await console.stop()
+    assert seen == ["one", "one", "one", "two"]
+    assert waits.delays == [1.0, 2.0]
+    state = supervisor.state(READER)
+    assert state is not None and state.restarts == 2
+    assert state.last_error == "EventNotHandled: database away"
+
+
+async def test_a_line_that_fails_otherwise_is_dropped_and_reading_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = FakeClock(DEFAULT_START)
+    console = ConsolePlatform(
+        clock,
+        input=io.StringIO("ana> boom\nbob> after\n"),
+        output=io.StringIO(),
+        supervisor=Supervisor(clock, sleep=Waits()),
+    )
+    seen: list[str] = []
+
+    async def sink(event: Event) -> None:
+        assert isinstance(event, MessagePosted)
+        seen.append(event.text)
+        if event.text == "boom":
+            raise RuntimeError("a bug")
+
+    with caplog.at_level(logging.WARNING, logger="bot.supervisor"):
+        await console.start(sink)
+        await asyncio.wait_for(console.wait_closed(), 10)
+        await console.stop()
+    assert seen == ["boom", "after"]
+    assert any("RuntimeError: a bug" in r.getMessage() for r in caplog.records)

@@ -24,6 +24,7 @@ from bot.types import (
     Visibility,
 )
 from cogs.courtesy.signals import MessageApproved, MessageRejected
+from cogs.privacy import remember_posts
 from cogs.professions import ProfessionChanged, ProfessionTag, profession_of
 from cogs.rounds.base import ASKED, RoundsBase
 from cogs.rounds.signals import AnswerStored
@@ -109,7 +110,8 @@ class IntakeMixin(RoundsBase):
                 late=round_.status == store.ROUND_CLOSED,
                 **common,
             )
-        if stored is not None and tag is None:
+        if tag is None:
+            # Also when the answer was stored before a crash: the question is asked once, ever.
             await self._ask_profession_once(ctx)
         if stored is not None and parent is None:
             await self.services.signals.emit(AnswerStored(round_.id, round_.circle_id))
@@ -119,16 +121,22 @@ class IntakeMixin(RoundsBase):
         assert ctx.member_id is not None
         if ctx.member_id in self._asked:
             return
-        self._asked.add(ctx.member_id)
+        self._asked.add(ctx.member_id)  # before any await: two answers at once ask once
+        # Sent first, then recorded: a crash in between replays the event, and the effects
+        # ledger knows the message went out, so it is neither lost nor sent twice.
+        try:
+            await ctx.send_private(
+                ctx.t._(
+                    "Thank you for your answer! Which profession do you speak from? Tell the "
+                    "circle with {command}: your answers of this round will be tagged with it.",
+                    command=f"`{ctx.prefix}profession set`",
+                )
+            )
+        except BaseException:
+            self._asked.discard(ctx.member_id)
+            raise
         key = f"{ASKED}:{ctx.member_id}"
         await state.set_state(self.services.db, self.name, key, "1", now=self.services.clock.now())
-        await ctx.send_private(
-            ctx.t._(
-                "Thank you for your answer! Which profession do you speak from? Tell the circle "
-                "with {command}: your answers of this round will be tagged with it.",
-                command=f"`{ctx.prefix}profession set`",
-            )
-        )
 
     async def on_edit(self, ctx: EventContext) -> None:
         """An edited answer keeps its history; an edited comment is updated."""
@@ -232,11 +240,12 @@ class IntakeMixin(RoundsBase):
             who = f"**{escape(ctx.user.label)}**"
             if tag is not None:
                 who += f" ({escape(tag.label(ctx.t.locale))})"
-            await ctx.messenger.send(
+            shown = await ctx.messenger.send(
                 ctx.channel,
                 ctx.t._("{who} answered:", who=who) + "\n" + quote(verdict.text),
                 thread=self._thread_of(round_),
             )
+            await remember_posts(self.services, ctx.user, shown)
             await ctx.reply(ctx.t._("Thank you, your answer is in the round."))
         else:
             await ctx.reply(ctx.t._("Thank you: your answer waits for a host's review."))

@@ -13,6 +13,7 @@ import math
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo
 
@@ -126,6 +127,22 @@ class CourtesyBase(Cog):
             self._first_seen[member_id] = member.created_at
         return self._first_seen[member_id]
 
+    async def _log_once(self, entry: store.AuditEntry) -> None:
+        """Write an audit row once per event or command, whatever retries and replays follow."""
+        await self.services.effects.once("audit", partial(store.log, self.services.db, entry))
+
+    async def _enqueue_once(self, item: store.QueueItem) -> store.QueueItem | None:
+        """Queue ``item`` for the hosts once per event or command; the stored item."""
+        db = self.services.db
+
+        async def insert() -> int:
+            stored = await store.enqueue(db, item)
+            assert stored.id is not None
+            return stored.id
+
+        item_id = await self.services.effects.once("enqueue", insert, encode=str, decode=int)
+        return await store.get_item(db, item.circle_id, item_id)
+
     async def _host_log(
         self,
         ctx: Context,
@@ -138,8 +155,7 @@ class CourtesyBase(Cog):
     ) -> None:
         """Audit a host's decision in the circle of ``ctx``."""
         assert ctx.circle is not None  # /charter runs anywhere, but changes only in a circle
-        await store.log(
-            self.services.db,
+        await self._log_once(
             store.AuditEntry(
                 circle_id=ctx.circle.id or 0,
                 member_id=member_id,

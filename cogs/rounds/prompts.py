@@ -7,7 +7,7 @@ question is asked twice before every other one has been asked.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 from bot.cog import CircleContext, Context, command
 from bot.commands import Choice, CommandSpec, OptionSpec, OptionType, Scope
@@ -33,6 +33,19 @@ SUGGESTION_ID: Final = OptionSpec(
 class PromptsMixin(LifecycleMixin):
     """The question bank and the suggestions queue (``/prompt now`` opens a round)."""
 
+    async def _add_prompt(self, ctx: CircleContext, subs: list[str], **extra: Any) -> int:
+        """Store the question of ``ctx``'s text option; its id (once per command, see effects)."""
+        prompt = await store.add_prompt(
+            self.services.db,
+            ctx.circle_id,
+            ctx.options["text"],
+            subs,
+            now=self.services.clock.now(),
+            **extra,
+        )
+        assert prompt.id is not None
+        return prompt.id
+
     @command(
         "prompt",
         "add",
@@ -52,14 +65,13 @@ class PromptsMixin(LifecycleMixin):
     async def prompt_add(self, ctx: CircleContext) -> None:
         """Add a prompt written by a host."""
         subs = [ctx.options[f"sub{i}"] for i in range(1, MAX_SUBS + 1) if ctx.options[f"sub{i}"]]
-        prompt = await store.add_prompt(
-            self.services.db,
-            ctx.circle_id,
-            ctx.options["text"],
-            subs,
-            now=self.services.clock.now(),
+        prompt_id = await self.services.effects.once(
+            "add_prompt",
+            lambda: self._add_prompt(ctx, subs),
+            encode=str,
+            decode=int,
         )
-        await ctx.reply(ctx.t._("Question #{id} added to the bank.", id=prompt.id))
+        await ctx.reply(ctx.t._("Question #{id} added to the bank.", id=prompt_id))
 
     @command(
         "prompt",
@@ -196,17 +208,16 @@ class PromptsMixin(LifecycleMixin):
     )
     async def prompt_suggest(self, ctx: CircleContext) -> None:
         """Queue a member's suggestion for the hosts."""
-        prompt = await store.add_prompt(
-            self.services.db,
-            ctx.circle_id,
-            ctx.options["text"],
-            [],
-            now=self.services.clock.now(),
-            status=store.PROMPT_SUGGESTED,
-            suggested_by=ctx.member_id,
+        prompt_id = await self.services.effects.once(
+            "suggest_prompt",
+            lambda: self._add_prompt(
+                ctx, [], status=store.PROMPT_SUGGESTED, suggested_by=ctx.member_id
+            ),
+            encode=str,
+            decode=int,
         )
         await ctx.reply(
-            ctx.t._("Thank you! Your suggestion #{id} goes to the hosts.", id=prompt.id)
+            ctx.t._("Thank you! Your suggestion #{id} goes to the hosts.", id=prompt_id)
         )
 
     @command(

@@ -16,13 +16,24 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from bot import compose
-from bot.app import StartupError
-from bot.config import Config, ConfigError, default_config_path, format_problems, load_config
-from bot.logs import setup_logging
+from bot.app import Bot
+from bot.config import (
+    Config,
+    ConfigError,
+    Override,
+    default_config_path,
+    format_problems,
+    load_config,
+)
+from bot.logs import mask, setup_logging
 from bot.scheduler import Scheduler
 from storage.database import Database
 
 EXIT_CONFIG = 2
+#: Exit code of a bot that could not start or stopped on a failure.
+EXIT_FAILURE = 1
+#: The longest failure message written (a hostile server may echo megabytes).
+_MAX_REASON = 500
 log = logging.getLogger("cercle")
 
 
@@ -65,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--db", metavar="URL", help="database URL (overrides the configuration)")
     run.add_argument(
         "--metrics-port",
-        type=int,
+        type=_port,
         metavar="PORT",
         help="serve Prometheus metrics on 127.0.0.1:PORT/metrics",
     )
@@ -124,6 +135,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port (1 to 65535): {text!r}")
+    return port
+
+
 def _aware_datetime(text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text)
@@ -157,12 +178,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if not discord_cli.needs_config(args):
             return discord_cli.run(args, None, lambda: asyncio.run(compose.command_specs()))
-    config = _load_or_report(getattr(args, "config", None))
+    json_lines = getattr(args, "log_format", "text") == "json"
+    config = _load_or_report(args, json_lines=json_lines)
     if config is None:
         return EXIT_CONFIG
     if args.command == "discord":
         return discord_cli.run(args, config, lambda: asyncio.run(compose.command_specs(config)))
-    _setup_logging(config, json_lines=getattr(args, "log_format", "text") == "json")
+    _setup_logging(config, json_lines=json_lines)
     if args.command == "db":
         return asyncio.run(_db(args, config))
     return asyncio.run(_run(args, config))
@@ -179,12 +201,21 @@ def _check_config(file: Path | None) -> int:
     return 0
 
 
-def _load_or_report(file: Path | None) -> Config | None:
-    path = file or default_config_path()
+def _load_or_report(args: argparse.Namespace, *, json_lines: bool = False) -> Config | None:
+    """The configuration with ``--db`` over it, or ``None`` once every problem was told."""
+    path = getattr(args, "config", None) or default_config_path()
+    db_url = getattr(args, "db", None)
+    overrides = [Override("database.url", db_url, "--db")] if db_url is not None else []
     try:
-        return load_config(path)
+        return load_config(path, overrides=overrides)
     except ConfigError as error:
-        print(format_problems(error.problems, path), file=sys.stderr)
+        text = format_problems(error.problems, path)
+        if json_lines:
+            setup_logging("INFO", json_lines=True)
+            problems = [str(problem) for problem in error.problems]
+            log.error(text.splitlines()[0], extra={"problems": problems})
+        else:
+            print(text, file=sys.stderr)
         return None
 
 
@@ -201,7 +232,10 @@ def _setup_logging(config: Config, *, json_lines: bool = False) -> None:
 
 
 async def _db(args: argparse.Namespace, config: Config) -> int:
-    db = Database(args.db or config.database.url)
+    try:
+        db = Database(config.database.url)
+    except Exception as error:
+        return _failed(f"cercle db {args.db_command} failed", error)
     try:
         if args.db_command == "upgrade":
             await db.upgrade()
@@ -211,18 +245,24 @@ async def _db(args: argparse.Namespace, config: Config) -> int:
             state = "current" if await db.is_up_to_date() else f"behind {db.head_revision()}"
             print(f"{db.url}: schema at {current or 'nothing (empty database)'} ({state})")
         return 0
+    except Exception as error:
+        return _failed(f"cercle db {args.db_command} failed", error)
     finally:
         await db.dispose()
 
 
 async def _run(args: argparse.Namespace, config: Config) -> int:
     fake = args.clock == "fake"
-    tmp = tempfile.TemporaryDirectory(prefix="cercle-sim-") if fake and not args.db else None
-    url = args.db or (f"sqlite+aiosqlite:///{tmp.name}/cercle.db" if tmp else config.database.url)
-    if tmp is not None:
-        print("-- simulated clock: using a throwaway database", file=sys.stderr)
-    db = Database(url)
-    try:
+    with contextlib.ExitStack() as stack:
+        url = config.database.url
+        if fake and not args.db:
+            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="cercle-sim-"))
+            url = f"sqlite+aiosqlite:///{tmp}/cercle.db"
+            log.info("simulated clock: using a throwaway database")
+        try:
+            db = Database(url)
+        except Exception as error:
+            return _failed("cannot start", error)
         return await _serve(
             config,
             db,
@@ -231,9 +271,6 @@ async def _run(args: argparse.Namespace, config: Config) -> int:
             hosts=args.host,
             metrics_port=args.metrics_port,
         )
-    finally:
-        if tmp is not None:
-            tmp.cleanup()
 
 
 async def _serve(
@@ -245,30 +282,69 @@ async def _serve(
     hosts: Sequence[str] = (),
     metrics_port: int | None = None,
 ) -> int:
-    """Build the bot through the composition root and run it until stopped; the exit code."""
-    scheduler: Scheduler = (
-        compose.manual_scheduler(config, db, start=start)
-        if fake
-        else compose.live_scheduler(config, db)
-    )
-    bot = compose.build(
-        config, db, scheduler, compose.platforms(config, db, scheduler, hosts=hosts)
-    )
-    if metrics_port:
-        bot.metrics.serve(metrics_port)
-        log.info("metrics on http://127.0.0.1:%s/metrics", metrics_port)
+    """Build the bot through the composition root and run it until stopped; the exit code.
+
+    Whatever keeps it from starting (the database, an adapter's login, the metrics port) is
+    told in one masked line, ``cannot start: …``, and the exit code is 1.
+    """
+    try:
+        scheduler: Scheduler = (
+            compose.manual_scheduler(config, db, start=start)
+            if fake
+            else compose.live_scheduler(config, db)
+        )
+        bot = compose.build(
+            config, db, scheduler, compose.platforms(config, db, scheduler, hosts=hosts)
+        )
+        if metrics_port:
+            bot.metrics.serve(metrics_port)
+            log.info("metrics on http://127.0.0.1:%s/metrics", metrics_port)
+    except Exception as error:
+        await db.dispose()
+        return _failed("cannot start", error)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not on every OS
             loop.add_signal_handler(sig, bot.request_stop)
     try:
         await bot.run()
-    except StartupError as error:
-        print(f"cannot start: {error}", file=sys.stderr)
-        return 1
+    except Exception as error:
+        return _failed("cannot start" if _raised_while_starting(error) else "stopped", error)
     finally:
         await db.dispose()
     return 0
+
+
+def _raised_while_starting(error: BaseException) -> bool:
+    """Whether ``error`` came out of :meth:`Bot.start` rather than from a running bot.
+
+    :meth:`Bot.run` both starts and serves; where the error was raised tells them apart.
+    """
+    start = f"{Bot.__qualname__}.{Bot.start.__name__}"
+    tb = error.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_qualname == start and tb.tb_frame.f_globals.get("__name__") == Bot.__module__:
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def _failed(what: str, error: BaseException) -> int:
+    """Log ``what: reason`` as one masked line (the traceback at DEBUG); the exit code."""
+    log.debug("traceback of the failure", exc_info=error)
+    log.error("%s: %s", what, _reason(error))
+    return EXIT_FAILURE
+
+
+def _reason(error: BaseException) -> str:
+    """What went wrong, on one line: masked, whitespace squeezed, bounded in length."""
+    text = str(error).strip()
+    # Our own errors are written for a host; a library's is named, e.g. ConnectionRefusedError.
+    if not type(error).__module__.startswith(("bot.", "storage.")):
+        text = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    text = " ".join(mask(text).split()) or type(error).__name__
+    return text if len(text) <= _MAX_REASON else text[: _MAX_REASON - 1] + "…"
 
 
 if __name__ == "__main__":  # pragma: no cover

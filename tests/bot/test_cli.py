@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -93,3 +94,52 @@ def test_usage_errors_of_the_cli_itself(tmp_path: Path) -> None:
     result = cercle("run", "--clock", "sundial", cwd=tmp_path)
     assert result.returncode == 2
     assert "invalid choice" in result.stderr
+
+
+def test_check_config_refuses_a_database_port_that_is_not_a_number(tmp_path: Path) -> None:
+    (tmp_path / "cercle.toml").write_text(
+        '[database]\nurl = "postgresql+asyncpg://cercle:sekrit@db:fivefour/cercle"\n'
+    )
+    result = cercle("check-config", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "database.url:" in result.stderr and "port" in result.stderr
+    assert "sekrit" not in result.stderr + result.stdout
+
+
+def test_check_config_lists_a_toml_error_with_the_environments(tmp_path: Path) -> None:
+    (tmp_path / "cercle.toml").write_text("[bot]\nlocale = fr\n")
+    result = cercle("check-config", cwd=tmp_path, CERCLE_SCHEDULER__GRACE_MINUTES="true")
+    assert result.returncode == 2
+    assert "2 problems" in result.stderr
+    assert "<file>: invalid TOML" in result.stderr
+    assert "scheduler.grace_minutes:" in result.stderr
+    assert "CERCLE_SCHEDULER__GRACE_MINUTES" in result.stderr
+
+
+def test_run_refuses_a_bad_db_option_before_touching_anything(tmp_path: Path) -> None:
+    url = "postgresql+asyncpg://cercle:sekrit@127.0.0.1:port/cercle"
+    result = cercle("run", "--db", url, cwd=tmp_path, stdin="ana> /help\n")
+    assert result.returncode == 2
+    assert "database.url:" in result.stderr and "(from --db)" in result.stderr
+    assert "sekrit" not in result.stderr + result.stdout
+    assert result.stdout == ""
+
+
+def test_a_bad_config_is_one_json_line_under_json_logs(tmp_path: Path) -> None:
+    (tmp_path / "cercle.toml").write_text(THREE_MISTAKES)
+    result = cercle("run", "--log-format", "json", cwd=tmp_path, stdin="ana> /help\n")
+    assert result.returncode == 2
+    [entry] = [json.loads(line) for line in result.stderr.splitlines()]
+    assert entry["level"] == "ERROR" and entry["message"] == "cercle.toml: 3 problems"
+    assert [p.split(":")[0] for p in entry["problems"]] == [
+        "bot.colour",
+        "bot.timezone",
+        "scheduler.grace_minutes",
+    ]
+    assert result.stdout == ""
+
+
+def test_metrics_port_out_of_range_is_a_usage_error(tmp_path: Path) -> None:
+    result = cercle("run", "--metrics-port", "70000", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "not a port" in result.stderr

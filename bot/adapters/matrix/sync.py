@@ -1,7 +1,9 @@
 """Receiving: the sync loop, gaps filled from ``/messages``, invites, translation to events.
 
 The ``next_batch`` token is stored only after every event it covers was handled, so a crash
-replays at most what was not handled (the core drops duplicates). A restart resumes from the
+replays at most what was not handled (the core drops duplicates). When the core could not
+settle an event (``EventNotHandled``) the sync fails before its token is stored, and the loop
+retries it from the stored token, with backoff. A restart resumes from the
 stored token with the full room state, and a gap (a "limited" timeline) is filled from
 ``/messages``. History from before the bot joined a room is never handled, and the very first
 sync only records where "now" is. Invites are accepted only from ``allowed_inviters``.
@@ -25,7 +27,7 @@ from bot.adapters.matrix.events import (
     relation,
     translate,
 )
-from bot.platform import PlatformError
+from bot.platform import EventNotHandled, PlatformError
 from bot.types import ChannelRef, Event, UserRef
 from storage import state
 
@@ -43,7 +45,15 @@ class Syncing(MatrixBase):
                 except asyncio.CancelledError:
                     raise
                 except Exception as error:
-                    log.warning("Matrix sync failed (%s); retrying in %.0f s", error, delay)
+                    if isinstance(error, EventNotHandled):
+                        # Its token is not stored: the same events come again.
+                        log.warning(
+                            "Matrix: %s; the sync is retried from the stored position in %.0f s",
+                            error,
+                            delay,
+                        )
+                    else:
+                        log.warning("Matrix sync failed (%s); retrying in %.0f s", error, delay)
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._stopping.wait(), delay)
                     delay = min(delay * 2, self.reconnect_cap)
@@ -146,7 +156,12 @@ class Syncing(MatrixBase):
             lambda _id: stored_reaction,
         )
         if event is not None:
-            await self._deliver(event)
+            try:
+                await self._deliver(event)
+            except EventNotHandled as error:
+                raise EventNotHandled(
+                    f"event {event_id} in {room_id} not handled: {error}"
+                ) from error
         if isinstance(event_id, str):
             self._remember(self._handled, event_id, None)
             async with self._handled_changed:

@@ -1,4 +1,10 @@
-"""Async engine, sessions and programmatic Alembic migrations."""
+"""Async engine, sessions and programmatic Alembic migrations.
+
+The database may go away and come back (a PostgreSQL restart, a locked SQLite file): every
+failure of that kind, on a read, a write or a connection attempt, is raised as
+:class:`DatabaseUnavailable`, so that callers can retry later; connections broken by a
+restart are discarded, never handed out again.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +18,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Table, event
-from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.engine import URL, Connection, Dialect, ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -22,6 +28,9 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, StaticPool
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+# Re-exported: callers catch it as storage.database.DatabaseUnavailable.
+from storage.errors import DatabaseUnavailable as DatabaseUnavailable
+from storage.errors import connection_lost, unavailable
 from storage.writer import GroupWriter
 
 T = TypeVar("T")
@@ -75,6 +84,37 @@ def _set_sqlite_pragmas(dbapi_connection: Any, connection_record: ConnectionPool
         cursor.close()
 
 
+def _connect(
+    dialect: Dialect, record: ConnectionPoolEntry, cargs: tuple[Any, ...], cparams: dict[str, Any]
+) -> Any:
+    """Open a driver connection; a refused or failed attempt raises :class:`DatabaseUnavailable`.
+
+    SQLAlchemy passes errors that are not the driver's (asyncpg raises ``OSError`` when
+    nothing listens) through unchanged and unseen by ``handle_error``: they are caught here.
+    """
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except Exception as error:
+        if unavailable(error):
+            raise DatabaseUnavailable(f"cannot connect to the database: {error}") from error
+        raise
+
+
+def _on_error(context: ExceptionContext) -> BaseException | None:
+    """Raise :class:`DatabaseUnavailable` in place of a transient driver error."""
+    if context.is_pre_ping:
+        # The pool is testing a pooled connection: on a disconnect it discards it and opens
+        # another, which it can only do if it sees the driver's own error.
+        return None
+    error = context.original_exception
+    if not (context.is_disconnect or unavailable(error)):
+        return None
+    if connection_lost(error):
+        # Discard this connection, and every one opened before it (the server restarted).
+        context.is_disconnect = True
+    return DatabaseUnavailable(f"the database is unavailable: {error}")
+
+
 async def run_migration_fn(engine: AsyncEngine, fn: Callable[[Connection], None]) -> None:
     """Run a synchronous schema function in a single transaction.
 
@@ -115,6 +155,10 @@ async def run_migration_fn(engine: AsyncEngine, fn: Callable[[Connection], None]
 class Database:
     """Owns the async engine and hands out sessions.
 
+    Reads and writes raise :class:`DatabaseUnavailable` while the database is away (server
+    down or restarting, connection lost, SQLite file locked); the next call after it is back
+    succeeds on a fresh connection.
+
     Args:
         url: SQLAlchemy async URL (``sqlite+aiosqlite://…`` or ``postgresql+asyncpg://…``).
         echo: Log every SQL statement.
@@ -140,10 +184,14 @@ class Database:
                 # the pool avoids SQLAlchemy 2.1's deprecated mode=memory pool selection.
                 kwargs["poolclass"] = AsyncAdaptedQueuePool
         else:
+            # Test each pooled connection before handing it out: after a server restart the
+            # pool still holds connections to the old process, which are replaced, not used.
             kwargs["pool_pre_ping"] = True
         self._engine = create_async_engine(sa_url, **kwargs)
         if is_sqlite:
             event.listen(self._engine.sync_engine, "connect", _set_sqlite_pragmas)
+        event.listen(self._engine.sync_engine, "do_connect", _connect)
+        event.listen(self._engine.sync_engine, "handle_error", _on_error)
         self._sessions = async_sessionmaker(
             self._engine, class_=AsyncSession, expire_on_commit=False
         )
@@ -168,6 +216,10 @@ class Database:
         """Run a small write in a transaction shared with concurrent writes (group commit).
 
         Returns once the transaction holding it committed; see :mod:`storage.writer`.
+
+        Raises:
+            DatabaseUnavailable: The database is away: nothing of the write was committed,
+                unless ``in_doubt`` says the connection broke while committing.
         """
         if self._writer is None:
             self._writer = GroupWriter(self._engine)
@@ -176,7 +228,12 @@ class Database:
     async def insert_once(
         self, table: Table, values: dict[str, Any], key: Sequence[str]
     ) -> int | None:
-        """Insert a row unless its unique ``key`` exists (group-committed); its id or ``None``."""
+        """Insert a row unless its unique ``key`` exists (group-committed); its id or ``None``.
+
+        Raises:
+            DatabaseUnavailable: As for :meth:`write`; inserting again after it stores the
+                row once (``None`` then if the first attempt had in fact been committed).
+        """
         if self._writer is None:
             self._writer = GroupWriter(self._engine)
         return await self._writer.insert(table, values, key)

@@ -5,6 +5,10 @@ Committing each answer in its own transaction costs a round trip to the database
 step; here, while one transaction commits, the writes that arrive queue up and go together
 into the next one, and rows for the same table are sent as one multi-row ``INSERT``. Every
 caller still awaits the commit of its own write: nothing is acknowledged before it is durable.
+
+When the database goes away (:class:`~storage.errors.DatabaseUnavailable`), every write of the
+transaction gets that error, none is reported done, and the writer carries on with the next
+writes once the database is back. No caller is left waiting, even if the writer is cancelled.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.dml import Insert
+
+from storage.errors import DatabaseUnavailable, unavailable
 
 T = TypeVar("T")
 Write = Callable[[AsyncConnection], Awaitable[Any]]
@@ -86,20 +92,54 @@ class GroupWriter:
         return await job.future
 
     async def _drain(self) -> None:
-        while self._pending:
-            batch = self._pending[: self._max_batch]
-            del self._pending[: self._max_batch]
-            try:
-                async with self._engine.begin() as conn:
-                    results = await self._run(conn, batch)
-            except Exception:
-                # One write failed and took the shared transaction with it: run each alone so
-                # the others still land and only the faulty one reports its error.
-                await self._one_by_one(batch)
-            else:
-                for job in batch:
-                    if not job.future.done():
-                        job.future.set_result(results[id(job)])
+        batch: list[_Job] = []
+        try:
+            while self._pending:
+                batch = self._pending[: self._max_batch]
+                del self._pending[: self._max_batch]
+                await self._commit(batch)
+        except BaseException as error:
+            # Cancelled (the loop is closing) or worse: nobody may wait for a commit that will
+            # not come. The batch under way may have been committed; the queued ones were not.
+            queued, self._pending = self._pending, []
+            _fail(batch, error, in_doubt=True, message="the database writer stopped")
+            _fail(queued, error, message="the database writer stopped")
+            raise
+
+    async def _commit(self, batch: list[_Job]) -> None:
+        try:
+            results = await self._transaction(batch)
+        except DatabaseUnavailable as error:
+            # The database, not a write, is at fault: running them one by one would fail the
+            # same way (or wait for each connection attempt in turn).
+            _fail(batch, error, in_doubt=error.in_doubt)
+        except Exception:
+            # One write failed and took the shared transaction with it: run each alone so
+            # the others still land and only the faulty one reports its error.
+            await self._one_by_one(batch)
+        else:
+            _succeed(batch, results)
+
+    async def _transaction(self, jobs: Sequence[_Job]) -> dict[int, Any]:
+        """Run ``jobs`` in one transaction and commit it; their results by ``id(job)``.
+
+        Raises:
+            DatabaseUnavailable: With ``in_doubt`` set if the connection broke while committing.
+        """
+        committing = False
+        try:
+            async with self._engine.begin() as conn:
+                results = await self._run(conn, jobs)
+                committing = True
+        except DatabaseUnavailable as error:
+            error.in_doubt = error.in_doubt or committing
+            raise
+        except Exception as error:
+            # An engine without Database's error hooks raises the driver's errors as they are.
+            if unavailable(error):
+                raise DatabaseUnavailable(str(error), in_doubt=committing) from error
+            raise
+        return results
 
     async def _run(self, conn: AsyncConnection, batch: Sequence[_Job]) -> dict[int, Any]:
         results: dict[int, Any] = {}
@@ -131,13 +171,32 @@ class GroupWriter:
         }
 
     async def _one_by_one(self, batch: Sequence[_Job]) -> None:
-        for job in batch:
+        for index, job in enumerate(batch):
             try:
-                async with self._engine.begin() as conn:
-                    result = (await self._run(conn, [job]))[id(job)]
+                results = await self._transaction([job])
+            except DatabaseUnavailable as error:
+                _fail([job], error, in_doubt=error.in_doubt)
+                _fail(batch[index + 1 :], error)
+                return
             except Exception as error:
                 if not job.future.done():
                     job.future.set_exception(error)
             else:
-                if not job.future.done():
-                    job.future.set_result(result)
+                _succeed([job], results)
+
+
+def _succeed(jobs: Sequence[_Job], results: dict[int, Any]) -> None:
+    for job in jobs:
+        if not job.future.done():  # its caller may have been cancelled meanwhile
+            job.future.set_result(results[id(job)])
+
+
+def _fail(
+    jobs: Sequence[_Job], cause: BaseException, *, in_doubt: bool = False, message: str = ""
+) -> None:
+    """Give each waiting caller its own :class:`DatabaseUnavailable`, raised from ``cause``."""
+    for job in jobs:
+        if not job.future.done():
+            error = DatabaseUnavailable(message or str(cause), in_doubt=in_doubt)
+            error.__cause__ = cause
+            job.future.set_exception(error)

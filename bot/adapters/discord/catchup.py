@@ -2,20 +2,25 @@
 
 Each open thread is stored (``thread:<id>`` → ``<parent id>:<last seen id>``, or ``closed``)
 so that after a restart, or a reconnect, what it received meanwhile is fed through once.
+A message the core could not settle (``EventNotHandled``) stops its thread's catch-up there,
+nothing from it on marked seen, and the catch-up runs again with backoff (under a
+:class:`~bot.supervisor.Supervisor`) until every thread is through.
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Final
 
 import discord
 
 from bot.adapters.discord.base import NAME, DiscordBase, log
+from bot.platform import EventNotHandled
+from bot.supervisor import Supervisor
 from storage import state
 
 _CLOSED: Final = "closed"
+CATCH_UP: Final = "discord-catch-up"
 
 
 @dataclass(slots=True)
@@ -57,30 +62,49 @@ class CatchUp(DiscordBase):
     def schedule_catch_up(self) -> None:
         """Fetch what the open round threads received while the bot was away (once at a time)."""
         if self._catching_up is None or self._catching_up.done():
-            self._catching_up = asyncio.ensure_future(self.catch_up())
+            self._catching_up = Supervisor(self.clock).start(CATCH_UP, self.catch_up)
 
     async def catch_up(self) -> None:
-        """Feed every message posted in an open round thread since the last one seen."""
+        """Feed every message posted in an open round thread since the last one seen.
+
+        Raises:
+            EventNotHandled: The core could not settle a message: its thread stopped before
+                it (the other threads were caught up); run again later.
+        """
+        refused: EventNotHandled | None = None
         for thread_id in list(self._threads):
-            known = self._threads.get(thread_id)
-            if known is None:
-                continue
             try:
-                channel = self.client.get_channel(thread_id) or await self.client.fetch_channel(
-                    thread_id
-                )
-                if not isinstance(channel, discord.Thread):
-                    continue
-                count = 0
-                async for message in channel.history(
-                    limit=None, after=discord.Object(known.last_id), oldest_first=True
-                ):
+                await self._catch_up_thread(thread_id)
+            except EventNotHandled as error:
+                refused = error
+        if refused is not None:
+            raise refused
+
+    async def _catch_up_thread(self, thread_id: int) -> None:
+        known = self._threads.get(thread_id)
+        if known is None:
+            return
+        try:
+            channel = self.client.get_channel(thread_id) or await self.client.fetch_channel(
+                thread_id
+            )
+            if not isinstance(channel, discord.Thread):
+                return
+            count = 0
+            async for message in channel.history(
+                limit=None, after=discord.Object(known.last_id), oldest_first=True
+            ):
+                try:
                     await self.on_message(message)
-                    await self._seen(thread_id, message.id)
-                    count += 1
-                if count:
-                    log.info("discord: caught up on %d messages in thread %s", count, thread_id)
-            except discord.NotFound:
-                self._threads.pop(thread_id, None)
-            except discord.HTTPException:
-                log.exception("discord: could not catch up on thread %s", thread_id)
+                except EventNotHandled as error:
+                    raise EventNotHandled(
+                        f"message {message.id} in thread {thread_id}: {error}"
+                    ) from error
+                await self._seen(thread_id, message.id)
+                count += 1
+            if count:
+                log.info("discord: caught up on %d messages in thread %s", count, thread_id)
+        except discord.NotFound:
+            self._threads.pop(thread_id, None)
+        except discord.HTTPException:
+            log.exception("discord: could not catch up on thread %s", thread_id)

@@ -1,0 +1,66 @@
+"""Catch-up through SimCord: a message the core could not settle is not marked seen."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import pytest
+
+from bot.adapters.discord import DiscordPlatform
+from bot.config import DiscordSettings
+from bot.platform import EventNotHandled
+from bot.types import Event, MessagePosted
+from storage import state
+
+
+async def test_a_refused_message_stops_its_thread_and_is_caught_up_again_later(
+    world: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    await world.start_bot()
+    s = world.server()
+    result = await s.hana.slash(s.channel, "prompt now")
+    assert result.response is not None
+    (thread,) = s.channel.threads
+    key = f"thread:{thread.id}"
+    await s.ana.send(thread, "Réponse vue en direct.")
+    await world.bots[-1].stop()
+    refused = await s.bob.send(thread, "refused once, then kept")
+    after = await s.ana.send(thread, "after the refused one")
+
+    heard: list[str] = []
+    stored_when_refused: list[str | None] = []
+    done = asyncio.Event()
+
+    async def sink(event: Event) -> None:
+        if not isinstance(event, MessagePosted):
+            return
+        heard.append(event.text)
+        if event.text.startswith("refused") and heard.count(event.text) == 1:
+            stored_when_refused.append(await state.get_state(world.db, "discord", key))
+            raise EventNotHandled("MessagePosted: DatabaseUnavailable: connection refused")
+        if event.text.startswith("after"):
+            done.set()
+
+    platform = DiscordPlatform(
+        DiscordSettings(), db=world.db, clock=world.clock, locale="fr", connector=world.connect
+    )
+    with caplog.at_level(logging.WARNING, logger="bot.supervisor"):
+        await platform.start(sink)  # its catch-up starts at READY
+        try:
+            await asyncio.wait_for(done.wait(), 30)
+            await world.sim.settle()
+        finally:
+            await platform.stop()
+
+    # Nothing after the refused message was handed before it, and it was not marked seen.
+    assert heard == ["refused once, then kept"] * 2 + ["after the refused one"]
+    (stored,) = stored_when_refused
+    assert stored is not None and int(stored.split(":")[1]) < refused.id
+    final = await state.get_state(world.db, "discord", key)
+    assert final is not None and int(final.split(":")[1]) == after.id
+    assert any(
+        r.getMessage().startswith("discord-catch-up failed (EventNotHandled: message")
+        for r in caplog.records
+    )

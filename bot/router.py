@@ -16,8 +16,6 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
-import sqlalchemy.exc
-
 from bot.commands import (
     Choice,
     CommandSpec,
@@ -45,6 +43,7 @@ from bot.types import (
     ThreadRef,
     UserRef,
 )
+from storage.database import DatabaseUnavailable
 
 if TYPE_CHECKING:
     from bot.clock import Clock
@@ -401,11 +400,7 @@ class _StepFailed(Exception):
 _LAST_ATTEMPT: ContextVar[bool] = ContextVar("cercle_last_attempt", default=True)
 
 #: Errors that say the database is away for now, not that the event is bad.
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    sqlalchemy.exc.OperationalError,
-    sqlalchemy.exc.InterfaceError,
-    ConnectionError,
-)
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (DatabaseUnavailable,)
 
 
 def _identity(event: Event) -> tuple[str, str, str]:

@@ -29,6 +29,9 @@ class Session(MatrixBase):
         client = self.client
         token = self.settings.access_token
         stored = await self._stored_session()
+        if stored is not None:
+            # Masked before any request: a hostile server may echo it in an error we log.
+            register_secret(stored["access_token"])
         if token is not None:
             client.restore_login(self.user_id, "", token.get_secret_value())
             who = await self._call("whoami", client.whoami)

@@ -80,6 +80,7 @@ class Bot:
         self.verdicts.connect(self.cogs)
         self.member_data.connect(self.cogs)
         scheduler.on_run = self._job_ran
+        scheduler.effects = self.effects
         self.router = Router(
             commands=self.commands,
             listeners=self.cogs,

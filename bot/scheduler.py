@@ -13,6 +13,7 @@ fake clock is advanced (tests, demos, ``cercle run --clock fake``).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
 from bot.clock import Clock, FakeClock
+from bot.effects import Effects, event_key
 from storage import jobs
 from storage.database import Database
 
@@ -90,8 +92,14 @@ class Scheduler:
         self.grace = grace
         self._jobs: dict[str, Job] = {}
         self._started = False
+        #: Runs this instance claimed before this moment belong to a previous, dead process.
+        self._born = clock.now()
+        #: How long a claim holds between renewals (a dead process's claim expires after it).
+        self.lease = jobs.DEFAULT_LEASE
         #: Told of every run this scheduler made (``True``: it succeeded), for metrics.
         self.on_run: Callable[[bool], None] | None = None
+        #: The effects ledger: a run taken over after a crash repeats no side effect.
+        self.effects: Effects | None = None
 
     @property
     def jobs(self) -> dict[str, Job]:
@@ -154,7 +162,13 @@ class Scheduler:
         """
         now = self.clock.now()
         claimed = await jobs.claim_run(
-            self.db, job.key, scheduled_for, instance=self.instance, now=now
+            self.db,
+            job.key,
+            scheduled_for,
+            instance=self.instance,
+            now=now,
+            lease=self.lease,
+            predecessor_before=self._born,
         )
         if not claimed:
             log.debug("job %s at %s already ran", job.key, scheduled_for.isoformat())
@@ -162,8 +176,9 @@ class Scheduler:
         late = now - scheduled_for > timedelta(minutes=1)
         if late:
             log.info("catching up job %s scheduled for %s", job.key, scheduled_for.isoformat())
+        renewing = asyncio.create_task(self._renew(job.key, scheduled_for))
         try:
-            await job.func(JobRun(job.key, scheduled_for, late))
+            await self._run(job, JobRun(job.key, scheduled_for, late))
         except Exception as error:
             log.exception("job %s at %s failed", job.key, scheduled_for.isoformat())
             await jobs.finish_run(
@@ -173,6 +188,8 @@ class Scheduler:
         else:
             await jobs.finish_run(self.db, job.key, scheduled_for, ok=True, now=self.clock.now())
             ok = True
+        finally:
+            renewing.cancel()
         if self.on_run is not None:
             self.on_run(ok)
         finished = job.trigger.get_next_fire_time(scheduled_for, scheduled_for + _TICK) is None
@@ -180,6 +197,27 @@ class Scheduler:
             # A one-shot job (a round's close, a mute's end) is done: forget it.
             del self._jobs[job.key]
         return True
+
+    async def _run(self, job: Job, run: JobRun) -> None:
+        if self.effects is None:
+            await job.func(run)
+            return
+        key = event_key("job", job.key, run.scheduled_for.isoformat())
+        async with self.effects.scope(key):
+            await job.func(run)
+
+    async def _renew(self, key: str, scheduled_for: datetime) -> None:
+        """Keep the claim of a running job while it lasts (real seconds: it runs now)."""
+        period = max(self.lease.total_seconds() / 3, 1.0)
+        while True:
+            await asyncio.sleep(period)
+            until = self.clock.now() + self.lease
+            try:
+                await jobs.renew_lease(
+                    self.db, key, scheduled_for, instance=self.instance, until=until
+                )
+            except Exception:
+                log.warning("could not renew the claim of job %s", key, exc_info=True)
 
     def _watch(self, job: Job) -> None:
         """Start waiting for the job's fire times (driver-specific)."""

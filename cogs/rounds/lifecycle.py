@@ -21,6 +21,7 @@ from typing import Final
 
 from babel.dates import format_timedelta
 
+from bot.effects import event_key
 from bot.i18n import N_, Translator, translator
 from bot.scheduler import JobRun, cron, once
 from bot.types import CircleChanged, Content
@@ -200,6 +201,12 @@ class LifecycleMixin(RoundsBase):
         return await self._post_round(circle, created)
 
     async def _post_round(self, circle: Circle, round_: Round) -> Round:
+        # The post has its own scope: posted by the opening job, or at start when the bot died
+        # between recording and posting it, each message goes out once.
+        async with self.services.effects.scope(event_key("round-post", str(round_.id))):
+            return await self._post_round_once(circle, round_)
+
+    async def _post_round_once(self, circle: Circle, round_: Round) -> Round:
         settings = await self._adopt(circle)
         t = translator(circle.locale)
         messenger = self.services.platforms.messenger(circle.platform)

@@ -88,3 +88,42 @@ async def test_concurrent_claims_across_two_engines(db: Database, now: datetime)
     finally:
         await other.dispose()
     assert results.count(True) == 1
+
+
+async def test_a_claim_left_running_is_taken_over_once_its_lease_expired(
+    db: Database, now: datetime
+) -> None:
+    lease = timedelta(minutes=5)
+    assert await claim_run(db, "weekly_prompt", MONDAY, instance="a", now=now, lease=lease)
+    # "a" died holding it: another instance must wait for the lease, then takes over once.
+    soon = now + timedelta(minutes=1)
+    assert not await claim_run(db, "weekly_prompt", MONDAY, instance="b", now=soon, lease=lease)
+    later = now + timedelta(minutes=6)
+    assert await claim_run(db, "weekly_prompt", MONDAY, instance="b", now=later, lease=lease)
+    assert not await claim_run(db, "weekly_prompt", MONDAY, instance="c", now=later, lease=lease)
+    run = await get_run(db, "weekly_prompt", MONDAY)
+    assert run is not None
+    assert (run.instance, run.attempts, run.status) == ("b", 2, "running")
+
+
+async def test_a_finished_run_is_never_taken_over(db: Database, now: datetime) -> None:
+    assert await claim_run(db, "digest", MONDAY, instance="a", now=now)
+    await finish_run(db, "digest", MONDAY, ok=True, now=now)
+    much_later = now + timedelta(days=1)
+    assert not await claim_run(db, "digest", MONDAY, instance="b", now=much_later)
+
+
+async def test_an_instance_restarted_takes_over_its_own_dead_claim_at_once(
+    db: Database, now: datetime
+) -> None:
+    assert await claim_run(db, "weekly_prompt", MONDAY, instance="a", now=now)
+    restarted = now + timedelta(seconds=30)  # well within the lease
+    assert not await claim_run(
+        db, "weekly_prompt", MONDAY, instance="a", now=restarted, predecessor_before=now
+    )  # claimed at the very moment this process started: not a predecessor's
+    assert await claim_run(
+        db, "weekly_prompt", MONDAY, instance="a", now=restarted, predecessor_before=restarted
+    )
+    assert not await claim_run(
+        db, "weekly_prompt", MONDAY, instance="b", now=restarted, predecessor_before=restarted
+    )  # another instance's restart proves nothing about "a"

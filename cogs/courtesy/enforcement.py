@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from functools import partial
 from typing import Final
 
 from bot.cog import Context, EventContext
@@ -131,8 +132,7 @@ class Enforcement(CourtesyBase):
         circle_id = ctx.circle.id or 0
         now = self.services.clock.now()
         excerpt = decision.redacted_text if decision.redacted_text is not None else event.text
-        await store.log(
-            self.services.db,
+        await self._log_once(
             store.AuditEntry(
                 circle_id=circle_id,
                 member_id=ctx.member_id,
@@ -158,8 +158,7 @@ class Enforcement(CourtesyBase):
             shown = decision.redacted_text or ""
             await self._republish(ctx.platform, ctx.user, shown, ctx.channel, ctx.thread, t)
         if action is Action.HOLD:
-            item = await store.enqueue(
-                self.services.db,
+            item = await self._enqueue_once(
                 store.QueueItem(
                     circle_id=circle_id,
                     member_id=ctx.member_id,
@@ -178,7 +177,8 @@ class Enforcement(CourtesyBase):
                     created_at=now,
                 ),
             )
-            await self._show_hosts(ctx, item, decision, event)
+            if item is not None:
+                await self._show_hosts(ctx, item, decision, event)
         message = {
             Action.NUDGE: N_(
                 "A gentle reminder: this circle keeps a courteous, benevolent tone, and your "
@@ -241,6 +241,11 @@ class Enforcement(CourtesyBase):
             thread=thread,
         )
 
+    async def _add_mute(self, mute: store.Mute) -> int:
+        stored = await store.add_mute(self.services.db, mute)
+        assert stored.id is not None
+        return stored.id
+
     async def _delete(self, platform: Platform, message: MessageRef, reason: str) -> None:
         """Take a message out of view; a platform refusal is logged, not fatal."""
         try:
@@ -266,12 +271,10 @@ class Enforcement(CourtesyBase):
         circle_id = circle.id or 0
         now = self.services.clock.now()
         settings = (await self._state(circle)).engine.settings
-        await store.add_strike(
-            db,
-            store.Strike(
-                circle_id=circle_id, member_id=member_id, weight=weight, rule=rule, created_at=now
-            ),
+        strike = store.Strike(
+            circle_id=circle_id, member_id=member_id, weight=weight, rule=rule, created_at=now
         )
+        await self.services.effects.once("strike", partial(store.add_strike, db, strike))
         total = decayed(
             await store.active_strikes(db, circle_id, member_id),
             now,
@@ -287,13 +290,13 @@ class Enforcement(CourtesyBase):
             await platform.mute(user, channel, until)
         except PlatformError:
             self.log.warning("could not mute %s on %s", user.id, channel.platform, exc_info=True)
-        mute = await store.add_mute(
-            db, store.Mute(circle_id=circle_id, member_id=member_id, until=until, created_at=now)
+        mute = store.Mute(circle_id=circle_id, member_id=member_id, until=until, created_at=now)
+        mute.id = await self.services.effects.once(
+            "mute_row", partial(self._add_mute, mute), encode=str, decode=int
         )
         self._schedule_unmute(mute, user, channel)
         await store.clear_strikes(db, circle_id, member_id, now=now)
-        await store.log(
-            db,
+        await self._log_once(
             store.AuditEntry(
                 circle_id=circle_id,
                 member_id=member_id,

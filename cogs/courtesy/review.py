@@ -153,9 +153,11 @@ class Review(CourtesyBase):
                 note=note,
                 created_at=now,
             )
-        item = await store.enqueue(self.services.db, item)
-        await store.log(
-            self.services.db,
+        stored = await self._enqueue_once(item)
+        if stored is None:
+            return
+        item = stored
+        await self._log_once(
             store.AuditEntry(
                 circle_id=ctx.circle_id,
                 member_id=item.member_id,

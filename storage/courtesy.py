@@ -426,8 +426,9 @@ async def export_member(db: Database, member_id: int) -> dict[str, Any]:
 
 
 async def erase_member(db: Database, member_id: int) -> None:
-    """Forget the member: their strikes, mutes, queued messages, decisions about them; their
-    name is taken off the reports they made and the decisions they took as a host."""
+    """Forget the member: their strikes, mutes, queued messages, decisions about them; the
+    reports they made lose their name and what they wrote (in the queue and in the log), the
+    decisions they took as a host lose their name."""
     statements: Sequence[Any] = (
         delete(Strike).where(col(Strike.member_id) == member_id),
         delete(Mute).where(col(Mute.member_id) == member_id),
@@ -436,6 +437,9 @@ async def erase_member(db: Database, member_id: int) -> None:
         update(QueueItem)
         .where(col(QueueItem.reporter_member_id) == member_id)
         .values(reporter_member_id=None, note=""),
+        update(AuditEntry)
+        .where(col(AuditEntry.actor_member_id) == member_id, col(AuditEntry.action) == "report")
+        .values(note=""),
         update(QueueItem).where(col(QueueItem.decided_by) == member_id).values(decided_by=None),
         update(AuditEntry)
         .where(col(AuditEntry.actor_member_id) == member_id)

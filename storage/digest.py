@@ -199,6 +199,11 @@ async def set_named(db: Database, member_id: int, name: str | None, *, now: date
     await state.set_state(db, "digest", f"{_NAMED}:{member_id}", name or "", now=now)
 
 
+async def forget_named(db: Database, member_id: int) -> None:
+    """Drop the member's choice about being named (they are forgotten)."""
+    await state.delete_state(db, "digest", f"{_NAMED}:{member_id}")
+
+
 async def named_members(db: Database) -> dict[int, str]:
     """Members who opted in to be named next to their quotes, with the name to show."""
     prefix = f"{_NAMED}:"

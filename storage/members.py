@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, insert, update
@@ -10,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import state
 from storage.database import Database
 from storage.models import Account, Circle, Member
 from storage.writer import insert_ignoring_duplicates
@@ -241,3 +245,51 @@ async def account_of(db: Database, member_id: int, platform: str) -> Account | N
             col(Account.member_id) == member_id, col(Account.platform) == platform
         )
         return (await session.exec(stmt)).first()
+
+
+# ---------------------------------------------------------------- posts in a member's name
+
+#: Where the bot's posts carrying a member's words are kept (``adapter_state``), to delete them
+#: on the platform when the member is forgotten.
+_POSTS = "privacy"
+
+
+@dataclass(frozen=True, slots=True)
+class PostInName:
+    """A message the bot posted with a member's words (a masked repost, an ``/answer``…)."""
+
+    platform: str
+    channel_id: str
+    message_id: str
+    thread_id: str | None = None
+
+
+def _post_key(member_id: int, platform: str, message_id: str) -> str:
+    # Hashed: platform message ids can be longer than a key may be.
+    digest = hashlib.sha256(f"{platform}\x1f{message_id}".encode()).hexdigest()[:32]
+    return f"post:{member_id}:{digest}"
+
+
+async def remember_post(db: Database, member_id: int, post: PostInName, *, now: datetime) -> None:
+    """Keep a message the bot posted in the member's name (deleted when they are forgotten)."""
+    value = json.dumps(
+        [post.platform, post.channel_id, post.message_id, post.thread_id], ensure_ascii=False
+    )
+    await state.set_state(
+        db, _POSTS, _post_key(member_id, post.platform, post.message_id), value, now=now
+    )
+
+
+async def posts_in_name_of(db: Database, member_id: int) -> list[PostInName]:
+    """The messages the bot posted in the member's name, as far as they are kept."""
+    values = await state.states_with_prefix(db, _POSTS, f"post:{member_id}:")
+    posts = []
+    for value in values.values():
+        platform, channel_id, message_id, thread_id = json.loads(value)
+        posts.append(PostInName(platform, channel_id, message_id, thread_id))
+    return sorted(posts, key=lambda p: (p.platform, p.channel_id, p.message_id))
+
+
+async def forget_post(db: Database, member_id: int, post: PostInName) -> None:
+    """Stop keeping a message posted in the member's name (it was deleted)."""
+    await state.delete_state(db, _POSTS, _post_key(member_id, post.platform, post.message_id))

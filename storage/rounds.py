@@ -679,13 +679,14 @@ async def member_data(db: Database, member_id: int) -> dict[str, list[dict[str, 
 
 
 async def erase_member(db: Database, member_id: int) -> None:
-    """Erase a member's answers (with their history), comments and reactions."""
+    """Erase a member's answers (with their history), comments, reactions and the questions
+    they suggested; a suggestion a host took into the bank stays there, as the circle's."""
     async with db.session() as session:
         for model in (Reaction, Comment, Answer):
             await session.exec(delete(model).where(col(model.member_id) == member_id))
-        await session.exec(
-            update(Prompt).where(col(Prompt.suggested_by) == member_id).values(suggested_by=None)
-        )
+        suggested = col(Prompt.suggested_by) == member_id
+        await session.exec(delete(Prompt).where(suggested, col(Prompt.status) != PROMPT_ACTIVE))
+        await session.exec(update(Prompt).where(suggested).values(suggested_by=None))
         await session.commit()
 
 

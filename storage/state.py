@@ -1,9 +1,11 @@
-"""Key/value state for platform adapters (sync tokens, last seen event ids)."""
+"""Key/value state for platform adapters (sync tokens, last seen event ids) and cogs."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
+from sqlalchemy import delete, or_
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 
@@ -48,3 +50,37 @@ async def set_state(db: Database, adapter: str, key: str, value: str, *, now: da
         await conn.execute(stmt)
 
     await db.write(upsert)
+
+
+async def delete_state(db: Database, adapter: str, *keys: str) -> None:
+    """Remove the values stored under these keys of ``adapter`` (missing keys are fine)."""
+    if not keys:
+        return
+    async with db.session() as session:
+        await session.exec(
+            delete(AdapterState).where(
+                col(AdapterState.adapter) == adapter, col(AdapterState.key).in_(keys)
+            )
+        )
+        await session.commit()
+
+
+async def forget_user(db: Database, adapter: str, user_id: str) -> int:
+    """Remove what ``adapter`` keeps about one of its users; returns how many entries.
+
+    Adapters key such entries by the platform's user id, last (``dm:@ana:example.org``,
+    ``mute:!room:example.org:@ana:example.org``), or hold it in a JSON value (the sender of a
+    reaction): those are the entries removed. Nothing else of the adapter is touched.
+    """
+    in_values = {json.dumps(user_id), json.dumps(user_id, ensure_ascii=False)}
+    about = or_(
+        col(AdapterState.key) == user_id,
+        col(AdapterState.key).endswith(f":{user_id}", autoescape=True),
+        *(col(AdapterState.value).contains(quoted, autoescape=True) for quoted in in_values),
+    )
+    async with db.session() as session:
+        result = await session.exec(
+            delete(AdapterState).where(col(AdapterState.adapter) == adapter, about)
+        )
+        await session.commit()
+        return int(result.rowcount or 0)

@@ -33,6 +33,7 @@ from bot.types import (
 from cogs.courtesy.base import WHY, CircleState, CourtesyBase, Recent, clip, decayed
 from cogs.courtesy.engine import Decision
 from cogs.courtesy.rules import Action
+from cogs.privacy import remember_posts
 from storage import courtesy as store
 from storage import members
 from storage.models import Circle
@@ -230,16 +231,20 @@ class Enforcement(CourtesyBase):
         """Repost a member's words: as them where the platform can, else "{name} wrote:"."""
         if isinstance(platform, RepostsAsAuthor):
             try:
-                if await platform.repost_as(author, text, channel, thread=thread) is not None:
-                    return
+                repost = await platform.repost_as(author, text, channel, thread=thread)
             except PlatformError:
                 self.log.exception("could not repost as %s; attributing instead", author.label)
+            else:
+                if repost is not None:
+                    await remember_posts(self.services, author, [repost])
+                    return
         messenger = self.services.platforms.messenger(platform.name)
-        await messenger.send(
+        refs = await messenger.send(
             channel,
             t._("{name} wrote:", name=f"**{escape(author.label)}**") + "\n" + quote(text),
             thread=thread,
         )
+        await remember_posts(self.services, author, refs)
 
     async def _add_mute(self, mute: store.Mute) -> int:
         stored = await store.add_mute(self.services.db, mute)

@@ -31,6 +31,7 @@ from bot.types import (
 from cogs.courtesy.base import CourtesyBase, Recent, clip
 from cogs.courtesy.engine import Decision
 from cogs.courtesy.signals import MessageApproved, MessageRejected
+from cogs.privacy import remember_posts
 from storage import courtesy as store
 
 _LINK_ID_RE: Final = re.compile(r"[/#]?([\w\-:.!$]+)/?$")
@@ -93,7 +94,10 @@ class Review(CourtesyBase):
             ask="reason",
         )
         try:
-            await ctx.messenger.send(hosts, Content(text=text, actions=(approve, reject)))
+            shown_to_hosts = await ctx.messenger.send(
+                hosts, Content(text=text, actions=(approve, reject))
+            )
+            await remember_posts(self.services, ctx.user, shown_to_hosts)
         except PlatformError:
             # The hold stands (it is in the queue) and the author is still told.
             self.log.exception("could not show held message #%s to the hosts", item.id)

@@ -16,8 +16,9 @@ from typing import Any, Final
 from bot.cog import CircleContext, Cog, CommandContext, Services, command
 from bot.commands import Choice, OptionSpec, OptionType, Scope
 from bot.i18n import N_, Translator, translator
+from bot.platform import PlatformError
 from bot.scheduler import JobRun, once
-from bot.types import Attachment, ChannelRef, Content, Role
+from bot.types import Attachment, ChannelRef, Content, MessageRef, Role
 from cogs.digest import analysis as an
 from cogs.digest import render
 from cogs.digest.build import embed_round, round_digest
@@ -207,6 +208,7 @@ class DigestCog(Cog):
                 ),
             )
         ],
+        role=Role.HOST,
         scope=Scope.CIRCLE,
         private=True,
         slow=True,
@@ -288,17 +290,66 @@ class DigestCog(Cog):
         return {"digest_quotes": quotes, "named_in_quotes_as": named}
 
     async def erase_member_data(self, member_id: int) -> None:
-        """Remove the member's quotes from stored digests (their vectors go with the answers)."""
-        await store.set_named(self.services.db, member_id, None, now=self.services.clock.now())
+        """Take the member's quotes out of stored digests and of the digests posted on the
+        platform (their vectors go with the answers); forget their choice about being named.
+
+        Raises:
+            PlatformError: A posted digest could be neither edited nor deleted; that digest
+                is left as it was, so erasing again retries it.
+        """
+        db = self.services.db
+        await store.forget_named(db, member_id)
         who = f"member:{member_id}"
         for record in await self._records_quoting(member_id):
             digest = _without_author(an.from_dict(json.loads(record.data)), who)
             t = translator(record.locale)
-            round_ = await rounds_store.get_round(self.services.db, record.round_id)
+            round_ = await rounds_store.get_round(db, record.round_id)
             title = self._title(t, round_) if round_ is not None else t._("Digest")
+            circle = await self.services.directory.circle_by_id(record.circle_id)
+            here = circle if circle is not None and self.services.platforms.serves(circle) else None
+            prefix = self.services.platforms.prefix(here.platform) if here is not None else "/"
+            if record.status == store.DIGEST_POSTED and here is None:
+                self.log.warning("digest %s is posted where this process cannot edit", record.id)
+            elif record.status == store.DIGEST_POSTED and here is not None:
+                ids = await self._amend_posted(record, digest, here, t, title, prefix)
+                record.message_ids = json.dumps(ids)
             record.data = json.dumps(digest.as_dict(), ensure_ascii=False)
-            record.markdown = render.markdown(digest, t, title=title)
-            await store.save(self.services.db, record)
+            record.markdown = render.markdown(digest, t, title=title, prefix=prefix)
+            await store.save(db, record)
+
+    async def _amend_posted(
+        self,
+        record: store.DigestRecord,
+        digest: an.Digest,
+        circle: Circle,
+        t: Translator,
+        title: str,
+        prefix: str,
+    ) -> list[str]:
+        """Edit a posted digest's messages into ``digest``; delete those it no longer needs or
+        that cannot be edited. Returns the ids of the messages that carry it now."""
+        platform = self.services.platforms.get(circle.platform)
+        messenger = self.services.platforms.messenger(circle.platform)
+        contents = render.contents(
+            digest, t, platform.capabilities, title=title, prefix=prefix, chart=record.chart
+        )
+        parts = [part for content in contents for part in messenger.prepare(content)]
+        channel = ChannelRef(circle.platform, circle.space_id, name=circle.name)
+        posted = [MessageRef(channel, str(i)) for i in json.loads(record.message_ids or "[]")]
+        kept: list[str] = []
+        for index, message in enumerate(posted):
+            if index < len(parts):
+                try:
+                    await platform.edit(message, parts[index])
+                    kept.append(message.id)
+                    continue
+                except PlatformError:
+                    self.log.warning("could not edit digest message %s", message.id, exc_info=True)
+            await platform.delete(message)
+        if posted:  # shorter text can still need one message more (cut between entries)
+            for part in parts[len(posted) :]:
+                kept.append((await platform.send(channel, part)).id)
+        return kept
 
 
 def _quotes(d: an.Digest) -> list[an.Quote]:

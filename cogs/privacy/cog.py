@@ -1,8 +1,11 @@
 """Members' data: ``/circle mydata`` hands a member everything stored about them,
-``/circle forget`` erases it. Every cog says what it stores through its data hooks."""
+``/circle forget`` erases it. Every cog says what it stores through its data hooks; this one
+also deletes the bot's posts in the member's name (see :mod:`cogs.privacy.posts`) and what
+the adapters keep about the member's accounts."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import timedelta
 from typing import Any
@@ -12,7 +15,8 @@ from bot.commands import OptionSpec, OptionType
 from bot.i18n import N_
 from bot.scheduler import JobRun, cron
 from bot.types import Attachment, Content
-from storage import members, rounds
+from cogs.privacy.posts import delete_posts
+from storage import courtesy, members, rounds, state
 
 
 class PrivacyCog(Cog):
@@ -33,9 +37,7 @@ class PrivacyCog(Cog):
             "member": await members.member_record(self.services.db, ctx.member_id),
             "exported_at": self.services.clock.now().isoformat(),
         }
-        for name, data in (await self.services.member_data.export(ctx.member_id)).items():
-            if name != self.name:
-                export[name] = data
+        export.update(await self.services.member_data.export(ctx.member_id))
         data = json.dumps(export, ensure_ascii=False, indent=2, default=str).encode()
         await ctx.reply(
             Content(
@@ -65,8 +67,9 @@ class PrivacyCog(Cog):
             await ctx.reply(
                 ctx.t._(
                     "This erases your answers, comments, profession, strikes and everything "
-                    "else Cercle stores about you. Digests already posted keep only counts. "
-                    "To go ahead: {command}",
+                    "else Cercle stores about you, and deletes the messages the bot posted in "
+                    "your name. Digests already posted keep only counts and theme names: your "
+                    "quotes are taken out of them. To go ahead: {command}",
                     command=f"`{ctx.prefix}circle forget confirm:yes`",
                 )
             )
@@ -103,8 +106,21 @@ class PrivacyCog(Cog):
         )
 
     async def export_member_data(self, member_id: int) -> dict[str, Any]:
-        """This cog stores nothing of its own."""
-        return {}
+        """The messages the bot posted in the member's name (masked reposts, ``/answer``…)."""
+        posts = await members.posts_in_name_of(self.services.db, member_id)
+        return {"posts_in_your_name": [dataclasses.asdict(post) for post in posts]}
 
     async def erase_member_data(self, member_id: int) -> None:
-        """This cog stores nothing of its own."""
+        """Delete the bot's posts in the member's name, and what adapters keep about them.
+
+        Runs after the other cogs (it is the last one): a running mute was lifted by then,
+        so no adapter still needs what it kept to restore the member.
+
+        Raises:
+            RuntimeError: Some posts could not be deleted (they stay kept, to retry).
+        """
+        left = await delete_posts(self.services, member_id)
+        for account in await courtesy.accounts_of(self.services.db, member_id):
+            await state.forget_user(self.services.db, account.platform, account.platform_user_id)
+        if left:
+            raise RuntimeError(f"{len(left)} posts in the member's name could not be deleted")

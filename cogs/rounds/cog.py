@@ -50,10 +50,8 @@ class RoundsCog(IntakeMixin, PromptsMixin):
         return data
 
     async def erase_member_data(self, member_id: int) -> None:
-        """Forget the member's answers, comments and reactions."""
+        """Forget the member's answers, comments, reactions and suggested questions."""
         await store.erase_member(self.services.db, member_id)
         self._professions.pop(member_id, None)
         self._asked.discard(member_id)
-        await state.set_state(
-            self.services.db, self.name, f"{ASKED}:{member_id}", "", now=self.services.clock.now()
-        )
+        await state.delete_state(self.services.db, self.name, f"{ASKED}:{member_id}")

@@ -24,6 +24,7 @@ from bot.types import (
     Visibility,
 )
 from cogs.courtesy.signals import MessageApproved, MessageRejected
+from cogs.privacy import remember_posts
 from cogs.professions import ProfessionChanged, ProfessionTag, profession_of
 from cogs.rounds.base import ASKED, RoundsBase
 from cogs.rounds.signals import AnswerStored
@@ -239,11 +240,12 @@ class IntakeMixin(RoundsBase):
             who = f"**{escape(ctx.user.label)}**"
             if tag is not None:
                 who += f" ({escape(tag.label(ctx.t.locale))})"
-            await ctx.messenger.send(
+            shown = await ctx.messenger.send(
                 ctx.channel,
                 ctx.t._("{who} answered:", who=who) + "\n" + quote(verdict.text),
                 thread=self._thread_of(round_),
             )
+            await remember_posts(self.services, ctx.user, shown)
             await ctx.reply(ctx.t._("Thank you, your answer is in the round."))
         else:
             await ctx.reply(ctx.t._("Thank you: your answer waits for a host's review."))

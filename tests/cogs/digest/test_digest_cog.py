@@ -114,7 +114,7 @@ async def test_preview_is_private_and_export_gives_files(profile: str) -> None:
         assert private
         await h.advance("6d")
         for fmt, suffix in (("json", ".json"), ("csv", ".csv"), ("md", ".md")):
-            sent = await h.command("ana", f"/digest export format:{fmt}")
+            sent = await h.command("hana", f"/digest export format:{fmt}")
             files = [a for s in sent for a in s.content.attachments]
             assert files and files[0].filename.endswith(suffix)
             if fmt == "json":

@@ -187,7 +187,9 @@ class Effects:
 
 
 def _channel_json(channel: ChannelRef) -> list[Any]:
-    return [channel.platform, channel.id, channel.name, channel.direct]
+    # Names are never kept, nor a direct channel's id (it may be made of the member's id):
+    # forgetting a member must leave nothing of them in the ledger.
+    return [channel.platform, "" if channel.direct else channel.id, "", channel.direct]
 
 
 def _channel(raw: list[Any]) -> ChannelRef:

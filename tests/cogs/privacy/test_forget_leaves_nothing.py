@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import select
 from sqlmodel import SQLModel
 
@@ -220,11 +219,6 @@ async def test_forget_leaves_nothing_in_any_table_nor_on_the_platform(
         assert not h.platform.is_muted(NAME)  # its record is gone: nothing would end it
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="effects.result keeps the refs of direct messages, whose channel carries the "
-    "member's name (and, on the memory platform, their user id): reported to the lead",
-)
 async def test_the_exactly_once_ledger_keeps_nothing_of_a_forgotten_member(profile: str) -> None:
     async with Harness(profile, start=START, hosts=["hana"]) as h:
         await write_everywhere(h)

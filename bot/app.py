@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Coroutine, Sequence
+from typing import Any, Final
 
 from bot.cog import Cog
 from bot.commands import CommandSpec, validate_spec
@@ -24,6 +24,12 @@ from bot.services import Directory, MemberData, Platforms, Services, Signals, Ve
 from storage.database import Database
 
 log = logging.getLogger("cercle")
+
+#: How long a stop waits for the adapters, the scheduler and the cogs (seconds, each phase);
+#: ``cercle run`` ends the process a little after their sum whatever still runs.
+STOP_ADAPTERS: Final = 1.5
+STOP_SCHEDULER: Final = 0.5
+STOP_COGS: Final = 1.5
 
 
 class StartupError(Exception):
@@ -148,19 +154,33 @@ class Bot:
         self._stopping.set()
 
     async def stop(self) -> None:
-        """Disconnect adapters, stop the scheduler and the cogs."""
-        for platform in reversed(self._started):
-            try:
-                await platform.stop()
-            except Exception:
-                log.exception("adapter %s did not stop cleanly", platform.name)
+        """Disconnect adapters, stop the scheduler, then the cogs, each in a bounded time.
+
+        The adapters stop side by side, then the scheduler, then the cogs side by side. A part
+        that fails is logged; one still running when its phase's time is up is logged and
+        abandoned (cancelled, not waited for): a stuck part never holds the process up.
+        """
+        adapters = [(f"adapter {p.name}", p.stop()) for p in reversed(self._started)]
         self._started.clear()
-        await self.scheduler.stop()
-        for cog in self.cogs:
-            try:
-                await cog.on_stop()
-            except Exception:
-                log.exception("cog %s did not stop cleanly", type(cog).__name__)
+        await _bounded(adapters, STOP_ADAPTERS)
+        await _bounded([("the scheduler", self.scheduler.stop())], STOP_SCHEDULER)
+        await _bounded([(f"cog {type(c).__name__}", c.on_stop()) for c in self.cogs], STOP_COGS)
 
     def _job_ran(self, ok: bool) -> None:
         self.metrics.jobs.labels("ran" if ok else "failed").inc()
+
+
+async def _bounded(parts: Sequence[tuple[str, Coroutine[Any, Any, None]]], seconds: float) -> None:
+    """Run ``parts`` side by side for at most ``seconds``; log failures, abandon stragglers."""
+    if not parts:
+        return
+    tasks = {asyncio.ensure_future(part): name for name, part in parts}
+    try:
+        await asyncio.wait(tasks, timeout=seconds)
+    finally:
+        for task, name in tasks.items():
+            if not task.done():
+                task.cancel()
+                log.error("%s did not stop within %.1f s: abandoned", name, seconds)
+            elif not task.cancelled() and task.exception() is not None:
+                log.error("%s did not stop cleanly", name, exc_info=task.exception())

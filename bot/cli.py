@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import logging
-import signal
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from bot import compose
+from bot import compose, shutdown
 from bot.app import Bot
 from bot.config import (
     Config,
@@ -172,7 +172,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.adapters.matrix import dev as matrix_dev
 
         _setup_logging(Config())
-        return asyncio.run(matrix_dev.run(args, _serve))
+        # Synapse is stopped and deleted after the bot: no deadline may cut that short.
+        return asyncio.run(matrix_dev.run(args, functools.partial(_serve, exit_deadline=None)))
     if args.command == "discord":
         from bot.adapters.discord import cli as discord_cli
 
@@ -281,8 +282,12 @@ async def _serve(
     start: datetime | None = None,
     hosts: Sequence[str] = (),
     metrics_port: int | None = None,
+    exit_deadline: float | None = shutdown.EXIT_DEADLINE,
 ) -> int:
     """Build the bot through the composition root and run it until stopped; the exit code.
+
+    SIGTERM and SIGINT stop it, and the process ends within ``exit_deadline`` seconds (see
+    :func:`bot.shutdown.stop_on_signals`).
 
     Whatever keeps it from starting (the database, an adapter's login, the metrics port) is
     told in one masked line, ``cannot start: …``, and the exit code is 1.
@@ -302,16 +307,14 @@ async def _serve(
     except Exception as error:
         await db.dispose()
         return _failed("cannot start", error)
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on every OS
-            loop.add_signal_handler(sig, bot.request_stop)
+    restore = shutdown.stop_on_signals(bot.request_stop, deadline=exit_deadline)
     try:
         await bot.run()
     except Exception as error:
         return _failed("cannot start" if _raised_while_starting(error) else "stopped", error)
     finally:
         await db.dispose()
+        restore()
     return 0
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import cache
 from typing import Final
 
@@ -36,39 +36,76 @@ def default_encoder() -> Encoder:
     return encode
 
 
+#: Sentences encoded in one call: a fraction of a second, so a stop never waits for long.
+CHUNK: Final = 128
+
+Todo = list[tuple[str, list[str]]]
+
+
+def split_cached(
+    answers: Sequence[AnswerIn], cached: Mapping[str, tuple[str, Vectors]] | None
+) -> tuple[dict[str, Vectors], Todo]:
+    """The vectors ``cached`` (id -> (hash, vectors)) still holds for unchanged texts, and the
+    sentences of every other answer, by answer id."""
+    cached = cached or {}
+    found: dict[str, Vectors] = {}
+    todo: Todo = []
+    for answer in answers:
+        hit = cached.get(answer.id)
+        if hit is not None and hit[0] == text_hash(answer.text):
+            found[answer.id] = hit[1]
+        else:
+            todo.append((answer.id, sentences(answer.text)))
+    return found, todo
+
+
+def chunks(todo: Todo, size: int = CHUNK) -> Iterator[Todo]:
+    """Whole answers, about ``size`` sentences at a time (more only for one long answer)."""
+    chunk: Todo = []
+    count = 0
+    for answer_id, parts in todo:
+        if chunk and count + len(parts) > size:
+            yield chunk
+            chunk, count = [], 0
+        chunk.append((answer_id, parts))
+        count += len(parts)
+    if chunk:
+        yield chunk
+
+
+def encode_chunk(encode: Encoder, chunk: Todo) -> dict[str, Vectors]:
+    """The sentence vectors of each answer of ``chunk``, in one call to the encoder."""
+    flat = [s for _, parts in chunk for s in parts]
+    vectors = encode(flat) if flat else np.zeros((0, DIMS), dtype=np.float32)
+    out: dict[str, Vectors] = {}
+    at = 0
+    for answer_id, parts in chunk:
+        out[answer_id] = vectors[at : at + len(parts)]
+        at += len(parts)
+    return out
+
+
 def embed_answers(
     answers: Sequence[AnswerIn],
     *,
     cached: Mapping[str, tuple[str, Vectors]] | None = None,
     encoder: Encoder | None = None,
     progress: Progress | None = None,
-    batch: int = 256,
+    batch: int = CHUNK,
 ) -> tuple[dict[str, Vectors], dict[str, Vectors]]:
     """Sentence vectors per answer id: reused from ``cached`` (id -> (hash, vectors)) when the
     text is unchanged, else computed. Returns (all vectors, the newly computed ones)."""
-    cached = cached or {}
-    out: dict[str, Vectors] = {}
-    todo: list[tuple[str, list[str]]] = []
-    for answer in answers:
-        hit = cached.get(answer.id)
-        if hit is not None and hit[0] == text_hash(answer.text):
-            out[answer.id] = hit[1]
-        else:
-            todo.append((answer.id, sentences(answer.text)))
+    out, todo = split_cached(answers, cached)
     fresh: dict[str, Vectors] = {}
     if todo:
         encode = encoder or default_encoder()
-        flat = [s for _, parts in todo for s in parts]
-        chunks: list[Vectors] = []
-        for at in range(0, len(flat), batch):
-            chunks.append(encode(flat[at : at + batch]))
+        total = sum(len(parts) for _, parts in todo)
+        done = 0
+        for chunk in chunks(todo, batch):
+            fresh.update(encode_chunk(encode, chunk))
+            done += sum(len(parts) for _, parts in chunk)
             if progress is not None:
-                progress(min(at + batch, len(flat)), len(flat))
-        vectors = np.concatenate(chunks) if chunks else np.zeros((0, DIMS), dtype=np.float32)
-        at = 0
-        for answer_id, parts in todo:
-            fresh[answer_id] = vectors[at : at + len(parts)]
-            at += len(parts)
+                progress(done, total)
         out.update(fresh)
     return out, fresh
 

@@ -8,9 +8,11 @@ never posted (the bot stopped in between) is posted at the next start.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
-from datetime import timedelta
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 from bot.cog import CircleContext, Cog, CommandContext, Services, command
@@ -21,7 +23,7 @@ from bot.scheduler import JobRun, once
 from bot.types import Attachment, ChannelRef, Content, MessageRef, Role
 from cogs.digest import analysis as an
 from cogs.digest import render
-from cogs.digest.build import embed_round, round_digest
+from cogs.digest.build import Stopped, embed_round, round_digest
 from cogs.rounds.signals import AnswerStored, RoundClosed
 from storage import digest as store
 from storage import rounds as rounds_store
@@ -30,6 +32,10 @@ from storage.rounds import Round
 
 #: Answers are embedded in batches this often while a round is open.
 EMBED_EVERY: Final = timedelta(minutes=5)
+#: After a start, the open rounds' answers still without vectors are embedded this soon.
+EMBED_RESUME: Final = timedelta(seconds=5)
+#: How long a stop waits for a running embedding to finish its chunk and store it (seconds).
+STOP_WAIT: Final = 1.0
 
 
 class DigestCog(Cog):
@@ -41,16 +47,42 @@ class DigestCog(Cog):
         super().__init__(services)
         self._posting: set[int] = set()
         self._embedding: set[str] = set()
+        #: Set at stop: embeddings end after their current chunk (see ``build.embed_round``).
+        self._stopping = asyncio.Event()
+        self._rounds: dict[int, asyncio.Lock] = {}
+        self._running = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     async def on_start(self) -> None:
-        """Post digests claimed before a stop but never posted."""
-        for record in await store.pending(self.services.db):
+        """Post digests claimed before a stop but never posted; resume embedding open rounds."""
+        db = self.services.db
+        for record in await store.pending(db):
             await self.post_digest(record.round_id)
+        due = self.services.clock.now() + EMBED_RESUME
+        for round_ in await rounds_store.rounds_with_status(db, rounds_store.ROUND_OPEN):
+            circle = await self.services.directory.circle_by_id(round_.circle_id)
+            if (
+                round_.id is not None
+                and circle is not None
+                and self.services.platforms.serves(circle)
+            ):
+                self._embed_at(round_.id, due)
+
+    async def on_stop(self) -> None:
+        """Let a running embedding store its current chunk and end, for a bounded time."""
+        self._stopping.set()
+        try:
+            async with asyncio.timeout(STOP_WAIT):
+                await self._idle.wait()
+        except TimeoutError:
+            self.log.warning("digest work still running after %.1f s: abandoned", STOP_WAIT)
 
     async def on_signal(self, signal: object) -> None:
         """A round closed: its digest is due. Answers arrive: embed them soon, in batches."""
         if isinstance(signal, RoundClosed):
-            await self.post_digest(signal.round_id)
+            with contextlib.suppress(Stopped):  # left pending: posted at the next start
+                await self.post_digest(signal.round_id)
         elif isinstance(signal, AnswerStored):
             self._embed_soon(signal.round_id)
 
@@ -62,7 +94,10 @@ class DigestCog(Cog):
         """
         now = self.services.clock.now()
         bucket = now - timedelta(seconds=now.timestamp() % EMBED_EVERY.total_seconds())
-        due = bucket + EMBED_EVERY
+        self._embed_at(round_id, bucket + EMBED_EVERY)
+
+    def _embed_at(self, round_id: int, due: datetime) -> None:
+        """Embed a round's answers still without vectors at ``due``, once."""
         key = f"digest:embed:{round_id}:{due.isoformat()}"
         if key in self._embedding:
             return
@@ -70,17 +105,47 @@ class DigestCog(Cog):
 
         async def embed(run: JobRun) -> None:
             self._embedding.discard(key)
-            await embed_round(self.services.db, round_id, now=self.services.clock.now())
+            with contextlib.suppress(Stopped):  # what was computed is stored; resumed at start
+                async with self._embedding_round(round_id):
+                    await embed_round(
+                        self.services.db,
+                        round_id,
+                        now=self.services.clock.now(),
+                        stop=self._stopping,
+                    )
 
         self.services.scheduler.add(key, once(due), embed)
+
+    @contextlib.asynccontextmanager
+    async def _embedding_round(self, round_id: int) -> AsyncIterator[None]:
+        """One embedding of a round at a time (the next finds the vectors stored); a stop
+        waits for the running ones to end."""
+        self._running += 1
+        self._idle.clear()
+        try:
+            async with self._rounds.setdefault(round_id, asyncio.Lock()):
+                yield
+        finally:
+            self._running -= 1
+            if not self._running:
+                self._idle.set()
 
     # ------------------------------------------------------------ the digest
 
     async def compute(self, round_: Round, circle: Circle) -> an.Digest:
-        """Analyse a round (embeddings cached in storage for the next time)."""
-        return await round_digest(
-            self.services.db, round_, locale=circle.locale, now=self.services.clock.now()
-        )
+        """Analyse a round (embeddings cached in storage for the next time).
+
+        Raises:
+            Stopped: The bot is stopping (the vectors computed so far are stored).
+        """
+        async with self._embedding_round(round_.id or 0):
+            return await round_digest(
+                self.services.db,
+                round_,
+                locale=circle.locale,
+                now=self.services.clock.now(),
+                stop=self._stopping,
+            )
 
     def _title(self, t: Translator, round_: Round) -> str:
         return t._("Digest — circle #{n}", n=round_.number)

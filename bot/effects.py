@@ -2,7 +2,7 @@
 
 The router handles each event inside a **scope** keyed by the event's identity, the scheduler
 runs each job occurrence inside one keyed by the occurrence. A scope is cut into **steps** (each
-listener of an event is one): a finished step is recorded and never runs again for that scope.
+listener of an event is one): a finished step is not run again by a retry of that scope.
 Within a step, every side effect on a platform — a message sent, a member muted, a thread
 started — goes through :meth:`Effects.once`, which records it with what it returned; run again
 (the step failed later and is retried, or the process died and the event is replayed), the
@@ -42,8 +42,11 @@ __all__ = ["Effects", "OnceOnly", "event_key", "idempotency_key"]
 @dataclass
 class _Scope:
     key: str
-    #: What this scope already did (effect key -> recorded result), read once at its start.
-    known: dict[str, str] = field(default_factory=dict)
+    #: What this scope already did (effect key -> recorded result), read at its first effect:
+    #: most events perform none, and then cost no read.
+    known: dict[str, str] | None = None
+    #: The steps that finished (retries of this scope skip them).
+    finished: set[str] = field(default_factory=set)
     step: str = ""
     rank: int = 0
 
@@ -121,8 +124,7 @@ class Effects:
     @contextlib.asynccontextmanager
     async def scope(self, key: str) -> AsyncIterator[None]:
         """Run the body as the handling of ``key`` (an event or a job occurrence)."""
-        known = await ledger.effects_of(self._db, key)
-        token = _scope.set(_Scope(key, known))
+        token = _scope.set(_Scope(key))
         try:
             yield
         finally:
@@ -140,7 +142,7 @@ class Effects:
             await run()
             return True
         done = _digest(scope.key, "step", name)
-        if done in scope.known:
+        if done in scope.finished:
             return False
         outer = (scope.step, scope.rank)
         scope.step, scope.rank = name, 0
@@ -148,7 +150,10 @@ class Effects:
             await run()
         finally:
             scope.step, scope.rank = outer
-        await self._record(scope, done, "")
+        # Kept in memory only (retries of this scope skip it): writing it would cost every
+        # event one write per listener; after a crash a finished step runs again, but each
+        # side effect it performed is recorded and not repeated.
+        scope.finished.add(done)
         return True
 
     async def once(
@@ -168,6 +173,8 @@ class Effects:
             return await perform()
         scope.rank += 1
         key = _digest(scope.key, scope.step, str(scope.rank), what)
+        if scope.known is None:
+            scope.known = await ledger.effects_of(self._db, scope.key)
         if key in scope.known:
             return decode(scope.known[key])
         token = _performing.set(key)
@@ -180,7 +187,8 @@ class Effects:
 
     async def _record(self, scope: _Scope, key: str, result: str) -> None:
         await ledger.record_effect(self._db, scope.key, key, result, now=self._clock.now())
-        scope.known[key] = result
+        if scope.known is not None:
+            scope.known[key] = result
 
 
 # ---------------------------------------------------------------- platform ids as JSON

@@ -175,40 +175,41 @@ class Router:
             kind=type(event).__name__,
         )
         failure: BaseException | None = None
-        for attempt in range(1, attempts + 1):
-            last = _LAST_ATTEMPT.set(attempt == attempts)
-            try:
-                async with self._effects.scope(key):
+        # One scope for every attempt: a step that finished is not run again on a retry.
+        async with self._effects.scope(key):
+            for attempt in range(1, attempts + 1):
+                last = _LAST_ATTEMPT.set(attempt == attempts)
+                try:
                     await self._dispatch(event)
-            except Exception as error:
-                failure = error.__cause__ if isinstance(error, _StepFailed) else error
-                if _transient(failure):
-                    raise  # the database is away: keep the event, never dead-letter it
-                if attempt < attempts:
-                    delay = self._retry_delays[attempt - 1]
-                    log.warning(
-                        "%s failed (%s); attempt %d of %d in %.1f s",
-                        type(event).__name__,
-                        _why(failure),
-                        attempt + 1,
-                        attempts,
-                        delay,
-                    )
-                    await asyncio.sleep(delay)
-                    continue
-            else:
-                await settle(attempts=attempt)
-                return
-            finally:
-                _LAST_ATTEMPT.reset(last)
-        await settle(attempts=attempts, error=_why(failure)[:500])
-        self._metrics.dead_letters.inc()
-        log.error(
-            "%s set aside as a dead letter after %d attempts: %s",
-            type(event).__name__,
-            attempts,
-            _why(failure),
-        )
+                except Exception as error:
+                    failure = error.__cause__ if isinstance(error, _StepFailed) else error
+                    if _transient(failure):
+                        raise  # the database is away: keep the event, never dead-letter it
+                    if attempt < attempts:
+                        delay = self._retry_delays[attempt - 1]
+                        log.warning(
+                            "%s failed (%s); attempt %d of %d in %.1f s",
+                            type(event).__name__,
+                            _why(failure),
+                            attempt + 1,
+                            attempts,
+                            delay,
+                        )
+                        await asyncio.sleep(delay)
+                        continue
+                else:
+                    await settle(attempts=attempt)
+                    return
+                finally:
+                    _LAST_ATTEMPT.reset(last)
+            await settle(attempts=attempts, error=_why(failure)[:500])
+            self._metrics.dead_letters.inc()
+            log.error(
+                "%s set aside as a dead letter after %d attempts: %s",
+                type(event).__name__,
+                attempts,
+                _why(failure),
+            )
 
     async def _dispatch(self, event: Event) -> None:
         if isinstance(event, CommandInvoked):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine, Sequence
+from datetime import timedelta
 from typing import Any, Final
 
 from bot.cog import Cog
@@ -19,8 +20,10 @@ from bot.metrics import Metrics
 from bot.platform import OffersSuggestions, Platform
 from bot.registry import CommandRegistry
 from bot.router import RETRY_DELAYS, Router
-from bot.scheduler import Scheduler
+from bot.scheduler import JobRun, Scheduler, cron
 from bot.services import Directory, MemberData, Platforms, Services, Signals, Verdicts
+from bot.supervisor import Supervisor
+from storage import ledger
 from storage.database import Database
 
 log = logging.getLogger("cercle")
@@ -30,6 +33,14 @@ log = logging.getLogger("cercle")
 STOP_ADAPTERS: Final = 1.5
 STOP_SCHEDULER: Final = 0.5
 STOP_COGS: Final = 1.5
+
+#: The daily job forgetting old entries of the events-and-effects ledger.
+PRUNE_JOB: Final = "cercle:ledger-prune"
+#: How long settled events and performed effects are kept. A replay never reaches further
+#: back: Discord's catch-up and Matrix's sync resume from positions a few minutes to days
+#: old, and a replayed answer is unique per message anyway. Dead letters are kept until
+#: a host has seen them in ``/circle health`` (they are counted there).
+LEDGER_DAYS: Final = 14
 
 
 class StartupError(Exception):
@@ -48,12 +59,15 @@ class Bot:
         platforms: Sequence[Platform],
         cogs: Sequence[type[Cog]],
         retry_delays: Sequence[float] = RETRY_DELAYS,
+        supervisor: Supervisor | None = None,
     ) -> None:
         self.config = config
         self.db = db
         self.scheduler = scheduler
         self.clock = scheduler.clock
         self.metrics = Metrics()
+        #: The background tasks of this process (the adapters' readers), for health reports.
+        self.supervisor = supervisor if supervisor is not None else Supervisor(self.clock)
         self.effects = Effects(db, self.clock)
         self.platforms = Platforms(platforms, self.effects)
         self.signals = Signals()
@@ -75,6 +89,7 @@ class Bot:
             member_data=self.member_data,
             metrics=self.metrics,
             effects=self.effects,
+            supervisor=self.supervisor,
         )
         self.cogs = [cog_type(services) for cog_type in cogs]
         for cog in self.cogs:
@@ -87,6 +102,7 @@ class Bot:
         self.member_data.connect(self.cogs)
         scheduler.on_run = self._job_ran
         scheduler.effects = self.effects
+        scheduler.add(PRUNE_JOB, cron("23 4 * * *", "UTC"), self._prune_ledger)
         self.router = Router(
             commands=self.commands,
             listeners=self.cogs,
@@ -165,6 +181,12 @@ class Bot:
         await _bounded(adapters, STOP_ADAPTERS)
         await _bounded([("the scheduler", self.scheduler.stop())], STOP_SCHEDULER)
         await _bounded([(f"cog {type(c).__name__}", c.on_stop()) for c in self.cogs], STOP_COGS)
+
+    async def _prune_ledger(self, run: JobRun) -> None:
+        removed = await ledger.prune(
+            self.db, before=run.scheduled_for - timedelta(days=LEDGER_DAYS)
+        )
+        log.info("ledger: forgot %d entries older than %d days", removed, LEDGER_DAYS)
 
     def _job_ran(self, ok: bool) -> None:
         self.metrics.jobs.labels("ran" if ok else "failed").inc()

@@ -27,6 +27,7 @@ from bot.config import (
 )
 from bot.logs import mask, setup_logging
 from bot.scheduler import Scheduler
+from bot.supervisor import Supervisor
 from storage.database import Database
 
 EXIT_CONFIG = 2
@@ -298,9 +299,9 @@ async def _serve(
             if fake
             else compose.live_scheduler(config, db)
         )
-        bot = compose.build(
-            config, db, scheduler, compose.platforms(config, db, scheduler, hosts=hosts)
-        )
+        supervisor = Supervisor(scheduler.clock)
+        adapters = compose.platforms(config, db, scheduler, hosts=hosts, supervisor=supervisor)
+        bot = compose.build(config, db, scheduler, adapters, supervisor=supervisor)
         if metrics_port:
             bot.metrics.serve(metrics_port)
             log.info("metrics on http://127.0.0.1:%s/metrics", metrics_port)

@@ -21,6 +21,7 @@ from bot.config import Config
 from bot.platform import Platform
 from bot.router import RETRY_DELAYS
 from bot.scheduler import LiveScheduler, ManualScheduler, Scheduler
+from bot.supervisor import Supervisor
 from storage.database import Database
 
 
@@ -59,11 +60,17 @@ def manual_scheduler(
 
 
 def platforms(
-    config: Config, db: Database, scheduler: Scheduler, *, hosts: Sequence[str] = ()
+    config: Config,
+    db: Database,
+    scheduler: Scheduler,
+    *,
+    hosts: Sequence[str] = (),
+    supervisor: Supervisor | None = None,
 ) -> list[Platform]:
     """The adapters named in ``bot.adapters``, each with its own settings.
 
-    ``hosts`` adds console (or memory) members with the host role.
+    ``hosts`` adds console (or memory) members with the host role; ``supervisor`` runs their
+    background readers (give the bot the same one: ``/circle health`` shows its tasks).
     """
     found: list[Platform] = []
     hosts = [*config.console.hosts, *hosts]
@@ -80,12 +87,21 @@ def platforms(
                     hosts=hosts,
                     bot_name=config.bot.name,
                     advance=step,
+                    supervisor=supervisor,
                 )
             )
         elif name == "memory" and config.memory.inbox:
             from bot.adapters.inbox import InboxPlatform
 
-            found.append(InboxPlatform(scheduler.clock, db, Path(config.memory.inbox), hosts=hosts))
+            found.append(
+                InboxPlatform(
+                    scheduler.clock,
+                    db,
+                    Path(config.memory.inbox),
+                    hosts=hosts,
+                    supervisor=supervisor,
+                )
+            )
         elif name == "memory":
             from bot.adapters.memory import MemoryPlatform
 
@@ -99,7 +115,11 @@ def platforms(
 
             found.append(
                 DiscordPlatform(
-                    config.discord, db=db, clock=scheduler.clock, locale=config.bot.locale
+                    config.discord,
+                    db=db,
+                    clock=scheduler.clock,
+                    locale=config.bot.locale,
+                    supervisor=supervisor,
                 )
             )
     return found
@@ -113,8 +133,12 @@ def build(
     *,
     cogs: Sequence[type[Cog]] | None = None,
     retry_delays: Sequence[float] = RETRY_DELAYS,
+    supervisor: Supervisor | None = None,
 ) -> Bot:
-    """The bot over these parts, running ``cogs`` (every default cog unless given)."""
+    """The bot over these parts, running ``cogs`` (every default cog unless given).
+
+    ``supervisor`` is the one the adapters' background tasks run under (see :func:`platforms`).
+    """
     return Bot(
         config=config,
         db=db,
@@ -122,6 +146,7 @@ def build(
         platforms=adapters,
         cogs=list(cogs) if cogs is not None else default_cogs(),
         retry_delays=retry_delays,
+        supervisor=supervisor,
     )
 
 

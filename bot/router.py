@@ -202,7 +202,9 @@ class Router:
                     return
                 finally:
                     _LAST_ATTEMPT.reset(last)
-            await settle(attempts=attempts, error=_why(failure)[:500])
+            # The first line only: a database error's next lines quote the statement's
+            # parameters (a member's text), and a dead letter is not about members.
+            await settle(attempts=attempts, error=_why(failure).partition("\n")[0][:500])
             self._metrics.dead_letters.inc()
             log.error(
                 "%s set aside as a dead letter after %d attempts: %s",

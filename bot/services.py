@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from bot.metrics import Metrics
     from bot.registry import CommandRegistry
     from bot.scheduler import Scheduler
+    from bot.supervisor import Supervisor
     from storage.database import Database
     from storage.models import Account, Circle
 
@@ -323,3 +324,5 @@ class Services:
     metrics: Metrics
     #: Side effects once per event or job occurrence (cogs wrap their non-idempotent writes).
     effects: Effects
+    #: The process's supervised background tasks (what ``/circle health`` shows of them).
+    supervisor: Supervisor

@@ -15,14 +15,21 @@ from babel.dates import format_timedelta
 
 from bot.cog import CircleContext, Cog, CommandContext, command
 from bot.commands import Choice, OptionSpec, OptionType, Scope
-from bot.i18n import N_, translator
+from bot.i18n import N_, Translator, translator
 from bot.messenger import escape
 from bot.scheduler import cron, fire_times
+from bot.supervisor import TaskStatus
 from bot.types import Role
 from cogs.professions import tag_for_key
 from cogs.rounds.shared import next_question, opening_job, when
-from storage import jobs, members
+from storage import jobs, ledger, members
 from storage import rounds as rounds_store
+
+_TASK_STATUS = {
+    TaskStatus.RUNNING: N_("running since {since}"),
+    TaskStatus.FINISHED: N_("finished at {since}"),
+    TaskStatus.STOPPED: N_("stopped at {since}"),
+}
 
 
 class CircleCog(Cog):
@@ -75,7 +82,63 @@ class CircleCog(Cog):
                 throttled=int(metrics.value("cercle_commands_throttled_total")),
             )
         )
+        lines += self._task_lines(t)
+        lines += await self._dead_letter_lines(ctx)
         await ctx.reply("\n".join(lines))
+
+    def _task_lines(self, t: Translator) -> list[str]:
+        """The supervised background tasks, and why the failing ones failed."""
+        states = self.services.supervisor.states()
+        if not states:
+            return []
+        lines = [t._("Background tasks:")]
+        for task in states:
+            since = task.since.isoformat(timespec="minutes")
+            if task.status is TaskStatus.RESTARTING:
+                state = t._(
+                    "restarting in {seconds} s (restarted {n} times)",
+                    seconds=round(task.retry_in or 0),
+                    n=task.restarts,
+                )
+            else:
+                state = t._(_TASK_STATUS[task.status], since=since)
+            line = f"• `{task.name}`: {state}"
+            if task.last_error:
+                line += " — " + t._(
+                    "last failure {when}: {error}",
+                    when=task.failed_at.isoformat(timespec="minutes") if task.failed_at else "?",
+                    error=escape(task.last_error[:200]),
+                )
+            lines.append(line)
+        return lines
+
+    async def _dead_letter_lines(self, ctx: CommandContext) -> list[str]:
+        """The events of this channel the bot gave up on, newest first."""
+        t = ctx.t
+        count, latest = await ledger.dead_letters(
+            self.services.db, ctx.channel.platform, ctx.channel.id
+        )
+        if not count:
+            return [t._("Events set aside in this channel: none.")]
+        lines = [
+            t._(
+                "Events set aside in this channel (handled by no one after every retry): {n}; "
+                "the latest:",
+                n=count,
+            )
+        ]
+        for dead in latest:
+            lines.append(
+                "• "
+                + t._(
+                    "{kind} at {when}, {attempts} attempts: {error}",
+                    kind=dead.kind,
+                    when=dead.handled_at.isoformat(timespec="minutes"),
+                    attempts=dead.attempts,
+                    error=escape((dead.error or "?")[:200]),
+                )
+            )
+        return lines
 
     @command(
         "circle",

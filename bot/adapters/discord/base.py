@@ -10,7 +10,6 @@ declared here for the type checker only: at run time each resolves to the part d
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Final
@@ -21,6 +20,7 @@ from bot.adapters.discord.settings import DiscordSettings
 from bot.clock import Clock
 from bot.commands import CommandSpec
 from bot.platform import EventSink, Suggester
+from bot.supervisor import Supervisor
 from bot.types import ChannelRef, ThreadRef, UserRef
 from storage.database import Database
 
@@ -50,7 +50,11 @@ class DiscordBase:
     _threads: dict[int, _Thread]
     _members: OrderedDict[tuple[int, int], discord.Member]
     _last_channel: OrderedDict[int, int]
-    _catching_up: asyncio.Task[None] | None
+    #: Runs the catch-up (its state is there for health reports).
+    supervisor: Supervisor
+    #: Round threads with a message the core could not settle: their position stays before it.
+    _behind: set[int]
+    _catch_up_again: bool
 
     if TYPE_CHECKING:
         # platform.py: lifecycle, sending, moderation
@@ -74,6 +78,10 @@ class DiscordBase:
 
         async def on_message(self, message: discord.Message) -> None: ...
 
+        async def _receive(self, message: discord.Message) -> None: ...
+
         # catchup.py: no loss
 
-        async def _seen(self, channel_id: int, message_id: int) -> None: ...
+        async def _seen(self, channel_id: int, message_id: int, *, live: bool = False) -> None: ...
+
+        def _refused_live(self, channel_id: int, message_id: int, error: Exception) -> None: ...

@@ -16,7 +16,6 @@ import discord
 
 from bot.adapters.discord.base import NAME, DiscordBase, log
 from bot.platform import EventNotHandled
-from bot.supervisor import Supervisor
 from storage import state
 
 _CLOSED: Final = "closed"
@@ -53,16 +52,40 @@ class CatchUp(DiscordBase):
                 now=self.clock.now(),
             )
 
-    async def _seen(self, channel_id: int, message_id: int) -> None:
+    async def _seen(self, channel_id: int, message_id: int, *, live: bool = False) -> None:
         known = self._threads.get(channel_id)
-        if known is not None and message_id > known.last_id:
-            known.last_id = message_id
-            await self._save_thread(channel_id)
+        if known is None or message_id <= known.last_id:
+            return
+        if live and channel_id in self._behind:
+            return  # an earlier message of it is still to be handled: keep the position before it
+        known.last_id = message_id
+        await self._save_thread(channel_id)
+
+    def _refused_live(self, channel_id: int, message_id: int, error: Exception) -> None:
+        if channel_id in self._threads:
+            self._behind.add(channel_id)
+            log.warning(
+                "discord: message %s in thread %s not handled (%s); the thread is caught up "
+                "again from before it",
+                message_id,
+                channel_id,
+                error,
+            )
+            self.schedule_catch_up()
+        else:  # outside a round thread nothing fetches it again
+            log.error(
+                "discord: message %s in channel %s not handled (%s); it is not replayed",
+                message_id,
+                channel_id,
+                error,
+            )
 
     def schedule_catch_up(self) -> None:
         """Fetch what the open round threads received while the bot was away (once at a time)."""
-        if self._catching_up is None or self._catching_up.done():
-            self._catching_up = Supervisor(self.clock).start(CATCH_UP, self.catch_up)
+        try:
+            self.supervisor.start(CATCH_UP, self.catch_up)
+        except ValueError:  # one is running: it goes round the threads once more
+            self._catch_up_again = True
 
     async def catch_up(self) -> None:
         """Feed every message posted in an open round thread since the last one seen.
@@ -71,14 +94,18 @@ class CatchUp(DiscordBase):
             EventNotHandled: The core could not settle a message: its thread stopped before
                 it (the other threads were caught up); run again later.
         """
-        refused: EventNotHandled | None = None
-        for thread_id in list(self._threads):
-            try:
-                await self._catch_up_thread(thread_id)
-            except EventNotHandled as error:
-                refused = error
-        if refused is not None:
-            raise refused
+        while True:
+            self._catch_up_again = False
+            refused: EventNotHandled | None = None
+            for thread_id in list(self._threads):
+                try:
+                    await self._catch_up_thread(thread_id)
+                except EventNotHandled as error:
+                    refused = error
+            if refused is not None:
+                raise refused
+            if not self._catch_up_again:
+                return
 
     async def _catch_up_thread(self, thread_id: int) -> None:
         known = self._threads.get(thread_id)
@@ -95,13 +122,14 @@ class CatchUp(DiscordBase):
                 limit=None, after=discord.Object(known.last_id), oldest_first=True
             ):
                 try:
-                    await self.on_message(message)
+                    await self._receive(message)
                 except EventNotHandled as error:
                     raise EventNotHandled(
                         f"message {message.id} in thread {thread_id}: {error}"
                     ) from error
                 await self._seen(thread_id, message.id)
                 count += 1
+            self._behind.discard(thread_id)
             if count:
                 log.info("discord: caught up on %d messages in thread %s", count, thread_id)
         except discord.NotFound:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Final
 import discord
 
 from bot.adapters.discord.base import NAME, DiscordBase, log
+from bot.platform import EventNotHandled
 from bot.types import (
     ChannelRef,
     Event,
@@ -135,7 +136,20 @@ class Receiving(DiscordBase):
         await self._ordered.run(key, sink(event))
 
     async def on_message(self, message: discord.Message) -> None:
-        """A member's message, a thread answer or a reply (a comment)."""
+        """A member's message, a thread answer or a reply (a comment), as it is posted.
+
+        One the core could not settle keeps its round thread's position before it (a later
+        message of the thread does not move it past) and the thread is caught up again.
+        """
+        try:
+            await self._receive(message)
+        except EventNotHandled as error:
+            self._refused_live(message.channel.id, message.id, error)
+            return
+        await self._seen(message.channel.id, message.id, live=True)
+
+    async def _receive(self, message: discord.Message) -> None:
+        """Hand a member's message to the core (the position is the caller's to store)."""
         if self._ignored(message.author) or message.type not in (
             discord.MessageType.default,
             discord.MessageType.reply,
@@ -165,7 +179,6 @@ class Receiving(DiscordBase):
             reply_to,
         )
         await self._deliver(message.channel.id, event)
-        await self._seen(message.channel.id, message.id)
 
     async def on_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
         """A member edited a message (embed unfurls, with no edit time, are not edits)."""

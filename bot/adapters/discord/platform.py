@@ -28,7 +28,7 @@ from typing import Any, Final
 import discord
 
 from bot.adapters.discord.base import NAME, log
-from bot.adapters.discord.catchup import _CLOSED, CatchUp, _Thread
+from bot.adapters.discord.catchup import _CLOSED, CATCH_UP, CatchUp, _Thread
 from bot.adapters.discord.commands import payload_hash, render_commands
 from bot.adapters.discord.events import Receiving, _Client, _Ordered
 from bot.adapters.discord.interactions import (
@@ -46,6 +46,7 @@ from bot.clock import Clock
 from bot.commands import CommandSpec
 from bot.i18n import N_, translator
 from bot.platform import DISCORD_LIKE, EventSink, NotSupported, PlatformError, Suggester
+from bot.supervisor import Supervisor
 from bot.types import ChannelRef, Content, MessageRef, Role, ThreadRef, UserRef
 from storage import state
 from storage.database import Database
@@ -120,6 +121,7 @@ class DiscordPlatform(Receiving, Interactions, Webhooks, CatchUp):
         clock: Clock,
         locale: str = "fr",
         connector: Connector | None = None,
+        supervisor: Supervisor | None = None,
     ) -> None:
         self.name = NAME
         self.capabilities = DISCORD_LIKE
@@ -140,7 +142,9 @@ class DiscordPlatform(Receiving, Interactions, Webhooks, CatchUp):
         self._threads: dict[int, _Thread] = {}
         self._members: OrderedDict[tuple[int, int], discord.Member] = OrderedDict()
         self._last_channel: OrderedDict[int, int] = OrderedDict()
-        self._catching_up: asyncio.Task[None] | None = None
+        self.supervisor = supervisor if supervisor is not None else Supervisor(clock)
+        self._behind: set[int] = set()
+        self._catch_up_again = False
         self._notified: set[int] = set()
         self._webhooks: dict[int, discord.Webhook] = {}
         #: False when Discord refused the Message Content intent: members' text arrives empty.
@@ -198,8 +202,7 @@ class DiscordPlatform(Receiving, Interactions, Webhooks, CatchUp):
     async def stop(self) -> None:
         """Stop handing events over and close the connection."""
         self._sink = None
-        if self._catching_up is not None:
-            self._catching_up.cancel()
+        await self.supervisor.stop(CATCH_UP)
         await self._close_client()
         self._closed.set()
 

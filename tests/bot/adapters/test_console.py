@@ -73,7 +73,8 @@ def test_fake_clock_script_with_directives(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "-- 2026-03-02T08:00+00:00" in out
-    assert "advanced 1d12h to 2026-03-03T20:00+00:00 (0 jobs ran)" in out
+    # No circle yet, so no question: the one job is the daily pruning of the ledger (04:23).
+    assert "advanced 1d12h to 2026-03-03T20:00+00:00 (1 job ran)" in out
     assert "not a duration: 'soon'" in out
     assert "line 7: expected `name> text`" in out
     assert "line 8: there is no thread to reply in yet" in out

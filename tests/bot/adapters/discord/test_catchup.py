@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 
 from bot.adapters.discord import DiscordPlatform
+from bot.adapters.discord.catchup import CATCH_UP
 from bot.config import DiscordSettings
 from bot.platform import EventNotHandled
+from bot.supervisor import Supervisor, TaskStatus
 from bot.types import Event, MessagePosted
 from storage import state
 
@@ -64,3 +66,61 @@ async def test_a_refused_message_stops_its_thread_and_is_caught_up_again_later(
         r.getMessage().startswith("discord-catch-up failed (EventNotHandled: message")
         for r in caplog.records
     )
+
+
+async def test_a_refused_live_message_is_not_passed_by_a_later_one(world: Any) -> None:
+    await world.start_bot()
+    s = world.server()
+    await s.hana.slash(s.channel, "prompt now")
+    (thread,) = s.channel.threads
+    key = f"thread:{thread.id}"
+    await world.bots[-1].stop()
+
+    gate = asyncio.Event()  # the database is back
+    handled: list[str] = []
+    later_handled = asyncio.Event()
+    done = asyncio.Event()
+
+    async def sink(event: Event) -> None:
+        if not isinstance(event, MessagePosted):
+            return
+        if event.text.startswith("refused") and not gate.is_set():
+            raise EventNotHandled("MessagePosted: DatabaseUnavailable: connection refused")
+        handled.append(event.text)
+        if event.text.startswith("later"):
+            (done if gate.is_set() else later_handled).set()
+
+    async def until_the_database_is_back(_delay: float) -> None:
+        await world.sim.external_wait(gate.wait(), reason="the database comes back")
+
+    supervisor = Supervisor(world.clock, sleep=until_the_database_is_back)
+    platform = DiscordPlatform(
+        DiscordSettings(),
+        db=world.db,
+        clock=world.clock,
+        locale="fr",
+        connector=world.connect,
+        supervisor=supervisor,
+    )
+    await platform.start(sink)
+    try:
+        await world.sim.settle()
+        refused = await s.bob.send(thread, "refused while the database is away")
+        later = await s.ana.send(thread, "later, handled live")
+        await world.sim.settle()
+        assert later_handled.is_set()
+        caught_up = supervisor.state(CATCH_UP)
+        assert caught_up is not None and caught_up.status is TaskStatus.RESTARTING
+        position = await state.get_state(world.db, "discord", key)
+        # The later message was handled, but the thread's position stayed before the refused one.
+        assert position is None or int(position.split(":")[1]) < refused.id
+        gate.set()
+        await asyncio.wait_for(done.wait(), 30)  # the catch-up retries with backoff
+        await world.sim.settle()
+    finally:
+        await platform.stop()
+
+    assert handled[0] == "later, handled live"
+    assert handled[1:] == ["refused while the database is away", "later, handled live"]
+    final = await state.get_state(world.db, "discord", key)
+    assert final is not None and int(final.split(":")[1]) == later.id

@@ -2,11 +2,18 @@
 
 Output has a plain ``body`` and a sanitised HTML ``formatted_body``, with ``m.mentions`` empty so
 nobody is pinged; attachments are uploaded as ``m.image``/``m.file``.
+
+Every event is sent under a transaction id that Synapse dedupes per device (for a day, in its
+database, so across a restart of either side): inside a side effect of the ledger
+(:func:`bot.effects.idempotency_key`) it is derived from the effect's key, so the same effect
+sent again after a crash gives the event already sent instead of a second one. The session keeps
+one device across restarts (:mod:`~bot.adapters.matrix.session`), which that dedupe needs.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 import uuid
 from typing import Any
@@ -15,6 +22,7 @@ from nio import RoomCreateResponse, RoomPreset, RoomSendResponse, UploadResponse
 
 from bot.adapters.matrix.base import DM, MatrixBase
 from bot.adapters.matrix.render import to_html, to_plain
+from bot.effects import idempotency_key
 from bot.platform import NotSupported, PlatformError
 from bot.types import Attachment, ChannelRef, Content, MessageRef, ThreadRef, UserRef
 
@@ -22,8 +30,13 @@ from bot.types import Attachment, ChannelRef, Content, MessageRef, ThreadRef, Us
 class Sending(MatrixBase):
     """Everything the bot posts."""
 
-    async def _send_event(self, room_id: str, kind: str, content: dict[str, Any]) -> str:
-        txn = uuid.uuid4().hex  # one transaction id for every retry: the server dedupes
+    async def _send_event(
+        self, room_id: str, kind: str, content: dict[str, Any], *, part: str = ""
+    ) -> str:
+        """Send one event; ``part`` tells apart the events of one effect (text, attachments)."""
+        # One transaction id for every retry, and for a replay of the same effect: the server
+        # dedupes.
+        txn = transaction_id(part)
         response = await self._call(
             f"send {kind}", self.client.room_send, room_id, kind, content, tx_id=txn
         )
@@ -66,15 +79,15 @@ class Sending(MatrixBase):
             )
             if thread is not None:
                 self._remember(self._thread_tail, thread.id, first)
-        for attachment in content.attachments:
-            event_id = await self._send_attachment(channel.id, attachment, thread)
+        for index, attachment in enumerate(content.attachments):
+            event_id = await self._send_attachment(channel.id, attachment, thread, index)
             first = first or event_id
         if first is None:
             raise PlatformError("nothing to send: no text and no attachment")
         return MessageRef(channel, first, thread)
 
     async def _send_attachment(
-        self, room_id: str, attachment: Attachment, thread: ThreadRef | None
+        self, room_id: str, attachment: Attachment, thread: ThreadRef | None, index: int
     ) -> str:
         data = attachment.data
         uploaded = await self._call(
@@ -100,7 +113,7 @@ class Sending(MatrixBase):
             "m.mentions": {},
         }
         event_id = await self._send_event(
-            room_id, "m.room.message", self._in_thread(content, thread)
+            room_id, "m.room.message", self._in_thread(content, thread), part=f"file{index}"
         )
         if thread is not None:
             self._remember(self._thread_tail, thread.id, event_id)
@@ -164,7 +177,7 @@ class Sending(MatrixBase):
             message.channel.id,
             message.id,
             reason=reason or None,
-            tx_id=uuid.uuid4().hex,
+            tx_id=transaction_id("redact"),
         )
 
     async def react(self, message: MessageRef, emoji: str) -> None:
@@ -178,6 +191,18 @@ class Sending(MatrixBase):
 
     async def close_thread(self, thread: ThreadRef) -> None:
         """Matrix cannot lock a thread; the rounds cog already says it is closed."""
+
+
+def transaction_id(part: str = "") -> str:
+    """The transaction id of an event: from the current side effect's key, else random.
+
+    ``part`` tells apart the events one effect sends (a message and its attachments). Hex
+    digits after a fixed prefix: URL-safe, and 128 bits of the key keep effects apart.
+    """
+    key = idempotency_key()
+    if key is None:
+        return uuid.uuid4().hex
+    return "cercle-" + hashlib.sha256(f"{key}\x1f{part}".encode()).hexdigest()[:32]
 
 
 def _png_size(data: bytes) -> tuple[int, int] | None:

@@ -20,7 +20,15 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from nio import AsyncClient, AsyncClientConfig, RoomCreateResponse, RoomPreset, SyncResponse
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    MessageDirection,
+    RoomCreateResponse,
+    RoomMessagesResponse,
+    RoomPreset,
+    SyncResponse,
+)
 from pydantic import SecretStr
 
 from bot.adapters.matrix import MatrixPlatform
@@ -197,6 +205,51 @@ async def create_circle(host: Member, bot_id: str, members: list[Member]) -> str
     return str(response.room_id)
 
 
+async def timeline(client: AsyncClient, room_id: str) -> list[dict[str, Any]]:
+    """Every event of ``room_id`` the client may see, oldest first, read from the server.
+
+    Paginated from now backwards (``/messages``): what the homeserver holds, not what a sync
+    loop happened to see so far.
+    """
+    found: list[dict[str, Any]] = []
+    start = ""
+    while True:
+        response = await client.room_messages(
+            room_id, start=start, direction=MessageDirection.back, limit=100
+        )
+        assert isinstance(response, RoomMessagesResponse), response
+        found.extend(e.source for e in response.chunk)
+        if not response.chunk or not response.end or response.end == start:
+            break
+        start = response.end
+    found.reverse()
+    return found
+
+
+async def bot_messages(
+    client: AsyncClient, bot_id: str, *, text: str = "", direct_only: bool = False
+) -> dict[str, list[str]]:
+    """The bot's messages containing ``text`` in every room ``client`` joined: room -> bodies.
+
+    With ``direct_only``, only the rooms the bot and the client alone are in (direct rooms).
+    """
+    joined = await client.joined_rooms()
+    found: dict[str, list[str]] = {}
+    for room_id in getattr(joined, "rooms", []):
+        if direct_only:
+            members = await client.joined_members(room_id)
+            ids = {m.user_id for m in getattr(members, "members", [])}
+            if ids != {bot_id, client.user_id}:
+                continue
+        bodies = [
+            str(e["content"].get("body", ""))
+            for e in await timeline(client, room_id)
+            if e.get("type") == "m.room.message" and e.get("sender") == bot_id
+        ]
+        found[room_id] = [b for b in bodies if text in b]
+    return found
+
+
 def is_from(user_id: str, room_id: str | None = None) -> Callable[[str, dict[str, Any]], bool]:
     """A predicate: an ``m.room.message`` sent by ``user_id`` (in ``room_id`` when given)."""
     return lambda r, e: (
@@ -291,5 +344,7 @@ def kit() -> SimpleNamespace:
         create_circle=create_circle,
         is_from=is_from,
         running_bot=running_bot,
+        timeline=timeline,
+        bot_messages=bot_messages,
         poster=poster,
     )

@@ -59,6 +59,11 @@ def manual_scheduler(
     )
 
 
+def outbox(config: Config) -> Path | None:
+    """Where the memory platform keeps what it did (``[memory] outbox``), if anywhere."""
+    return Path(config.memory.outbox) if config.memory.outbox else None
+
+
 def platforms(
     config: Config,
     db: Database,
@@ -100,12 +105,13 @@ def platforms(
                     Path(config.memory.inbox),
                     hosts=hosts,
                     supervisor=supervisor,
+                    outbox=outbox(config),
                 )
             )
         elif name == "memory":
             from bot.adapters.memory import MemoryPlatform
 
-            found.append(MemoryPlatform(scheduler.clock, hosts=hosts))
+            found.append(MemoryPlatform(scheduler.clock, hosts=hosts, outbox=outbox(config)))
         elif name == "matrix":
             from bot.adapters.matrix import MatrixPlatform
 

@@ -239,6 +239,11 @@ class MemorySettings(Section):
         default=None,
         description="JSON-lines file of member events to follow (see bot.adapters.inbox).",
     )
+    outbox: str | None = Field(
+        default=None,
+        description="JSON-lines file where every side effect of the memory platform is "
+        "appended, deduplicated on its idempotency key like a server (see bot.adapters.outbox).",
+    )
 
 
 class Config(BaseModel):

@@ -56,7 +56,8 @@ class InboxPlatform(MemoryPlatform):
     """Follows an inbox file like ``tail -f`` and hands each line to the bot once.
 
     ``supervisor`` runs the follower (its state is there for health reports); by default the
-    platform has one of its own.
+    platform has one of its own. ``outbox`` keeps what the bot did across restarts (see
+    :class:`~bot.adapters.memory.MemoryPlatform`).
     """
 
     def __init__(
@@ -69,9 +70,15 @@ class InboxPlatform(MemoryPlatform):
         channel: str = "circle",
         hosts: tuple[str, ...] | list[str] = (),
         supervisor: Supervisor | None = None,
+        outbox: Path | None = None,
     ) -> None:
         super().__init__(
-            clock, name="memory", capabilities=capabilities or INBOX, channel=channel, hosts=hosts
+            clock,
+            name="memory",
+            capabilities=capabilities or INBOX,
+            channel=channel,
+            hosts=hosts,
+            outbox=outbox,
         )
         self.db = db
         self.path = path

@@ -4,6 +4,11 @@ Members' actions are injected with :meth:`MemoryPlatform.post`, :meth:`~MemoryPl
 :meth:`~MemoryPlatform.press` (a button) and friends; everything the bot does is recorded in
 :attr:`MemoryPlatform.sent`. Its
 capabilities are a parameter, so the same cog can be exercised as on Discord or on Matrix.
+
+With an ``outbox`` (:mod:`bot.adapters.outbox`) every side effect is also appended to a file,
+and the platform behaves like a server that outlives the bot: a restarted process finds what
+the previous one sent (its ids are not handed out again, its messages can be edited), and a
+request repeated with the same :func:`~bot.effects.idempotency_key` is not performed twice.
 """
 
 from __future__ import annotations
@@ -14,10 +19,13 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Literal
 
+from bot.adapters.outbox import Outbox
 from bot.clock import Clock
 from bot.commands import Choice, CommandSpec, UsageError, split_arguments, split_path
+from bot.effects import idempotency_key
 from bot.platform import (
     DISCORD_LIKE,
     Capabilities,
@@ -79,7 +87,7 @@ class Posted:
 
 
 class MemoryPlatform:
-    """A platform that lives in memory."""
+    """A platform that lives in memory (and in ``outbox``, a file, when one is given)."""
 
     def __init__(
         self,
@@ -89,6 +97,7 @@ class MemoryPlatform:
         capabilities: Capabilities = DISCORD_LIKE,
         channel: str = "circle",
         hosts: Sequence[str] = (),
+        outbox: Path | None = None,
     ) -> None:
         self.name = name
         self.capabilities = capabilities
@@ -108,6 +117,11 @@ class MemoryPlatform:
         self._run = secrets.token_hex(2)
         self._closed = asyncio.Event()
         self.connected = False
+        self.outbox = Outbox(outbox) if outbox is not None else None
+        if self.outbox is not None:
+            self._ids = itertools.count(self.outbox.last_counter + 1)
+            for line in self.outbox.delivered:
+                self._replay(line)
 
     # ------------------------------------------------------------ Platform
 
@@ -120,6 +134,8 @@ class MemoryPlatform:
     async def stop(self) -> None:
         """Stop delivering events."""
         self.connected = False
+        if self.outbox is not None:
+            self.outbox.close()
         self._closed.set()
 
     async def wait_closed(self) -> None:
@@ -139,18 +155,26 @@ class MemoryPlatform:
     ) -> MessageRef:
         """Record a post in a channel or thread."""
         self._check(content)
+        line = _line("send", channel=channel.id, thread=thread, text=content.text)
+        if self._repeated(line):
+            return MessageRef(channel, str(line["ref"]), thread)
         ref = MessageRef(channel, self._next_id("bot"), thread)
         self.sent.append(
             Sent(ref, content, "thread" if thread else "channel", actions=content.actions)
         )
+        self._delivered(line, ref.id)
         return ref
 
     async def send_direct(self, user: UserRef, content: Content) -> MessageRef:
         """Record a direct message."""
         self._check(content)
         channel = ChannelRef(self.name, f"dm-{user.id}", name=user.label, direct=True)
+        line = _line("send_direct", channel=channel.id, to=user.id, text=content.text)
+        if self._repeated(line):
+            return MessageRef(channel, str(line["ref"]))
         ref = MessageRef(channel, self._next_id("dm"))
         self.sent.append(Sent(ref, content, "direct", to=user, actions=content.actions))
+        self._delivered(line, ref.id)
         return ref
 
     async def reply_ephemeral(
@@ -161,46 +185,82 @@ class MemoryPlatform:
             raise NotSupported("ephemeral replies")
         self._check(content)
         channel = invocation_token if isinstance(invocation_token, ChannelRef) else self.channel
+        line = _line("reply_ephemeral", channel=channel.id, to=user.id, text=content.text)
+        if self._repeated(line):
+            return
         ref = MessageRef(channel, self._next_id("eph"))
         self.sent.append(Sent(ref, content, "ephemeral", to=user, actions=content.actions))
+        self._delivered(line, ref.id)
 
     async def edit(self, message: MessageRef, content: Content) -> None:
         """Record an edit of a bot message."""
         self._check(content)
+        line = _line("edit", channel=message.channel.id, thread=message.thread, text=content.text)
+        if self._repeated(line):
+            return
         sent = self._sent(message)
         sent.edits.append(content)
         sent.actions = content.actions
+        self._delivered(line, message.id)
 
     async def delete(self, message: MessageRef, *, reason: str = "") -> None:
-        """Delete a bot message or a member's message."""
+        """Delete a bot message or a member's message.
+
+        With an outbox, a message this process does not know is a member's message it was
+        handed (an inbox line): the platform knows it, and the deletion is recorded.
+        """
+        line = _line("delete", channel=message.channel.id, thread=message.thread, text=reason)
+        if self._repeated(line):
+            return
         if message.id in self.posted:
             self.posted[message.id].deleted = True
-            return
-        self._sent(message).deleted = True
+        elif self.outbox is None or self._known(message):
+            self._sent(message).deleted = True
+        self._delivered(line, message.id)
 
     async def react(self, message: MessageRef, emoji: str) -> None:
         """Record the bot's reaction."""
+        line = _line("react", channel=message.channel.id, thread=message.thread, text=emoji)
+        if self._repeated(line):
+            return
         self._sent(message).reactions.append(emoji)
+        self._delivered(line, message.id)
 
     async def start_thread(self, message: MessageRef, name: str) -> ThreadRef:
         """Open a thread on a bot message."""
         if not self.capabilities.threads:
             raise NotSupported("threads")
+        line = _line("start_thread", channel=message.channel.id, text=name, message=message.id)
+        if self._repeated(line):
+            return ThreadRef(message.channel, str(line["ref"]), name)
         thread = ThreadRef(message.channel, self._next_id("thread"), name)
         self.threads[thread.id] = thread
+        self._delivered(line, thread.id)
         return thread
 
     async def close_thread(self, thread: ThreadRef) -> None:
         """Mark a thread closed to new messages."""
+        line = _line("close_thread", channel=thread.channel.id, thread=thread)
+        if self._repeated(line):
+            return
         self.closed_threads.add(thread.id)
+        self._delivered(line, thread.id)
 
     async def mute(self, user: UserRef, channel: ChannelRef, until: datetime) -> None:
         """Record a mute until ``until``."""
+        line = _line("mute", channel=channel.id, to=user.id, until=until.isoformat())
+        if self._repeated(line):
+            return
         self.mutes[user.id] = until
+        self._delivered(line, None)
 
     async def unmute(self, user: UserRef, channel: ChannelRef) -> None:
         """Lift a mute."""
+        line = _line("unmute", channel=channel.id, to=user.id)
+        if self._repeated(line):
+            return
         self.mutes.pop(user.id, None)
+        self._delivered(line, None)
 
     def is_muted(self, user: str | UserRef) -> bool:
         """Whether the member is muted right now."""
@@ -368,9 +428,86 @@ class MemoryPlatform:
                 return sent
         raise PlatformError(f"unknown message {message.id}")
 
+    def _known(self, message: MessageRef) -> bool:
+        return any(sent.ref.id == message.id for sent in self.sent)
+
+    # ------------------------------------------------------------ outbox
+
+    def _repeated(self, line: dict[str, Any]) -> bool:
+        """Whether this request was delivered before (then ``line`` gets its ``ref``, written
+        as a repeat): the effect is not performed again, as a server deduping on it would."""
+        if self.outbox is None or not self.outbox.seen(line["key"]):
+            return False
+        line["ref"] = self.outbox.ref_of(line["key"])
+        line["repeat"] = True
+        self.outbox.write(line)
+        return True
+
+    def _delivered(self, line: dict[str, Any], ref: str | None) -> None:
+        if self.outbox is not None:
+            line["ref"] = ref
+            self.outbox.write(line)
+
+    def _replay(self, line: dict[str, Any]) -> None:
+        """Take back what an earlier process did, as read from the outbox."""
+        effect, ref, text = line["effect"], str(line.get("ref") or ""), str(line.get("text") or "")
+        direct = effect in ("send_direct",)
+        channel = ChannelRef(self.name, str(line.get("channel") or ""), direct=direct)
+        thread = ThreadRef(channel, str(line["thread"])) if line.get("thread") else None
+        to = self.user(str(line["to"])) if line.get("to") else None
+        message = MessageRef(channel, ref, thread)
+        if effect in _WHERE:
+            where = "thread" if effect == "send" and thread else _WHERE[effect]
+            self.sent.append(Sent(message, Content(text), where, to=to))
+        elif effect == "start_thread":
+            self.threads[ref] = ThreadRef(channel, ref, text)
+        elif effect == "close_thread":
+            self.closed_threads.add(ref)
+        elif effect == "mute" and to is not None:
+            self.mutes[to.id] = datetime.fromisoformat(str(line["until"]))
+        elif effect == "unmute" and to is not None:
+            self.mutes.pop(to.id, None)
+        elif effect in ("edit", "delete", "react") and self._known(message):
+            sent = self._sent(message)
+            if effect == "edit":
+                sent.edits.append(Content(text))
+            elif effect == "delete":
+                sent.deleted = True
+            else:
+                sent.reactions.append(text)
+
     def _check(self, content: Content) -> None:
         if len(content.text) > self.capabilities.max_message_length:
             raise PlatformError(
                 f"message of {len(content.text)} characters over the platform limit "
                 f"of {self.capabilities.max_message_length}"
             )
+
+
+_WHERE: dict[str, Where] = {
+    "send": "channel",
+    "send_direct": "direct",
+    "reply_ephemeral": "ephemeral",
+}
+
+
+def _line(
+    effect: str,
+    *,
+    channel: str,
+    thread: ThreadRef | None = None,
+    to: str | None = None,
+    text: str = "",
+    **more: str,
+) -> dict[str, Any]:
+    """An outbox line for the effect being performed (its ``ref`` is set once it is done)."""
+    return {
+        "effect": effect,
+        "key": idempotency_key(),
+        "channel": channel,
+        "thread": thread.id if thread is not None else None,
+        "to": to,
+        "text": text,
+        **more,
+        "ref": None,
+    }

@@ -24,15 +24,15 @@ from typing import TYPE_CHECKING
 
 from nio import AsyncClient, AsyncClientConfig
 
-from bot.adapters.matrix.base import DM, NEXT_BATCH, RateLimited
+from bot.adapters.matrix.base import DM, NEXT_BATCH, RateLimited, log
 from bot.adapters.matrix.events import Reaction
 from bot.adapters.matrix.moderation import Moderation
 from bot.adapters.matrix.requests import Requests
 from bot.adapters.matrix.sending import Sending
 from bot.adapters.matrix.session import Session
-from bot.adapters.matrix.sync import Syncing
+from bot.adapters.matrix.sync import FIRST_RETRY, Syncing
 from bot.clock import Clock
-from bot.platform import MATRIX_LIKE, Capabilities, EventSink, PlatformError
+from bot.platform import MATRIX_LIKE, Capabilities, EventNotHandled, EventSink, PlatformError
 from storage import state
 
 if TYPE_CHECKING:
@@ -130,12 +130,32 @@ class MatrixPlatform(Requests, Session, Syncing, Sending, Moderation):
             self._filter_id = await self._upload_filter()
             self._next_batch = await state.get_state(self.db, self.name, NEXT_BATCH)
             # Catch up now (full state: rooms, members, power levels), before serving.
-            await self._sync_once(timeout_ms=0, full_state=True)
+            first_delay = await self._catch_up()
         except BaseException:
             await self._client.close()
             self._client = None
             raise
-        self._task = asyncio.create_task(self._loop(), name=f"{self.name}-sync")
+        self._task = asyncio.create_task(self._loop(first_delay), name=f"{self.name}-sync")
+
+    async def _catch_up(self) -> float:
+        """The start-up sync; the delay before the loop's first sync (0 unless it must retry).
+
+        An event the core could not settle (the database is away, say) does not stop the bot
+        from starting: the token stays where it was, and the loop syncs again from it, with
+        the same backoff as any failed sync.
+        """
+        try:
+            await self._sync_once(timeout_ms=0, full_state=True)
+        except EventNotHandled as error:
+            delay = min(FIRST_RETRY, self.reconnect_cap)
+            log.warning(
+                "Matrix: %s; starting anyway, the catch-up is retried from the stored position"
+                " in %.1f s",
+                error,
+                delay,
+            )
+            return delay
+        return 0.0
 
     async def stop(self) -> None:
         """Stop syncing and close the connection (the session stays valid for a restart)."""

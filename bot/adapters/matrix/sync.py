@@ -3,7 +3,8 @@
 The ``next_batch`` token is stored only after every event it covers was handled, so a crash
 replays at most what was not handled (the core drops duplicates). When the core could not
 settle an event (``EventNotHandled``) the sync fails before its token is stored, and the loop
-retries it from the stored token, with backoff. A restart resumes from the
+retries it from the stored token, with backoff; so does the catch-up sync at start-up, which
+then does not keep the bot from starting. A restart resumes from the
 stored token with the full room state, and a gap (a "limited" timeline) is filled from
 ``/messages``. History from before the bot joined a room is never handled, and the very first
 sync only records where "now" is. Invites are accepted only from ``allowed_inviters``.
@@ -15,7 +16,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Final
 
 from nio import MessageDirection, RoomMessagesResponse, SyncResponse
 
@@ -31,29 +32,37 @@ from bot.platform import EventNotHandled, PlatformError
 from bot.types import ChannelRef, Event, UserRef
 from storage import state
 
+#: Seconds before a failed sync is tried again (doubling, up to ``reconnect_cap``).
+FIRST_RETRY: Final = 1.0
+
 
 class Syncing(MatrixBase):
     """The sync loop and what it hands the core."""
 
-    async def _loop(self) -> None:
-        delay = 1.0
+    async def _loop(self, first_delay: float = 0.0) -> None:
+        """Sync until stopped, after ``first_delay`` seconds (a catch-up that must be retried)."""
+        delay = min(FIRST_RETRY, self.reconnect_cap)
         try:
+            if first_delay:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), first_delay)
+                delay = min(first_delay * 2, self.reconnect_cap)
             while not self._stopping.is_set():
                 try:
                     await self._sync_once(timeout_ms=self.sync_timeout_ms)
-                    delay = 1.0
+                    delay = min(FIRST_RETRY, self.reconnect_cap)
                 except asyncio.CancelledError:
                     raise
                 except Exception as error:
                     if isinstance(error, EventNotHandled):
                         # Its token is not stored: the same events come again.
                         log.warning(
-                            "Matrix: %s; the sync is retried from the stored position in %.0f s",
+                            "Matrix: %s; the sync is retried from the stored position in %.1f s",
                             error,
                             delay,
                         )
                     else:
-                        log.warning("Matrix sync failed (%s); retrying in %.0f s", error, delay)
+                        log.warning("Matrix sync failed (%s); retrying in %.1f s", error, delay)
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._stopping.wait(), delay)
                     delay = min(delay * 2, self.reconnect_cap)

@@ -77,3 +77,53 @@ async def test_an_unsettled_event_is_synced_again_from_the_stored_token(
     ]
     assert len(retried) == 2
     assert f"event {refused} in {room} not handled" in retried[0]
+
+
+async def test_a_catch_up_the_core_could_not_settle_does_not_stop_the_start(
+    synapse: Any, kit: SimpleNamespace, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Refused during the start-up catch-up, an event comes again from the sync loop."""
+    bot_account, host_account = [await synapse.user(n) for n in ("cercle", "host")]
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'cercle.db'}")
+    await db.upgrade()
+    settings = MatrixSettings(
+        homeserver=synapse.url,
+        user_id=bot_account.user_id,
+        password=SecretStr(bot_account.password),
+        allowed_inviters=[host_account.user_id],
+    )
+    clock = FakeClock(datetime.now(UTC))
+    seen: list[str] = []
+    tokens_when_refused: list[str | None] = []
+
+    async def sink(event: Event) -> None:
+        if not isinstance(event, MessagePosted):
+            return
+        seen.append(event.text)
+        if event.text == "said while the bot was down" and len(seen) < 3:
+            tokens_when_refused.append(await state.get_state(db, "matrix", NEXT_BATCH))
+            raise EventNotHandled("MessagePosted: DatabaseUnavailable: connection refused")
+
+    async with kit.member(synapse, host_account) as host:
+        room = await kit.create_circle(host, bot_account.user_id, [])
+        first = MatrixPlatform(settings, db, clock, retry_floor=0.2)
+        await first.start(sink)  # joins the room; the stored token marks "now"
+        await first.stop()
+        stored = await state.get_state(db, "matrix", NEXT_BATCH)
+        down = await host.say(room, "said while the bot was down")
+        platform = MatrixPlatform(settings, db, clock, retry_floor=0.2, reconnect_cap=0.2)
+        try:
+            with caplog.at_level(logging.WARNING, logger="bot.adapters.matrix"):
+                await platform.start(sink)  # the catch-up refused the event: started anyway
+                assert seen == ["said while the bot was down"]
+                after = await host.say(room, "after it")
+                await platform.wait_handled([down, after], within=60)
+        finally:
+            await platform.stop()
+            await db.dispose()
+
+    # Refused at the catch-up, then once more by the loop's first sync, then handled.
+    assert seen == ["said while the bot was down"] * 3 + ["after it"]
+    assert tokens_when_refused == [stored, stored]  # never moved past the event
+    starting = [r.getMessage() for r in caplog.records if "starting anyway" in r.getMessage()]
+    assert len(starting) == 1 and f"event {down} in {room} not handled" in starting[0]

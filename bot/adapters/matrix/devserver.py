@@ -187,7 +187,7 @@ class SynapseServer:
         python = synapse_python(self.env)
         module = ("-m", "synapse.app.homeserver", "-c", self.config_path)
         await _run(python, *module, "--generate-keys", what="synapse --generate-keys")
-        output = (self.directory / "stdout.log").open("wb")
+        output = (self.directory / "stdout.log").open("ab")  # a restart keeps what came before
         self.process = await asyncio.to_thread(
             subprocess.Popen,
             [str(python), *map(str, module)],
@@ -230,6 +230,11 @@ class SynapseServer:
         except subprocess.TimeoutExpired:
             process.kill()
             await asyncio.to_thread(process.wait)
+
+    async def restart(self, *, within: float = 60.0) -> None:
+        """Stop Synapse and start it again: same port, same data (rooms, accounts, tokens)."""
+        await self.stop()
+        await self.start(within=within)
 
     async def register(self, name: str, password: str, *, admin: bool = False) -> Account:
         """Create a user through the shared-secret admin API."""

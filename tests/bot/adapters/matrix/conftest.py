@@ -73,9 +73,8 @@ class Synapse:
         return await self.server.admin_request(self.admin.access_token, method, path, body)
 
 
-@pytest.fixture(scope="session")
-def synapse() -> Iterator[Synapse]:
-    """One Synapse on a free loopback port for the whole session."""
+def _installed() -> Path:
+    """Synapse's environment, installed if need be (a skip only where it cannot be, and not CI)."""
     env = Path(os.environ.get("CERCLE_SYNAPSE_ENV") or REPO / ".venv-synapse")
     required = bool(os.environ.get("CERCLE_REQUIRE_SYNAPSE"))
     try:
@@ -84,6 +83,13 @@ def synapse() -> Iterator[Synapse]:
         if required:
             raise
         pytest.skip(f"Synapse cannot be installed here ({default_env()}): {error}")
+    return env
+
+
+@pytest.fixture(scope="session")
+def synapse() -> Iterator[Synapse]:
+    """One Synapse on a free loopback port for the whole session."""
+    env = _installed()
     directory = throwaway_directory()
     server = SynapseServer(env, directory)
     asyncio.run(server.start())
@@ -93,6 +99,28 @@ def synapse() -> Iterator[Synapse]:
     finally:
         asyncio.run(server.stop())
         shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+def own_synapse() -> Iterator[Synapse]:
+    """A Synapse of the test's own, on another port (for a test that stops and restarts it)."""
+    env = _installed()
+    directory = throwaway_directory()
+    server = SynapseServer(env, directory)
+    asyncio.run(server.start())
+    try:
+        admin = asyncio.run(server.register("admin", secrets.token_urlsafe(12), admin=True))
+        yield Synapse(server, admin)
+    finally:
+        asyncio.run(server.stop())
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+#: Members' clients retry a lost connection every second at most (nio's default waits up to a
+#: minute), so they are back soon after a homeserver restart.
+_MEMBER_CONFIG = AsyncClientConfig(
+    encryption_enabled=False, max_limit_exceeded=3, max_timeout_retry_wait_time=1
+)
 
 
 @dataclass
@@ -175,11 +203,7 @@ class Member:
 @asynccontextmanager
 async def member(synapse: Synapse, account: Account) -> AsyncIterator[Member]:
     """A logged-in, syncing member client."""
-    client = AsyncClient(
-        synapse.url,
-        account.user_id,
-        config=AsyncClientConfig(encryption_enabled=False, max_limit_exceeded=3),
-    )
+    client = AsyncClient(synapse.url, account.user_id, config=_MEMBER_CONFIG)
     client.restore_login(account.user_id, "TEST", account.access_token)
     person = Member(client, account)
     person.task = asyncio.create_task(person._loop())
@@ -309,8 +333,12 @@ async def running_bot(
     timeline_limit: int = 50,
     clock: FakeClock | None = None,
     with_token: bool = False,
+    **adapter: Any,
 ) -> AsyncIterator[Running]:
-    """Start a whole bot (every default cog) on the Matrix adapter; stop it at the end."""
+    """Start a whole bot (every default cog) on the Matrix adapter; stop it at the end.
+
+    ``adapter`` overrides the adapter's own knobs (``max_retries``, ``reconnect_cap``, ...).
+    """
     config = Config(
         bot=BotSettings(adapters=["matrix"], locale="en", instance="test"),
         matrix=MatrixSettings(
@@ -324,9 +352,8 @@ async def running_bot(
     db = Database(f"sqlite+aiosqlite:///{db_path}")
     clock = clock or FakeClock(datetime.now(UTC).replace(microsecond=0))
     scheduler = ManualScheduler(db, clock, instance="test", grace=timedelta(hours=1))
-    platform = MatrixPlatform(
-        config.matrix, db, clock, timeline_limit=timeline_limit, retry_floor=0.2
-    )
+    knobs: dict[str, Any] = {"timeline_limit": timeline_limit, "retry_floor": 0.2, **adapter}
+    platform = MatrixPlatform(config.matrix, db, clock, **knobs)
     bot = Bot(config=config, db=db, scheduler=scheduler, platforms=[platform], cogs=default_cogs())
     await bot.start()
     try:

@@ -9,9 +9,10 @@ started — goes through :meth:`Effects.once`, which records it with what it ret
 effect is skipped and the recorded result returned. Cogs wrap their own non-idempotent writes
 (a strike, an audit row, a question added) the same way.
 
-Effects are recorded right after they happen: a crash in between (milliseconds) can still
-repeat one. Platforms that dedupe requests on a key of ours (Matrix transaction ids) close that
-window with :func:`idempotency_key`.
+Effects on a platform are recorded right after they happen: a crash in between
+(milliseconds) can still repeat one. Platforms that dedupe requests on a key of ours (Matrix
+transaction ids) close that window with :func:`idempotency_key`. Writes to the bot's own
+database go through :meth:`Effects.stored` instead: the write and its record commit together.
 """
 
 from __future__ import annotations
@@ -171,12 +172,9 @@ class Effects:
         scope = _scope.get()
         if scope is None or _performing.get() is not None:
             return await perform()
-        scope.rank += 1
-        key = _digest(scope.key, scope.step, str(scope.rank), what)
-        if scope.known is None:
-            scope.known = await ledger.effects_of(self._db, scope.key)
-        if key in scope.known:
-            return decode(scope.known[key])
+        key, known = await self._key(scope, what)
+        if key in known:
+            return decode(known[key])
         token = _performing.set(key)
         try:
             result = await perform()
@@ -184,6 +182,48 @@ class Effects:
             _performing.reset(token)
         await self._record(scope, key, encode(result))
         return result
+
+    async def stored(
+        self,
+        what: str,
+        perform: Callable[[], Awaitable[T]],
+        *,
+        encode: Callable[[T], str] = _none,
+        decode: Callable[[str], T] = _ignore,  # type: ignore[assignment]
+    ) -> T:
+        """Like :meth:`once`, for a write to the bot's own database: atomic with its record.
+
+        ``perform`` runs in one transaction with the record of its effect (the sessions it
+        opens join it), so a crash leaves both or neither: a replay never writes it twice.
+        """
+        scope = _scope.get()
+        if scope is None or _performing.get() is not None:
+            return await perform()
+        key, known = await self._key(scope, what)
+        if key in known:
+            return decode(known[key])
+        token = _performing.set(key)
+        try:
+            async with self._db.transaction() as session:
+                result = await perform()
+                raw = encode(result)
+                session.add(
+                    ledger.Effect(
+                        key=key, scope=scope.key, result=raw, created_at=self._clock.now()
+                    )
+                )
+        finally:
+            _performing.reset(token)
+        known[key] = raw
+        return result
+
+    async def _key(self, scope: _Scope, what: str) -> tuple[str, dict[str, str]]:
+        """The key of the next effect of the current step, and what the scope already did."""
+        scope.rank += 1
+        key = _digest(scope.key, scope.step, str(scope.rank), what)
+        if scope.known is None:
+            scope.known = await ledger.effects_of(self._db, scope.key)
+        return key, scope.known
 
     async def _record(self, scope: _Scope, key: str, result: str) -> None:
         await ledger.record_effect(self._db, scope.key, key, result, now=self._clock.now())

@@ -8,10 +8,12 @@ restart are discarded, never handed out again.
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from alembic import command
 from alembic.config import Config
@@ -152,6 +154,36 @@ async def run_migration_fn(engine: AsyncEngine, fn: Callable[[Connection], None]
                 await conn.commit()
 
 
+#: The session of the :meth:`Database.transaction` being run, if any.
+_joined: ContextVar[AsyncSession | None] = ContextVar("cercle_joined_session", default=None)
+
+
+class _JoinedSession:
+    """The enclosing transaction's session, for code that opens and commits its own.
+
+    Its ``commit`` only flushes (ids are assigned, nothing is committed yet) and leaving it
+    closes nothing: the transaction commits, or rolls back, as a whole.
+    """
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def __aenter__(self) -> AsyncSession:
+        return cast(AsyncSession, self)
+
+    async def __aexit__(self, *_exc: object) -> None:
+        return None
+
+    async def commit(self) -> None:
+        await self._session.flush()
+
+    async def close(self) -> None:
+        return None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
+
+
 class Database:
     """Owns the async engine and hands out sessions.
 
@@ -244,8 +276,32 @@ class Database:
         return self._writer.pending if self._writer is not None else 0
 
     def session(self) -> AsyncSession:
-        """Return a new session; use it as ``async with db.session() as s:``."""
+        """Return a new session; use it as ``async with db.session() as s:``.
+
+        Inside :meth:`transaction` it is that transaction's session instead.
+        """
+        joined = _joined.get()
+        if joined is not None:
+            return cast(AsyncSession, _JoinedSession(joined))
         return self._sessions()
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One transaction for everything run inside, committed at the end or not at all.
+
+        The sessions opened inside with :meth:`session` join it (their own commits only
+        flush); writes through :meth:`write` or the engine do not. Not for concurrent tasks.
+        """
+        async with self._sessions() as session:
+            token = _joined.set(session)
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+            finally:
+                _joined.reset(token)
 
     async def upgrade(self, revision: str = "head") -> None:
         """Apply Alembic migrations up to ``revision`` through this engine."""

@@ -351,18 +351,9 @@ async def crash_in_the_round(site: Site, point: str, hit: int) -> Replay:
     return replay
 
 
-#: The host told their own round is "still open" when their ``/prompt now`` is replayed after
-#: a crash in the middle of it (see the strict xfail below): tolerated by the other tests.
-STILL_OPEN = ("send_direct", "hana", "Le tour n°1 est encore ouvert")
-
-
 def extra(site: Site) -> list[tuple[str, str | None, str]]:
-    """Delivered effects that are not EXPECTED (the known replay bug aside)."""
-    return [
-        e
-        for e in shown(site)
-        if e not in EXPECTED and not (e[:2] == STILL_OPEN[:2] and STILL_OPEN[2] in e[2])
-    ]
+    """Delivered effects that are not EXPECTED."""
+    return [e for e in shown(site) if e not in EXPECTED]
 
 
 async def assert_the_round_happened_once(site: Site) -> None:
@@ -442,61 +433,22 @@ async def test_killed_between_a_platform_effect_and_its_ledger_record(
     assert [r["effect"] for r in site.repeats()] == [method]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cogs/rounds/prompts.py prompt_now: replayed after a kill -9 between the question's "
-    "post and the end of the command, it finds the round it opened itself and replies "
-    "'Round #1 is still open until …' to the host (an extra, contradictory message)",
-)
+@pytest.mark.parametrize("method", ["send", "start_thread"])
 async def test_a_replayed_prompt_now_does_not_tell_the_host_its_round_is_still_open(
-    site: Site,
+    site: Site, method: str
 ) -> None:
-    await crash_in_the_round(site, "after-effect:send", 1)  # also after start_thread
+    await crash_in_the_round(site, f"after-effect:{method}", 1)
     told = [line["text"] for line in site.delivered() if line["to"] == "hana"]
     assert told == []
-
-
-#: bot/effects.py ``Effects.once`` commits a cog's write, then records it in the ledger in a
-#: second transaction: a kill -9 between the two leaves the row without its record, the replay
-#: writes it again.
-_WRITE_THEN_RECORD = (
-    "Effects.once records a cog's database write after committing it, in another transaction: "
-    "killed in between, the replayed event writes it again"
-)
 
 
 @pytest.mark.parametrize(
     ("module", "function", "line", "table"),
     [
-        pytest.param(
-            "courtesy",
-            "add_strike",
-            "a-2",
-            "courtesy_strikes",
-            marks=pytest.mark.xfail(
-                strict=True, reason=f"{_WRITE_THEN_RECORD}: bob struck twice for one insult"
-            ),
-        ),
-        pytest.param(
-            "courtesy",
-            "log",
-            "a-2",
-            "courtesy_audit",
-            marks=pytest.mark.xfail(
-                strict=True, reason=f"{_WRITE_THEN_RECORD}: bob's audit row written twice"
-            ),
-        ),
-        pytest.param(
-            "rounds",
-            "add_prompt",
-            "c-2",
-            "prompts",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason=f"{_WRITE_THEN_RECORD}: the host's question added twice (#16 and #17), "
-                "and the reply says #17",
-            ),
-        ),
+        # Effects.stored: the write and its record commit together, or neither does.
+        ("courtesy", "add_strike", "a-2", "courtesy_strikes"),
+        ("courtesy", "log", "a-2", "courtesy_audit"),
+        ("rounds", "add_prompt", "c-2", "prompts"),
     ],
 )
 async def test_killed_between_a_cogs_write_and_its_ledger_record(

@@ -129,7 +129,7 @@ class CourtesyBase(Cog):
 
     async def _log_once(self, entry: store.AuditEntry) -> None:
         """Write an audit row once per event or command, whatever retries and replays follow."""
-        await self.services.effects.once("audit", partial(store.log, self.services.db, entry))
+        await self.services.effects.stored("audit", partial(store.log, self.services.db, entry))
 
     async def _enqueue_once(self, item: store.QueueItem) -> store.QueueItem | None:
         """Queue ``item`` for the hosts once per event or command; the stored item."""
@@ -140,7 +140,7 @@ class CourtesyBase(Cog):
             assert stored.id is not None
             return stored.id
 
-        item_id = await self.services.effects.once("enqueue", insert, encode=str, decode=int)
+        item_id = await self.services.effects.stored("enqueue", insert, encode=str, decode=int)
         return await store.get_item(db, item.circle_id, item_id)
 
     async def _host_log(

@@ -279,7 +279,7 @@ class Enforcement(CourtesyBase):
         strike = store.Strike(
             circle_id=circle_id, member_id=member_id, weight=weight, rule=rule, created_at=now
         )
-        await self.services.effects.once("strike", partial(store.add_strike, db, strike))
+        await self.services.effects.stored("strike", partial(store.add_strike, db, strike))
         total = decayed(
             await store.active_strikes(db, circle_id, member_id),
             now,
@@ -296,7 +296,7 @@ class Enforcement(CourtesyBase):
         except PlatformError:
             self.log.warning("could not mute %s on %s", user.id, channel.platform, exc_info=True)
         mute = store.Mute(circle_id=circle_id, member_id=member_id, until=until, created_at=now)
-        mute.id = await self.services.effects.once(
+        mute.id = await self.services.effects.stored(
             "mute_row", partial(self._add_mute, mute), encode=str, decode=int
         )
         self._schedule_unmute(mute, user, channel)

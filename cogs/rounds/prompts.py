@@ -65,7 +65,7 @@ class PromptsMixin(LifecycleMixin):
     async def prompt_add(self, ctx: CircleContext) -> None:
         """Add a prompt written by a host."""
         subs = [ctx.options[f"sub{i}"] for i in range(1, MAX_SUBS + 1) if ctx.options[f"sub{i}"]]
-        prompt_id = await self.services.effects.once(
+        prompt_id = await self.services.effects.stored(
             "add_prompt",
             lambda: self._add_prompt(ctx, subs),
             encode=str,
@@ -178,8 +178,14 @@ class PromptsMixin(LifecycleMixin):
     )
     async def prompt_now(self, ctx: CircleContext) -> None:
         """Open a round immediately (unless one is open)."""
+        # Marked before anything else: a replay of this command (the bot died while it ran)
+        # finds the round it opened itself, which is not "a round still open" to the host
+        # (its post, if unfinished, is completed at start).
+        first = await self.services.effects.once("prompt-now", _first, encode=_mark, decode=_again)
         current = await store.current_round(self.services.db, ctx.circle_id)
         if current is not None:
+            if not first:
+                return
             await ctx.reply(
                 ctx.t._(
                     "Round #{n} is still open until {when}.",
@@ -208,7 +214,7 @@ class PromptsMixin(LifecycleMixin):
     )
     async def prompt_suggest(self, ctx: CircleContext) -> None:
         """Queue a member's suggestion for the hosts."""
-        prompt_id = await self.services.effects.once(
+        prompt_id = await self.services.effects.stored(
             "suggest_prompt",
             lambda: self._add_prompt(
                 ctx, [], status=store.PROMPT_SUGGESTED, suggested_by=ctx.member_id
@@ -298,3 +304,15 @@ class PromptsMixin(LifecycleMixin):
             for p in found
             if str(p.id).startswith(partial.strip())
         ][:25]
+
+
+async def _first() -> bool:
+    return True
+
+
+def _mark(_first: bool) -> str:
+    return "1"
+
+
+def _again(_raw: str) -> bool:
+    return False

@@ -168,3 +168,38 @@ async def test_an_unreachable_database_keeps_the_event_for_later(tmp_path: Any) 
         with pytest.raises(EventNotHandled):
             await h.platform.deliver(message(h, "m-1", "later"))
         assert not [t for t in texts(h) if "incident" in t]
+
+
+async def test_a_write_and_its_record_commit_together_or_not_at_all() -> None:
+    """A crash after a cog's write but before its step ends leaves no row: the replay writes one."""
+    from bot.effects import event_key
+    from storage import courtesy as store
+
+    async with Harness("discord") as h:
+        effects = h.bot.effects
+        await h.say("ana", "bonjour")  # the circle and the member exist
+        strike = store.Strike(
+            circle_id=1, member_id=1, weight=1.0, rule="r", created_at=h.clock.now()
+        )
+
+        async def write() -> int:
+            stored = await store.add_strike(h.db, store.Strike(**strike.model_dump()))
+            assert stored.id is not None
+            return stored.id
+
+        async def dies_after_the_write() -> int:
+            await write()
+            raise Crash
+
+        key = event_key("test", "strike")
+        with pytest.raises(Crash):
+            async with effects.scope(key):
+                await effects.stored("strike", dies_after_the_write, encode=str, decode=int)
+        assert await store.active_strikes(h.db, 1, 1) == []  # rolled back with its record
+
+        async with effects.scope(key):
+            first = await effects.stored("strike", write, encode=str, decode=int)
+        async with effects.scope(key):  # replayed once more: recorded, not written again
+            again = await effects.stored("strike", write, encode=str, decode=int)
+        assert first == again
+        assert len(await store.active_strikes(h.db, 1, 1)) == 1

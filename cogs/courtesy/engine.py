@@ -11,19 +11,28 @@ and the time the caller passes in; link spam from newcomers needs the member's f
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, Final
 
+import numpy as np
+import numpy.typing as npt
+
 from cogs.courtesy.activity import Activity
+from cogs.courtesy.context import Frame, aimed_at_thing, excused, read_frame, self_directed
 from cogs.courtesy.lexicon import Lexicon, WordHit, allow_lexicon, builtin_lexicon, extra_lexicon
-from cogs.courtesy.normalize import Token, fold, light, merge_glued, tokenize
+from cogs.courtesy.normalize import Mapped, Token, fold, light, merge_glued, tokenize
 from cogs.courtesy.pii import links, mentions, personal_details
 from cogs.courtesy.rules import Action, Category, Settings, default_settings
+from cogs.courtesy.semantic import Encoder, Judgement, Model, default_model
 
 MASK: Final = "•"
+#: Families whose words may be someone else's (quoted) or aimed at no one.
+_CONTEXTUAL: Final = frozenset(
+    {Category.INSULT, Category.RUDE, Category.PROFANITY, Category.THREAT, Category.HATE}
+)
 _PII_RULES: Final = {"phone": "pii.phone", "email": "pii.email", "address": "pii.address"}
 
 
@@ -43,6 +52,11 @@ class Reason:
     term: str
     #: The insult cue that made the word count (``""``: the word stood on its own).
     cue: str | None = None
+    #: Who decided: ``rules`` (a word list or a pattern), or the semantic layer's ``gate`` or
+    #: ``encoder`` (see :mod:`cogs.courtesy.semantic`).
+    layer: str = "rules"
+    #: The semantic layer's probability for this family (``None`` for the rules).
+    score: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +72,21 @@ class Decision:
     reasons: tuple[Reason, ...] = ()
     #: Strike weight of the deciding rule.
     strikes: float = 0.0
+    #: What the semantic layer thought, even when it did not act (``None``: it did not run).
+    semantic: Judgement | None = None
+    #: The member quoted harsh words to report them or explain the law: allowed, and they
+    #: may want ``/report``.
+    reported: bool = False
+
+    @property
+    def layer(self) -> str | None:
+        """Who decided (``rules``, ``gate`` or ``encoder``), if anything acted."""
+        return self.reasons[0].layer if self.reasons else None
+
+    @property
+    def score(self) -> float | None:
+        """The deciding family's probability, when the semantic layer decided."""
+        return self.reasons[0].score if self.reasons else None
 
     @property
     def acted(self) -> bool:
@@ -73,6 +102,10 @@ class Decision:
         }
         if self.redacted_text is not None:
             data["redacted_text"] = self.redacted_text
+        if self.reasons:
+            data["layer"] = self.layer
+            if self.score is not None:
+                data["score"] = round(self.score, 3)
         return data
 
 
@@ -89,13 +122,29 @@ class _Hit:
     first: int = -1
     last: int = -1
     conditional: bool = False
+    layer: str = "rules"
+    score: float | None = None
 
 
 class Engine:
     """Compiled rules for one set of settings (a circle's, or the defaults)."""
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        model: Model | None = None,
+        encoder: Encoder | None = None,
+    ) -> None:
+        """Compile ``settings``.
+
+        ``model`` is the semantic layer (the shipped one unless given; none when the
+        settings turn it off or it was not built), ``encoder`` the sentence encoder it calls
+        for the messages its gate does not let through (the bundled one, loaded at first use).
+        """
         self.settings = settings or default_settings()
+        self.model = (model or default_model()) if self.settings.semantic else None
+        self.encoder: Encoder = encoder or _bundled_encoder
         self.lexicon = builtin_lexicon()
         self.extra: Lexicon | None = (
             extra_lexicon(self.settings.words) if self.settings.words else None
@@ -134,6 +183,57 @@ class Engine:
         ``author`` and ``now`` enable the flood and repeat rules (and record the message);
         ``joined_at`` (when the member was first seen) with ``now`` enables link spam.
         """
+        lit, hits, found_links, tokens = self._read(text)
+        words = self._word_hits(tokens, lang)
+        frame = read_frame(lit.text, fold(lit)) if words else None
+        reported = False
+        for hit in words:
+            if frame is not None and self._excused(frame, tokens, hit):
+                reported = reported or frame.speaks_of_words
+                continue
+            hits.append(hit)
+        hits.extend(
+            self._message_hits(lit.text, tokens, found_links, author, now, joined_at, activity)
+        )
+        judgement = None
+        if self.model is not None:
+            judgement = self.model.judge(
+                [t.text for t in tokens], lit.text, self.encoder, self.settings.semantic_thresholds
+            )
+            if judgement.family in _CONTEXTUAL:
+                frame = frame or read_frame(lit.text, fold(lit))
+            if judgement.family in _CONTEXTUAL and frame is not None and frame.speaks_of_words:
+                reported = True
+            elif judgement.family is not Category.OK:
+                hits.append(
+                    _Hit(
+                        f"semantic.{judgement.family}",
+                        0,
+                        0,
+                        f"{judgement.family} {judgement.score:.2f}",
+                        layer=judgement.layer,
+                        score=judgement.score,
+                    )
+                )
+        if not hits:
+            return replace(ALLOW, semantic=judgement, reported=reported)
+        return replace(self._decide(text, hits, judgement), reported=reported)
+
+    def _excused(self, frame: Frame, tokens: list[Token], hit: _Hit) -> bool:
+        """A word hit the context takes back: quoted, self-directed, aimed at a thing."""
+        category = self.settings.rules[hit.rule].category
+        if category not in _CONTEXTUAL or hit.first < 0:
+            return False
+        if excused(frame, hit.start, hit.end):
+            return True
+        if category not in (Category.INSULT, Category.RUDE):
+            return False
+        return self_directed(tokens, hit.first, hit.last) or aimed_at_thing(tokens, hit.first)
+
+    def _read(
+        self, text: str
+    ) -> tuple[Mapped, list[_Hit], list[tuple[int, int, str]], list[Token]]:
+        """The light text, its personal details, its links and its words (disguises undone)."""
         lit = light(text)
         folded = fold(lit)
         hits: list[_Hit] = []
@@ -147,13 +247,11 @@ class Engine:
         for start, end, _domain in found_links:
             skip.append(lit.span(start, end))
         tokens = merge_glued(tokenize(folded, skip=skip), folded.text, self._knows)
-        hits.extend(self._word_hits(tokens, lang))
-        hits.extend(
-            self._message_hits(lit.text, tokens, found_links, author, now, joined_at, activity)
-        )
-        if not hits:
-            return ALLOW
-        return self._decide(text, hits)
+        return lit, hits, found_links, tokens
+
+    def words(self, text: str) -> list[str]:
+        """The words of ``text`` as the rules and the semantic layer read them."""
+        return [token.text for token in self._read(text)[3]]
 
     # ------------------------------------------------------------ words
 
@@ -237,7 +335,9 @@ class Engine:
 
     # ------------------------------------------------------------ decision
 
-    def _decide(self, text: str, hits: Iterable[_Hit]) -> Decision:
+    def _decide(
+        self, text: str, hits: Iterable[_Hit], judgement: Judgement | None = None
+    ) -> Decision:
         reasons: list[Reason] = []
         masked: list[tuple[int, int]] = []
         for hit in hits:
@@ -254,12 +354,14 @@ class Engine:
                     text[hit.start : hit.end],
                     hit.term,
                     hit.cue,
+                    hit.layer,
+                    hit.score,
                 )
             )
             if rule.action is Action.REDACT:
                 masked.append((hit.start, hit.end))
         if not reasons:
-            return ALLOW
+            return replace(ALLOW, semantic=judgement)
         reasons = _unique(reasons)
         # "Putain de bordel de merde": one reason per phrase, not one more per word in it.
         reasons = [
@@ -285,6 +387,7 @@ class Engine:
             redacted_text=redact(text, masked) if masked else None,
             reasons=tuple(reasons),
             strikes=self.settings.rules[top.rule].strikes,
+            semantic=judgement,
         )
 
 
@@ -311,6 +414,12 @@ def redact(text: str, spans: Iterable[tuple[int, int]]) -> str:
             if not chars[index].isspace():
                 chars[index] = MASK
     return "".join(chars)
+
+
+def _bundled_encoder(texts: Sequence[str]) -> npt.NDArray[np.float32]:
+    from cogs.digest.clustering import default_encoder
+
+    return default_encoder()(texts)
 
 
 @cache

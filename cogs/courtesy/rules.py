@@ -91,6 +91,12 @@ class Settings:
     strike_half_life_hours: float = 72
     mute_at: float = 3.0
     mute_minutes: tuple[int, ...] = (10, 60, 1440)
+    #: The semantic layer runs (see :mod:`cogs.courtesy.semantic`).
+    semantic: bool = True
+    #: Its decisions are logged but not carried out.
+    semantic_observe: bool = False
+    #: Per family, the probability from which it acts (unset: the trained threshold).
+    semantic_thresholds: Mapping[Category, float] = field(default_factory=dict)
 
     def rule(self, rule_id: str) -> Rule:
         """The rule with this id."""
@@ -110,8 +116,10 @@ _THRESHOLDS: Final[dict[tuple[str, str], tuple[str, type]]] = {
 }
 _RULE_KEYS: Final = frozenset({"category", "action", "strikes", "description"})
 _TOP_KEYS: Final = frozenset(
-    {"rules", "flood", "repeat", "mentions", "links", "strikes", "allow", "words"}
+    {"rules", "flood", "repeat", "mentions", "links", "strikes", "allow", "words", "semantic"}
 )
+#: The families the semantic layer names (a threshold each).
+SEMANTIC_FAMILIES: Final = ("threat", "hate", "spam", "rude", "insult", "profanity")
 
 
 @cache
@@ -261,15 +269,54 @@ def build_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
             problems.append(f"words.{rule_id}: expected a list of words")
         else:
             words[rule_id] = tuple(terms)
+    semantic = _semantic(base.get("semantic", {}), extra.get("semantic", {}), problems)
     if problems:
         raise SettingsError(problems)
     return Settings(
+        semantic=semantic[0],
+        semantic_observe=semantic[1],
+        semantic_thresholds=semantic[2],
         rules=rules,
         allow=tuple(str(w) for w in allow),
         words=words,
         allowed_domains=tuple(str(d).lower() for d in domains),
         **values,
     )
+
+
+def _semantic(
+    base: Mapping[str, Any], extra: Mapping[str, Any], problems: list[str]
+) -> tuple[bool, bool, dict[Category, float]]:
+    """``[semantic]``: enabled, observe, and the thresholds per family."""
+    flags: list[bool] = []
+    for key in ("enabled", "observe"):
+        value = extra.get(key, base.get(key, key == "enabled"))
+        if not isinstance(value, bool):
+            problems.append(f"semantic.{key}: expected true or false, got {value!r}")
+            value = key == "enabled"
+        flags.append(value)
+    for key in extra:
+        if key not in ("enabled", "observe", "thresholds"):
+            problems.append(f"semantic.{key}: unknown key")
+    limits: dict[Category, float] = {}
+    thresholds = extra.get("thresholds", {})
+    if not isinstance(thresholds, Mapping):
+        problems.append("semantic.thresholds: expected a table")
+        thresholds = {}
+    given = {**dict(base.get("thresholds", {})), **dict(thresholds)}
+    for family, value in given.items():
+        where = f"semantic.thresholds.{family}"
+        if family not in SEMANTIC_FAMILIES:
+            problems.append(f"{where}: unknown family (known: {', '.join(SEMANTIC_FAMILIES)})")
+            continue
+        number = _number(value, float, where, problems)
+        if number is None:
+            continue
+        if not 0 < number <= 1:
+            problems.append(f"{where}: expected a probability between 0 and 1, got {value!r}")
+            continue
+        limits[Category(family)] = number
+    return flags[0], flags[1], limits
 
 
 @cache

@@ -1,0 +1,190 @@
+"""The semantic layer: what a message means, beside what its words are.
+
+Two linear models trained on our own labelled corpus (``data/corpus/``, see
+:mod:`cogs.courtesy.train`), shipped as one small file (``data/semantic.npz``):
+
+* the **gate** reads hashed word, word-pair and character n-gram features of the words the
+  rules already cut out (disguises undone). It is cheap (a few microseconds) and tuned for
+  recall: a message it finds benign is allowed without paying for the encoder — most
+  messages of a professional circle;
+* the **encoder model** reads the bundled multilingual sentence encoder's vector (the one the
+  digest uses, about 2 ms a message) and, added to the gate's evidence, names the family:
+  threat, hate, spam, rude, insult or profanity, with a probability.
+
+A family acts only above its threshold (chosen at training time on held-apart folds so that
+acceptable messages are rarely touched; a circle can raise or lower it per family).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import zlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from cogs.courtesy.lexicon import DATA_DIR
+from cogs.courtesy.rules import Category
+
+ARTEFACT: Final = DATA_DIR / "semantic.npz"
+#: The model's classes, in the order of its weight columns.
+CLASSES: Final = (
+    Category.OK,
+    Category.THREAT,
+    Category.HATE,
+    Category.SPAM,
+    Category.RUDE,
+    Category.INSULT,
+    Category.PROFANITY,
+)
+FAMILIES: Final = CLASSES[1:]
+BUCKETS: Final = 1 << 18
+LAYER_GATE: Final = "gate"
+LAYER_ENCODER: Final = "encoder"
+
+_EMOJI_RE: Final = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff]")
+_LINK_RE: Final = re.compile(r"https?://|www\.|\b[\w-]+\.(?:gg|io|xyz|link|ly|me)/", re.I)
+_QUOTE_RE: Final = re.compile('[«»“”"„]')
+_DIGITS_RE: Final = re.compile(r"\d")
+
+Vector = npt.NDArray[np.float32]
+Encoder = Callable[[Sequence[str]], npt.NDArray[np.float32]]
+
+
+def _bucket(feature: str) -> int:
+    return zlib.crc32(feature.encode("utf-8", "surrogatepass")) & (BUCKETS - 1)
+
+
+@lru_cache(maxsize=65536)
+def _word_features(word: str) -> tuple[int, ...]:
+    """A word and its character 3- and 4-grams (with boundaries): spelling variants share most."""
+    marked = f"<{word}>"
+    grams = {f"w:{word}"}
+    for n in (3, 4):
+        grams.update(f"c{n}:{marked[i : i + n]}" for i in range(len(marked) - n + 1))
+    return tuple(_bucket(g) for g in grams)
+
+
+def features(words: Sequence[str], text: str) -> npt.NDArray[np.int64]:
+    """The hashed features of a message: its (folded, undisguised) ``words`` and raw ``text``."""
+    found: set[int] = set()
+    for word in words:
+        found.update(_word_features(word))
+    found.update(_bucket(f"b:{a} {b}") for a, b in itertools.pairwise(words))
+    found.update(_bucket(f"e:{e}") for e in set(_EMOJI_RE.findall(text)))
+    if _LINK_RE.search(text):
+        found.add(_bucket("x:link"))
+    if _QUOTE_RE.search(text):
+        found.add(_bucket("x:quote"))
+    if "@" in text:
+        found.add(_bucket("x:at"))
+    if len(_DIGITS_RE.findall(text)) >= 6:
+        found.add(_bucket("x:digits"))
+    found.add(_bucket(f"x:len{min(len(words), 40) // 5}"))
+    return np.fromiter(found, dtype=np.int64, count=len(found))
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """What the semantic layer thinks of a message."""
+
+    #: ``Category.OK`` when nothing crossed its threshold.
+    family: Category
+    #: The probability of ``family`` (for ``OK``: of the likeliest family).
+    score: float
+    #: ``gate`` (allowed without the encoder) or ``encoder``.
+    layer: str
+
+
+def _softmax(logits: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    shifted = np.exp(logits - logits.max())
+    result: npt.NDArray[np.float32] = shifted / shifted.sum()
+    return result
+
+
+@dataclass(frozen=True)
+class Model:
+    """The trained weights and the thresholds chosen with them."""
+
+    gate_weights: npt.NDArray[np.float32]  # (BUCKETS, classes)
+    gate_bias: npt.NDArray[np.float32]
+    encoder_weights: npt.NDArray[np.float32]  # (dims, classes)
+    encoder_bias: npt.NDArray[np.float32]
+    #: Below this probability of "not ok" from the gate, the encoder is not consulted.
+    gate_threshold: float
+    #: Per family, the probability from which it acts.
+    thresholds: dict[Category, float]
+
+    @classmethod
+    def load(cls, path: Path = ARTEFACT) -> Model:
+        """The model saved at ``path`` by :mod:`cogs.courtesy.train`."""
+        with np.load(path) as data:
+            classes = tuple(Category(c) for c in data["classes"])
+            if classes != CLASSES:
+                raise ValueError(f"{path}: trained for classes {classes}, not {CLASSES}")
+            gate = np.zeros((BUCKETS, len(CLASSES)), dtype=np.float32)
+            gate[data["gate_rows"]] = data["gate_values"].astype(np.float32)
+            return cls(
+                gate_weights=gate,
+                gate_bias=data["gate_bias"].astype(np.float32),
+                encoder_weights=data["encoder_weights"].astype(np.float32),
+                encoder_bias=data["encoder_bias"].astype(np.float32),
+                gate_threshold=float(data["gate_threshold"]),
+                thresholds={
+                    family: float(value)
+                    for family, value in zip(FAMILIES, data["thresholds"], strict=True)
+                },
+            )
+
+    def gate_logits(self, found: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
+        """The gate's evidence for each class."""
+        logits: npt.NDArray[np.float32] = self.gate_weights[found].sum(axis=0) + self.gate_bias
+        return logits
+
+    def combined(
+        self, gate_logits: npt.NDArray[np.float32], vector: npt.NDArray[np.float32]
+    ) -> npt.NDArray[np.float32]:
+        """Both models' evidence together, as probabilities."""
+        return _softmax(gate_logits + vector @ self.encoder_weights + self.encoder_bias)
+
+    def judge(
+        self,
+        words: Sequence[str],
+        text: str,
+        encoder: Encoder | None,
+        thresholds: Mapping[Category, float] | None = None,
+    ) -> Judgement:
+        """The family of ``text`` (``OK`` when none crosses its threshold).
+
+        ``encoder`` is called only for messages the gate does not let through; ``None``
+        decides on the gate alone.
+        """
+        logits = self.gate_logits(features(words, text))
+        probs = _softmax(logits)
+        risk = float(1.0 - probs[0])
+        if risk < self.gate_threshold:
+            return Judgement(Category.OK, risk, LAYER_GATE)
+        layer = LAYER_GATE
+        if encoder is not None:
+            probs = self.combined(logits, encoder([text])[0])
+            layer = LAYER_ENCODER
+        limits = {**self.thresholds, **(thresholds or {})}
+        best = int(np.argmax(probs[1:])) + 1
+        family, score = CLASSES[best], float(probs[best])
+        if score >= limits.get(family, 1.0):
+            return Judgement(family, score, layer)
+        return Judgement(Category.OK, score, layer)
+
+
+@cache
+def default_model() -> Model | None:
+    """The shipped model, or ``None`` when it was not built (``make moderation-model``)."""
+    if not ARTEFACT.exists():
+        return None
+    return Model.load(ARTEFACT)

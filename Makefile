@@ -8,7 +8,7 @@ SYNAPSE_VENV := .venv-synapse
 SYNAPSE_STAMP := $(SYNAPSE_VENV)/.cercle-installed
 PYBABEL_KEYWORDS := -k _ -k N_ -k ngettext:1,2 --no-default-keywords
 
-.PHONY: run test lint typecheck bench i18n clean
+.PHONY: run test lint typecheck bench i18n clean moderation-model
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,11 @@ typecheck: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
+
+## Retrain the courtesy cog's semantic layer on cogs/courtesy/data/corpus/ (deterministic, ~20 s);
+## the result, cogs/courtesy/data/semantic.npz, is committed. Then: bench/moderation_quality.py.
+moderation-model: $(STAMP)
+	$(BIN)/python -m cogs.courtesy.train
 
 ## Extract marked strings and update the French and English catalogs (then fill in msgstr).
 i18n: $(STAMP)

@@ -41,8 +41,9 @@ from typing import Any, Final
 ROOT: Final = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cogs.courtesy.engine import evaluate  # noqa: E402
+from cogs.courtesy.engine import Engine, evaluate  # noqa: E402
 from cogs.courtesy.lexicon import DATA_DIR, LEXICON_FILES  # noqa: E402
+from cogs.courtesy.rules import build_settings  # noqa: E402
 
 DEV_SET: Final = ROOT / "tests" / "cogs" / "courtesy" / "data" / "moderation_dev_cases.jsonl"
 BUDGET_MEDIAN_MS: Final = 0.5
@@ -157,12 +158,55 @@ def glin_engine(keywords: Sequence[str]) -> Callable[[str], bool]:
 
 
 def rules_engine() -> Callable[[str], bool]:
-    """The courtesy engine: acted on means any action but allow."""
+    """The courtesy engine with its semantic layer on (rules, context and semantic layer)."""
+    engine = Engine(build_settings({"semantic": {"enabled": True}}))
 
     def acted(text: str) -> bool:
-        return evaluate(text).acted
+        return engine.evaluate(text).acted
 
     return acted
+
+
+def rules_only_engine() -> Callable[[str], bool]:
+    """The word rules and the context, without the semantic layer (version 1's baseline)."""
+    engine = Engine(build_settings({"semantic": {"enabled": False}}))
+
+    def acted(text: str) -> bool:
+        return engine.evaluate(text).acted
+
+    return acted
+
+
+def benign_mix(messages: int = 2000) -> dict[str, float]:
+    """The pipeline benchmark's benign answers (bench/pipeline.py), timed through the engine.
+
+    What most messages of a circle cost: the share that passes the semantic layer's gate to
+    the encoder, and the median and p99 time per message.
+    """
+    sys.path.insert(0, str(ROOT / "bench"))
+    from pipeline import make_text
+
+    rng = random.Random(SEED)
+    texts = [make_text(rng) for _ in range(messages)]
+    engine = Engine(build_settings({"semantic": {"enabled": True}}))
+    engine.evaluate("warm-up: you are all idiots")  # loads the encoder
+    timings: list[int] = []
+    encoded = 0
+    acted = 0
+    for text in texts:
+        started = time.perf_counter_ns()
+        decision = engine.evaluate(text)
+        timings.append(time.perf_counter_ns() - started)
+        encoded += decision.semantic is not None and decision.semantic.layer != "gate"
+        acted += decision.acted
+    timings.sort()
+    return {
+        "messages": messages,
+        "median_ms": statistics.median(timings) / 1e6,
+        "p99_ms": timings[int(len(timings) * 0.99)] / 1e6,
+        "to_encoder": encoded / messages,
+        "acted": acted,
+    }
 
 
 def _ratio(numerator: int, denominator: int) -> float:
@@ -254,7 +298,8 @@ def run(rounds: int, with_glin: bool, limit: int | None = None) -> dict[str, Any
     cases = load_cases(limit=limit)
     keywords = baseline_keywords()
     engines: list[tuple[str, Callable[[str], bool], int]] = [
-        ("rules", rules_engine(), rounds),
+        ("rules+sem", rules_engine(), rounds),
+        ("rules", rules_only_engine(), rounds),
         ("keywords", keyword_engine(keywords), rounds),
     ]
     if with_glin:
@@ -270,6 +315,7 @@ def run(rounds: int, with_glin: bool, limit: int | None = None) -> dict[str, Any
         "budget_median_ms": BUDGET_MEDIAN_MS,
         "budget": "PASS" if figures[0].median_ms <= BUDGET_MEDIAN_MS else "FAIL",
         "engines": [asdict(f) for f in figures],
+        "benign_mix": benign_mix(),
         "machine": machine(),
     }
 
@@ -297,6 +343,14 @@ def report(result: dict[str, Any]) -> str:
         f"personal details redacted by the rules: {rules['pii_redacted']}/{result['pii_messages']}",
         f"budget: rules median {rules['median_ms']:.3f} ms <= {result['budget_median_ms']} ms: "
         f"{result['budget']}",
+        "benign mix ({messages} pipeline answers, rules+semantic): median {median_ms:.3f} ms, "
+        "p99 {p99_ms:.3f} ms, {to_encoder:.0%} reach the encoder, {acted} acted on "
+        "(budgets: median <= 0.5 ms, p99 <= 5 ms: {verdict})".format(
+            **result["benign_mix"],
+            verdict="PASS"
+            if result["benign_mix"]["median_ms"] <= 0.5 and result["benign_mix"]["p99_ms"] <= 5
+            else "FAIL",
+        ),
         "machine: {cpus} CPUs, {cpu}, {memory}, Python {python}, {date}".format(
             **result["machine"]
         ),

@@ -8,7 +8,8 @@
 * **Self-directed** — "I'm such an idiot", "quelle conne je fais": allowed.
 * **Aimed at a thing** — "ce logiciel est une daube", "LinkedIn's algorithm is garbage":
   criticism of platforms, products, algorithms and policies is allowed, unless the same
-  words also address someone.
+  words also address someone. Swearing stays swearing ("ce logiciel est chiant" gets the
+  same gentle reminder as any swear word).
 
 Pure functions over the folded tokens the rules read (lower case, accents stripped).
 """
@@ -24,7 +25,7 @@ from cogs.courtesy.normalize import Mapped, Token
 
 #: Quotation marks, paired (a span between them is a quotation).
 _QUOTE_SPAN_RE: Final = re.compile(
-    r"«[^»]{1,300}»|“[^”]{1,300}”|„[^“”]{1,300}[“”]|\"[^\"]{1,300}\"|(?<!\w)'[^']{1,300}'(?!\w)"
+    r"«[^»]{1,300}»|“[^”]{1,300}”|„[^“”]{1,300}[“”]|\"[^\"]{1,300}\"|(?<!\w)'(?:[^'\n]|(?<=\w)'(?=\w)){1,300}'(?!\w)"
 )
 #: Reporting frames: someone said, wrote... — they count only with a quotation.
 _REPORTING_RE: Final = re.compile(
@@ -45,7 +46,8 @@ _REPORTING_RE: Final = re.compile(
 #: after them is what the member was called ("il m'a traité de connard", "he called me a…").
 _CALLED_RE: Final = re.compile(
     r"\b(?:"
-    r"(?:traite|traitee|traites|traitees|qualifie|qualifiee|insulte|insultee)\s+(?:de|d)\b|"
+    r"(?:traite|traitee|traites|traitees|traiter|qualifie|qualifiee|insulte|insultee)\s+(?:de|d)\b|"
+    r"(?:got|get|gets|getting|was|were|been|being|be)\s+called|"
     r"(?:appele|appelee)\s+(?:un|une|le|la)?\s*|"
     r"(?:called|call|calls|calling)\s+(?:me|us|her|him|them|my \w+)|"
     r"(?:threatened|harassed|insulted)\s+(?:me|us|her|him|them|my \w+)|"
@@ -80,7 +82,19 @@ _FILLERS: Final = frozenset(
      "quelle", "quel", "what", "de", "d", "encore", "again", "bit", "little", "petit",
      "petite", "peu"}
 )  # fmt: skip
-_SELF_AFTER: Final = (("je", "fais"), ("je", "suis"), ("i", "am"), ("i", "m"), ("i", "was"))
+_SELF_AFTER: Final = (
+    ("je", "fais"), ("je", "suis"), ("i", "am"), ("i", "m"), ("i", "was"), ("que", "je"),
+    ("moment", "i"), ("moment", "j"),
+)  # fmt: skip
+_SELF_AFTER_3: Final = (("que", "je", "suis"), ("qu", "on", "est"))
+_EXCLAIM: Final = frozenset({"quel", "quelle", "what", "such", "total", "complete", "mais"})
+#: The speaker as the subject of what follows ("…, I just sent", "…, j'ai répondu").
+_FIRST_PERSON: Final = frozenset({"je", "j", "i", "im", "ive", "id", "ill"})
+_THIRD_PERSON: Final = frozenset(
+    {"il", "elle", "ils", "elles", "he", "she", "they", "him", "her", "them", "lui", "leur",
+     "his", "their", "son", "sa", "ses", "ce", "cet", "cette", "ces", "this", "that", "these",
+     "those", "guy", "gars", "mec", "type", "client", "cliente", "collegue", "colleague"}
+)  # fmt: skip
 _THINGS: Final = frozenset(
     {"logiciel", "logiciels", "appli", "application", "app", "apps", "algorithme", "algo",
      "algorithm", "algorithms", "algos", "plateforme", "plateformes", "platform", "platforms",
@@ -140,29 +154,59 @@ def read_frame(text: str, folded: Mapped) -> Frame:
     )
 
 
-def excused(frame: Frame, start: int, end: int) -> bool:
-    """Whether the frame makes the words at ``start:end`` someone else's.
+def excused(frame: Frame, tokens: Sequence[Token], first: int, start: int, end: int) -> bool:
+    """Whether the frame makes the words at ``start:end`` (``tokens[first]``) someone else's.
 
-    Inside a quotation of a reporting or legal message they are quoted; without quotation
-    marks, the words after "called me" / "m'a traité de" are what the member was called.
+    Words inside quotation marks are mentioned, not used — unless the member puts them on
+    someone ("t'es un « génie »", "you're a 'genius'"); without quotation marks, the words
+    after "called me" / "m'a traité de" are what the member was called.
     """
-    if not frame.speaks_of_words:
-        return False
-    if any(a <= start and end <= b for a, b in frame.quoted):
-        return True
-    return frame.called_from is not None and start >= frame.called_from
+    for a, b in frame.quoted:
+        if a <= start and end <= b:
+            return not _addressed_quote(tokens, a, frame.quoted)
+    return frame.speaks_of_words and frame.called_from is not None and start >= frame.called_from
+
+
+def _addressed_quote(
+    tokens: Sequence[Token], quote_start: int, quoted: Sequence[tuple[int, int]]
+) -> bool:
+    """The quotation starting at ``quote_start`` is said *to* someone, right before it."""
+    outside = [
+        t.text
+        for t in tokens
+        if t.end <= quote_start and not any(a <= t.start and t.end <= b for a, b in quoted)
+    ]
+    before = outside[-3:]
+    return any(w in _SECOND_PERSON or w in ("espece", "sale") for w in before)
 
 
 def self_directed(tokens: Sequence[Token], first: int, last: int) -> bool:
-    """The harsh word at ``tokens[first:last + 1]`` describes the speaker themself."""
+    """The harsh word at ``tokens[first:last + 1]`` describes the speaker themself.
+
+    "I'm such an idiot", "quelle conne je fais", "abruti que je suis", and an exclamation
+    followed by what the speaker did ("what a muppet, I just sent…", "quel idiot, j'ai…")
+    when nobody else is named or addressed.
+    """
+    if _addresses_someone(tokens, first):
+        return False
     before = [t.text for t in tokens[max(0, first - _WINDOW) : first]]
     while before and before[-1] in _FILLERS:
         before.pop()
-    for pattern in _SELF_BEFORE:
-        if tuple(before[-len(pattern) :]) == pattern:
-            return not _addresses_someone(tokens, first)
-    after = tuple(t.text for t in tokens[last + 1 : last + 3])
-    return after in _SELF_AFTER and not _addresses_someone(tokens, first)
+    if any(tuple(before[-len(p) :]) == p for p in _SELF_BEFORE):
+        return True
+    after = [t.text for t in tokens[last + 1 : last + 1 + _WINDOW]]
+    if tuple(after[:2]) in _SELF_AFTER or tuple(after[:3]) in _SELF_AFTER_3:
+        return True
+    # An exclamation ("what a muppet", "quel idiot", "total moron moment") followed by what
+    # the speaker did, nobody else named.
+    exclaimed = first <= 2 or (bool(before) and before[-1] in _EXCLAIM)
+    nearby = [t.text for t in tokens[max(0, first - _WINDOW) : last + 1 + _WINDOW]]
+    return (
+        exclaimed
+        and any(w in _FIRST_PERSON for w in after)
+        and not any(w in _THIRD_PERSON for w in nearby)
+        and not any(t.text in _SECOND_PERSON for t in tokens)
+    )
 
 
 def aimed_at_thing(tokens: Sequence[Token], first: int) -> bool:

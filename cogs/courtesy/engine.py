@@ -21,7 +21,13 @@ import numpy as np
 import numpy.typing as npt
 
 from cogs.courtesy.activity import Activity
-from cogs.courtesy.context import Frame, aimed_at_thing, excused, read_frame, self_directed
+from cogs.courtesy.context import (
+    Frame,
+    aimed_at_thing,
+    excused,
+    read_frame,
+    self_directed,
+)
 from cogs.courtesy.lexicon import Lexicon, WordHit, allow_lexicon, builtin_lexicon, extra_lexicon
 from cogs.courtesy.normalize import Mapped, Token, fold, light, merge_glued, tokenize
 from cogs.courtesy.pii import links, mentions, personal_details
@@ -29,6 +35,8 @@ from cogs.courtesy.rules import Action, Category, Settings, default_settings
 from cogs.courtesy.semantic import Encoder, Judgement, Model, default_model
 
 MASK: Final = "•"
+#: Families the word rules judge well when they see the words.
+_WORDY: Final = frozenset({Category.INSULT, Category.RUDE, Category.PROFANITY})
 #: Families whose words may be someone else's (quoted) or aimed at no one.
 _CONTEXTUAL: Final = frozenset(
     {Category.INSULT, Category.RUDE, Category.PROFANITY, Category.THREAT, Category.HATE}
@@ -145,6 +153,15 @@ class Engine:
         self.settings = settings or default_settings()
         self.model = (model or default_model()) if self.settings.semantic else None
         self.encoder: Encoder = encoder or _bundled_encoder
+        self._examples: npt.NDArray[np.float32] | None = None
+        # A family whose every word rule the circle allows is not policed by the model either.
+        families: dict[Category, set[Action]] = {}
+        for rule in self.settings.rules.values():
+            if not rule.id.startswith("semantic."):
+                families.setdefault(rule.category, set()).add(rule.action)
+        self._allowed_families = frozenset(
+            family for family, actions in families.items() if actions == {Action.ALLOW}
+        )
         self.lexicon = builtin_lexicon()
         self.extra: Lexicon | None = (
             extra_lexicon(self.settings.words) if self.settings.words else None
@@ -155,6 +172,29 @@ class Engine:
         )
         if unknown:
             raise ValueError(f"word lists use unknown rules: {', '.join(sorted(unknown))}")
+
+    def _unallowed(self, tokens: list[Token], text: str) -> tuple[list[str], str]:
+        """The words and text the semantic layer reads: the circle's allowed phrases left out."""
+        words = [t.text for t in tokens]
+        if self.allow is None:
+            return words, text
+        spans = [(h.first, h.last) for h in self.allow.scan(tokens)]
+        if not spans:
+            return words, text
+        inside = {i for first, last in spans for i in range(first, last + 1)}
+        cut = [(tokens[first].start, tokens[last].end) for first, last in spans]
+        for start, end in sorted(cut, reverse=True):
+            text = text[:start] + " " + text[end:]
+        return [w for i, w in enumerate(words) if i not in inside], text
+
+    def learn(self, texts: Sequence[str]) -> None:
+        """Messages a host approved in this circle: the semantic layer allows similar ones."""
+        if self.model is None or not texts:
+            return
+        vectors = np.asarray(self.encoder(list(texts)), dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        vectors = (vectors / np.where(norms == 0, 1.0, norms)).astype(np.float32)
+        self._examples = vectors if self._examples is None else np.vstack([self._examples, vectors])
 
     def _knows(self, word: str) -> bool:
         return self.lexicon.knows(word) or (self.extra is not None and self.extra.knows(word))
@@ -197,14 +237,28 @@ class Engine:
         )
         judgement = None
         if self.model is not None:
+            kept, said = self._unallowed(tokens, lit.text)
             judgement = self.model.judge(
-                [t.text for t in tokens], lit.text, self.encoder, self.settings.semantic_thresholds
+                kept,
+                said,
+                self.encoder,
+                self.settings.semantic_thresholds,
+                self._examples,
             )
             if judgement.family in _CONTEXTUAL:
                 frame = frame or read_frame(lit.text, fold(lit))
             if judgement.family in _CONTEXTUAL and frame is not None and frame.speaks_of_words:
                 reported = True
-            elif judgement.family is not Category.OK:
+            elif (
+                judgement.family is not Category.OK
+                and judgement.family not in self._allowed_families
+                and not any(self.settings.rules[h.rule].category is judgement.family for h in hits)
+                and not (hits and judgement.family in _WORDY)
+            ):
+                # The rules named this family already, or judged the message's words (a
+                # swear word is not an insult because the model leans that way): their rule,
+                # explained by its word, decides. Meaning beyond words (threats, hatred,
+                # spam) still adds to it.
                 hits.append(
                     _Hit(
                         f"semantic.{judgement.family}",
@@ -224,7 +278,7 @@ class Engine:
         category = self.settings.rules[hit.rule].category
         if category not in _CONTEXTUAL or hit.first < 0:
             return False
-        if excused(frame, hit.start, hit.end):
+        if excused(frame, tokens, hit.first, hit.start, hit.end):
             return True
         if category not in (Category.INSULT, Category.RUDE):
             return False

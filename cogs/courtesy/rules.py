@@ -92,7 +92,7 @@ class Settings:
     mute_at: float = 3.0
     mute_minutes: tuple[int, ...] = (10, 60, 1440)
     #: The semantic layer runs (see :mod:`cogs.courtesy.semantic`).
-    semantic: bool = True
+    semantic: bool = False
     #: Its decisions are logged but not carried out.
     semantic_observe: bool = False
     #: Per family, the probability from which it acts (unset: the trained threshold).
@@ -290,10 +290,10 @@ def _semantic(
     """``[semantic]``: enabled, observe, and the thresholds per family."""
     flags: list[bool] = []
     for key in ("enabled", "observe"):
-        value = extra.get(key, base.get(key, key == "enabled"))
+        value = extra.get(key, base.get(key, False))
         if not isinstance(value, bool):
             problems.append(f"semantic.{key}: expected true or false, got {value!r}")
-            value = key == "enabled"
+            value = False
         flags.append(value)
     for key in extra:
         if key not in ("enabled", "observe", "thresholds"):

@@ -47,6 +47,9 @@ FAMILIES: Final = CLASSES[1:]
 BUCKETS: Final = 1 << 18
 LAYER_GATE: Final = "gate"
 LAYER_ENCODER: Final = "encoder"
+#: A message this close (cosine) to one a host approved in the circle is allowed.
+LAYER_EXAMPLE: Final = "example"
+EXAMPLE_SIMILARITY: Final = 0.9
 
 _EMOJI_RE: Final = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff]")
 _LINK_RE: Final = re.compile(r"https?://|www\.|\b[\w-]+\.(?:gg|io|xyz|link|ly|me)/", re.I)
@@ -102,6 +105,12 @@ class Judgement:
     layer: str
 
 
+def _log_softmax(logits: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    shifted = logits - logits.max()
+    result: npt.NDArray[np.float32] = shifted - np.log(np.exp(shifted).sum())
+    return result
+
+
 def _softmax(logits: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     shifted = np.exp(logits - logits.max())
     result: npt.NDArray[np.float32] = shifted / shifted.sum()
@@ -116,6 +125,9 @@ class Model:
     gate_bias: npt.NDArray[np.float32]
     encoder_weights: npt.NDArray[np.float32]  # (dims, classes)
     encoder_bias: npt.NDArray[np.float32]
+    #: Reads both models' log-probabilities side by side: (2 * classes, classes).
+    stack_weights: npt.NDArray[np.float32]
+    stack_bias: npt.NDArray[np.float32]
     #: Below this probability of "not ok" from the gate, the encoder is not consulted.
     gate_threshold: float
     #: Per family, the probability from which it acts.
@@ -135,6 +147,8 @@ class Model:
                 gate_bias=data["gate_bias"].astype(np.float32),
                 encoder_weights=data["encoder_weights"].astype(np.float32),
                 encoder_bias=data["encoder_bias"].astype(np.float32),
+                stack_weights=data["stack_weights"].astype(np.float32),
+                stack_bias=data["stack_bias"].astype(np.float32),
                 gate_threshold=float(data["gate_threshold"]),
                 thresholds={
                     family: float(value)
@@ -151,7 +165,9 @@ class Model:
         self, gate_logits: npt.NDArray[np.float32], vector: npt.NDArray[np.float32]
     ) -> npt.NDArray[np.float32]:
         """Both models' evidence together, as probabilities."""
-        return _softmax(gate_logits + vector @ self.encoder_weights + self.encoder_bias)
+        encoded = vector @ self.encoder_weights + self.encoder_bias
+        stacked = np.concatenate([_log_softmax(gate_logits), _log_softmax(encoded)])
+        return _softmax(stacked @ self.stack_weights + self.stack_bias)
 
     def judge(
         self,
@@ -159,11 +175,13 @@ class Model:
         text: str,
         encoder: Encoder | None,
         thresholds: Mapping[Category, float] | None = None,
+        examples: npt.NDArray[np.float32] | None = None,
     ) -> Judgement:
         """The family of ``text`` (``OK`` when none crosses its threshold).
 
         ``encoder`` is called only for messages the gate does not let through; ``None``
-        decides on the gate alone.
+        decides on the gate alone. ``examples`` (unit vectors, one per row) are messages a
+        host approved: one close enough allows the message.
         """
         logits = self.gate_logits(features(words, text))
         probs = _softmax(logits)
@@ -171,15 +189,22 @@ class Model:
         if risk < self.gate_threshold:
             return Judgement(Category.OK, risk, LAYER_GATE)
         layer = LAYER_GATE
+        vector = None
         if encoder is not None:
-            probs = self.combined(logits, encoder([text])[0])
+            vector = encoder([text])[0]
+            probs = self.combined(logits, vector)
             layer = LAYER_ENCODER
         limits = {**self.thresholds, **(thresholds or {})}
         best = int(np.argmax(probs[1:])) + 1
         family, score = CLASSES[best], float(probs[best])
-        if score >= limits.get(family, 1.0):
-            return Judgement(family, score, layer)
-        return Judgement(Category.OK, score, layer)
+        if score < limits.get(family, 1.0):
+            return Judgement(Category.OK, score, layer)
+        if vector is not None and examples is not None and len(examples):
+            norm = float(np.linalg.norm(vector)) or 1.0
+            closest = float((examples @ (vector / norm)).max())
+            if closest >= EXAMPLE_SIMILARITY:
+                return Judgement(Category.OK, closest, LAYER_EXAMPLE)
+        return Judgement(family, score, layer)
 
 
 @cache

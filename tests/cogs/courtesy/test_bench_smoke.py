@@ -24,7 +24,7 @@ def test_moderation_benchmark_runs_and_reports_json() -> None:
     assert completed.returncode == 0, completed.stderr
     result = json.loads(completed.stdout)
     assert result["messages"] == 30
-    assert [e["engine"] for e in result["engines"]] == ["rules", "keywords", "glin"]
+    assert [e["engine"] for e in result["engines"]] == ["rules+sem", "rules", "keywords", "glin"]
     for engine in result["engines"]:
         for key in ("median_ms", "p99_ms", "messages_per_second", "abusive_recall"):
             assert isinstance(engine[key], int | float), key

@@ -71,6 +71,11 @@ class AuditEntry(SQLModel, table=True):
     mode: str = Field(default=MODE_ENFORCE, max_length=16)
     note: str = Field(default="", sa_type=Text)
     created_at: datetime = Field(sa_type=UTCDateTime)
+    #: Who decided, for the rules' decisions: ``rules``, or the semantic layer's ``gate`` or
+    #: ``encoder`` (``None`` for hosts' decisions and rows older than the semantic layer).
+    layer: str | None = Field(default=None, max_length=16)
+    #: The semantic layer's probability for the family it named, when it decided.
+    score: float | None = None
 
 
 class Strike(SQLModel, table=True):
@@ -136,6 +141,22 @@ class QueueItem(SQLModel, table=True):
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     decided_by: int | None = Field(default=None, foreign_key="members.id", ondelete="SET NULL")
     reason: str = Field(default="", sa_type=Text)
+
+
+class Example(SQLModel, table=True):
+    """A held message a host approved: the circle's semantic layer allows similar ones."""
+
+    __tablename__ = "courtesy_examples"
+
+    id: int | None = Field(default=None, primary_key=True)
+    circle_id: int = Field(foreign_key="circles.id", ondelete="CASCADE", index=True)
+    #: The author (forgetting them forgets their examples).
+    member_id: int | None = Field(
+        default=None, foreign_key="members.id", ondelete="CASCADE", index=True
+    )
+    #: As it was published (personal details masked).
+    text: str = Field(sa_type=Text)
+    created_at: datetime = Field(sa_type=UTCDateTime)
 
 
 # ------------------------------------------------------------------ settings
@@ -364,6 +385,36 @@ async def decide(
         return await session.get(QueueItem, item_id)
 
 
+# ------------------------------------------------------------------ examples
+
+
+async def add_example(db: Database, example: Example) -> Example:
+    """Remember an approved message for its circle."""
+    async with db.session() as session:
+        session.add(example)
+        await session.commit()
+        await session.refresh(example)
+        return example
+
+
+async def examples(db: Database, circle_id: int) -> list[Example]:
+    """The circle's approved examples, oldest first."""
+    stmt = (
+        select(Example)
+        .where(col(Example.circle_id) == circle_id)
+        .order_by(col(Example.created_at), col(Example.id))
+    )
+    async with db.session() as session:
+        return list((await session.exec(stmt)).all())
+
+
+async def example_circles(db: Database, member_id: int) -> set[int]:
+    """The circles holding examples written by the member."""
+    stmt = select(Example.circle_id).where(col(Example.member_id) == member_id).distinct()
+    async with db.session() as session:
+        return set((await session.exec(stmt)).all())
+
+
 # ------------------------------------------------------------------ members
 
 
@@ -414,6 +465,9 @@ async def export_member(db: Database, member_id: int) -> dict[str, Any]:
                 select(QueueItem).where(col(QueueItem.reporter_member_id) == member_id)
             )
         ).all()
+        approved = (
+            await session.exec(select(Example).where(col(Example.member_id) == member_id))
+        ).all()
     return {
         "decisions": [_row(e) for e in audit],
         "strikes": [_row(s) for s in strikes],
@@ -422,14 +476,16 @@ async def export_member(db: Database, member_id: int) -> dict[str, Any]:
         "reports_made": [
             {"id": q.id, "created_at": q.created_at.isoformat(), "note": q.note} for q in reports
         ],
+        "approved_examples": [_row(e) for e in approved],
     }
 
 
 async def erase_member(db: Database, member_id: int) -> None:
-    """Forget the member: their strikes, mutes, queued messages, decisions about them; the
-    reports they made lose their name and what they wrote (in the queue and in the log), the
-    decisions they took as a host lose their name."""
+    """Forget the member: their strikes, mutes, queued messages, approved examples, decisions
+    about them; the reports they made lose their name and what they wrote (in the queue and in
+    the log), the decisions they took as a host lose their name."""
     statements: Sequence[Any] = (
+        delete(Example).where(col(Example.member_id) == member_id),
         delete(Strike).where(col(Strike.member_id) == member_id),
         delete(Mute).where(col(Mute.member_id) == member_id),
         delete(QueueItem).where(col(QueueItem.member_id) == member_id),

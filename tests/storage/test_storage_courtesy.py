@@ -181,8 +181,65 @@ async def test_member_data_is_exported_then_erased(db: Database, now: datetime) 
         "mutes": [],
         "queued_messages": [],
         "reports_made": [],
+        "approved_examples": [],
     }
     [kept] = await store.recent_log(db, circle, member_id=ana)
     assert kept.actor_member_id is None
     [report] = await store.pending(db, circle)
     assert report.reporter_member_id is None and report.note == ""
+
+
+async def test_audit_rows_keep_the_deciding_layer_and_its_score(
+    db: Database, now: datetime
+) -> None:
+    circle = await _circle(db, now)
+    bob = await _member(db, "bob", now)
+    await store.log(
+        db,
+        store.AuditEntry(
+            circle_id=circle,
+            member_id=bob,
+            rule="semantic.threat",
+            category="threat",
+            action="hold",
+            actor=store.ACTOR_RULES,
+            layer="encoder",
+            score=0.93,
+            created_at=now,
+        ),
+    )
+    [entry] = await store.recent_log(db, circle)
+    assert (entry.layer, entry.score) == ("encoder", 0.93)
+
+
+async def test_examples_are_kept_per_circle_exported_and_forgotten(
+    db: Database, now: datetime
+) -> None:
+    circle = await _circle(db, now)
+    other = (
+        await members.get_or_create_circle(
+            db, "discord", "other", name="o", locale="en", timezone="UTC", now=now
+        )
+    ).id
+    assert other is not None
+    bob, ana = await _member(db, "bob", now), await _member(db, "ana", now)
+    for minutes, (where, who, text) in enumerate(
+        ((circle, bob, "premier"), (circle, ana, "second"), (other, bob, "ailleurs"))
+    ):
+        await store.add_example(
+            db,
+            store.Example(
+                circle_id=where,
+                member_id=who,
+                text=text,
+                created_at=now + timedelta(minutes=minutes),
+            ),
+        )
+    assert [e.text for e in await store.examples(db, circle)] == ["premier", "second"]
+    assert await store.example_circles(db, bob) == {circle, other}
+    exported = await store.export_member(db, bob)
+    assert sorted(e["text"] for e in exported["approved_examples"]) == ["ailleurs", "premier"]
+    await store.erase_member(db, bob)
+    assert [e.text for e in await store.examples(db, circle)] == ["second"]
+    assert await store.examples(db, other) == []
+    assert await store.example_circles(db, bob) == set()

@@ -76,6 +76,9 @@ class AuditEntry(SQLModel, table=True):
     layer: str | None = Field(default=None, max_length=16)
     #: The semantic layer's probability for the family it named, when it decided.
     score: float | None = None
+    #: What tripped the rules, in words (a listed word or phrase, the kind of personal detail,
+    #: a count): never a pattern, never the personal detail itself.
+    term: str | None = Field(default=None, max_length=200)
 
 
 class Strike(SQLModel, table=True):
@@ -226,6 +229,33 @@ async def recent_log(
     stmt = stmt.order_by(col(AuditEntry.created_at).desc(), col(AuditEntry.id).desc()).limit(limit)
     async with db.session() as session:
         return list((await session.exec(stmt)).all())
+
+
+async def count_decisions(
+    db: Database,
+    circle_id: int,
+    member_id: int,
+    *,
+    category: str,
+    action: str,
+    since: datetime,
+) -> int:
+    """How many of the rules' carried-out decisions of this kind the member had since ``since``."""
+    stmt = (
+        select(func.count())
+        .select_from(AuditEntry)
+        .where(
+            col(AuditEntry.circle_id) == circle_id,
+            col(AuditEntry.member_id) == member_id,
+            col(AuditEntry.actor) == ACTOR_RULES,
+            col(AuditEntry.mode) == MODE_ENFORCE,
+            col(AuditEntry.category) == category,
+            col(AuditEntry.action) == action,
+            col(AuditEntry.created_at) >= since,
+        )
+    )
+    async with db.session() as session:
+        return int((await session.exec(stmt)).one())
 
 
 # ------------------------------------------------------------------ strikes and mutes

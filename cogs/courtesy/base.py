@@ -10,8 +10,9 @@ the few methods one part offers the others.
 from __future__ import annotations
 
 import math
+import re
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Final
@@ -21,8 +22,9 @@ from bot.cog import Cog, Context, Services
 from bot.i18n import N_, Translator
 from bot.types import ChannelRef, MessageRef, UserRef
 from cogs.courtesy.activity import Activity
-from cogs.courtesy.engine import Engine
-from cogs.courtesy.rules import Category, SettingsError, build_settings
+from cogs.courtesy.engine import ALLOW, Decision, Engine, Reason
+from cogs.courtesy.rules import Category, Settings, SettingsError, build_settings
+from cogs.courtesy.semantic import LAYER_ENCODER, LAYER_EXAMPLE, LAYER_GATE
 from storage import courtesy as store
 from storage import members
 from storage.models import Circle
@@ -31,7 +33,6 @@ if TYPE_CHECKING:
     from bot.cog import EventContext
     from bot.platform import Platform
     from bot.types import MessageEdited, MessagePosted, ThreadRef
-    from cogs.courtesy.engine import Decision
 
 _EXCERPT: Final = 160
 
@@ -48,6 +49,20 @@ WHY: Final[dict[Category, str]] = {
     Category.MENTIONS: N_("mass mentions"),
 }
 """What a category is, in the words members and hosts read."""
+
+LAYER_RULES: Final = "rules"
+#: The semantic layer's two readings: they decide by a probability, not by a word.
+SEMANTIC_LAYERS: Final = frozenset({LAYER_GATE, LAYER_ENCODER})
+LAYER_WORDS: Final[dict[str, str]] = {
+    LAYER_RULES: N_("the word rules"),
+    LAYER_GATE: N_("the semantic model (quick reading)"),
+    LAYER_ENCODER: N_("the semantic model (full reading)"),
+    LAYER_EXAMPLE: N_("an example a host approved"),
+}
+"""Who decided, in the words hosts read."""
+
+#: A list entry made of plain words (not a pattern with gaps, alternatives or anchors).
+_PLAIN_RE: Final = re.compile(r"[\w'’ -]+")
 
 
 @dataclass(slots=True)
@@ -77,6 +92,35 @@ def clip(text: str, limit: int = _EXCERPT) -> str:
     """``text`` on one line, cut to ``limit`` characters."""
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def matched(reason: Reason) -> str:
+    """What tripped a rule, in words: the list's word or phrase, or the member's own words
+    when the entry is a pattern; the kind of detail for personal details (never the detail)."""
+    if reason.category is Category.PII or not reason.excerpt:
+        return reason.term
+    return reason.term if _PLAIN_RE.fullmatch(reason.term) else reason.excerpt
+
+
+def semantic_observed(decision: Decision, settings: Settings) -> bool:
+    """The semantic layer decided, in a circle where it only observes."""
+    return settings.semantic_observe and decision.layer in SEMANTIC_LAYERS
+
+
+def rules_only(decision: Decision, settings: Settings) -> Decision:
+    """``decision`` as the word and message rules alone would have made it."""
+    kept = tuple(r for r in decision.reasons if r.layer == LAYER_RULES)
+    if not kept:
+        return replace(ALLOW, semantic=decision.semantic, reported=decision.reported)
+    top = kept[0]  # the reasons are sorted, the deciding one first
+    return replace(
+        decision,
+        action=top.action,
+        category=top.category,
+        rule=top.rule,
+        reasons=kept,
+        strikes=settings.rules[top.rule].strikes,
+    )
 
 
 def decayed(strikes: list[store.Strike], now: datetime, half_life_hours: float) -> float:
@@ -113,6 +157,8 @@ class CourtesyBase(Cog):
                 )
                 settings = build_settings()
             engine = Engine(settings)
+            # What hosts approved in this circle (learnt only when the semantic layer runs).
+            engine.learn([e.text for e in await store.examples(self.services.db, circle_id)])
             previous = self._states.get(circle_id)
             activity = previous.activity if previous is not None else engine.new_activity()
             state = CircleState(row, engine, activity)

@@ -30,7 +30,8 @@ class CourtesyCog(Enforcement, Review, Tuning):
     # ------------------------------------------------------------ member data
 
     async def export_member_data(self, member_id: int) -> dict[str, Any]:
-        """Decisions about the member, their strikes, mutes, queued messages and reports."""
+        """Decisions about the member, their strikes, mutes, queued messages, reports, and the
+        messages of theirs hosts approved as examples."""
         return await store.export_member(self.services.db, member_id)
 
     async def erase_member_data(self, member_id: int) -> None:
@@ -39,12 +40,22 @@ class CourtesyCog(Enforcement, Review, Tuning):
         A running mute is lifted first: its record goes, so nothing would end it later.
         """
         await self._lift_mutes_of(member_id)
+        learnt = await store.example_circles(self.services.db, member_id)
         await store.erase_member(self.services.db, member_id)
+        for circle_id in learnt:
+            await self._relearn(circle_id)
         self._first_seen.pop(member_id, None)
         for state in self._states.values():
             state.activity.forget(str(member_id))
         for key in [k for k, r in self._recent.items() if r.member_id == member_id]:
             del self._recent[key]
+
+    async def _relearn(self, circle_id: int) -> None:
+        """Rebuild a circle's engine from the examples left (activity kept)."""
+        old = self._states.pop(circle_id, None)
+        circle = await self.services.directory.circle_by_id(circle_id)
+        if old is not None and circle is not None:
+            (await self._state(circle)).activity = old.activity
 
     async def _lift_mutes_of(self, member_id: int) -> None:
         db = self.services.db

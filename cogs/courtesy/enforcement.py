@@ -5,12 +5,15 @@ Every post and edit in a circle is judged before other cogs see it (:meth:`inspe
 logged. The actions follow once the verdict is known (:meth:`on_message`, :meth:`on_edit`):
 the original is deleted when it must leave public view, personal details are reposted masked
 with attribution, the author is told privately why, strikes decay and escalate to a temporary
-mute (never a ban) whose end is scheduled, and held messages go to the hosts' queue.
+mute (never a ban) whose end is scheduled, and held messages go to the hosts' queue. A newcomer
+whose spam is removed a second time within a day is muted at once. Where the semantic layer
+only observes, what it decided is logged and the word rules' own decision is carried out; a
+member who quotes harsh words said to them is offered ``/report``.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import partial
 from typing import Final
@@ -30,9 +33,19 @@ from bot.types import (
     Verdict,
     Visibility,
 )
-from cogs.courtesy.base import WHY, CircleState, CourtesyBase, Recent, clip, decayed
+from cogs.courtesy.base import (
+    WHY,
+    CircleState,
+    CourtesyBase,
+    Recent,
+    clip,
+    decayed,
+    matched,
+    rules_only,
+    semantic_observed,
+)
 from cogs.courtesy.engine import Decision
-from cogs.courtesy.rules import Action
+from cogs.courtesy.rules import Action, Category
 from cogs.privacy import remember_posts
 from storage import courtesy as store
 from storage import members
@@ -40,6 +53,9 @@ from storage.models import Circle
 
 #: How far back previous mutes count when choosing the next mute's length.
 MUTE_MEMORY: Final = timedelta(days=30)
+#: A newcomer whose spam is removed twice within this window is muted.
+SPAM_WINDOW: Final = timedelta(hours=24)
+SPAM_MUTE_AT: Final = 2
 _RECENT_LIMIT: Final = 5_000
 _VISIBILITY: Final = {
     Action.REDACT: Visibility.REDACTED,
@@ -55,6 +71,18 @@ def verdict_for(decision: Decision, text: str) -> Verdict | None:
     visibility = _VISIBILITY.get(decision.action, Visibility.VISIBLE)
     shown = decision.redacted_text if decision.redacted_text is not None else text
     return Verdict(visibility, shown, decision.rule, str(decision.category), detail=decision)
+
+
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """What :meth:`Enforcement.inspect` leaves for the listeners' step to carry out."""
+
+    #: The decision to carry out (the word rules' alone where the semantic layer observes).
+    decision: Decision
+    #: What the semantic layer decided in a circle where it only observes: logged, not done.
+    observed: Decision | None = None
+    #: A post quoting harsh words to report them: its author is offered ``/report``.
+    offer_report: bool = False
 
 
 class Enforcement(CourtesyBase):
@@ -84,12 +112,28 @@ class Enforcement(CourtesyBase):
             joined_at=await self._joined(ctx.member_id),
             activity=state.activity if posted else None,
         )
-        if not decision.acted:
-            return None
+        observed = None
+        if semantic_observed(decision, state.engine.settings):
+            observed, decision = decision, rules_only(decision, state.engine.settings)
+        judged = Judged(
+            decision,
+            observed,
+            offer_report=posted and decision.reported and not decision.acted,
+        )
         if synthetic:
-            await self._act(ctx, decision, state, synthetic=True)
+            # A command's step: its effects are its own (no listener step follows).
+            await self._handle(ctx, judged, state, synthetic=True)
+        if not decision.acted:
+            if observed is None and not judged.offer_report:
+                return None
+            # Heard by nobody, it changes nothing shown: the listeners' step carries it.
+            shown = verdict_for(observed, event.text) if observed is not None else None
+            base = shown or Verdict(Visibility.VISIBLE, event.text)
+            return replace(base, advisory=True, detail=judged)
         verdict = verdict_for(decision, event.text)
-        if verdict is not None and state.mode == store.MODE_OBSERVE:
+        assert verdict is not None
+        verdict = replace(verdict, detail=judged)
+        if state.mode == store.MODE_OBSERVE:
             # Heard by the listeners (and acted on: logged), it changes nothing shown.
             return replace(verdict, advisory=True)
         return verdict
@@ -119,8 +163,52 @@ class Enforcement(CourtesyBase):
         if not isinstance(event, MessagePosted | MessageEdited) or ctx.circle is None:
             return
         opinion = ctx.opinions.get(self.name)
-        if opinion is not None and isinstance(opinion.detail, Decision):
-            await self._act(ctx, opinion.detail, await self._state(ctx.circle), synthetic=False)
+        if opinion is not None and isinstance(opinion.detail, Judged):
+            judged = opinion.detail
+            await self._handle(ctx, judged, await self._state(ctx.circle), synthetic=False)
+
+    async def _handle(
+        self, ctx: EventContext, judged: Judged, state: CircleState, *, synthetic: bool
+    ) -> None:
+        """Log what the semantic layer only observed, carry out the decision, offer /report."""
+        if judged.observed is not None:
+            await self._audit(ctx, judged.observed, store.MODE_OBSERVE)
+        if judged.decision.acted:
+            await self._act(ctx, judged.decision, state, synthetic=synthetic)
+        elif judged.offer_report and state.mode == store.MODE_ENFORCE:
+            await ctx.send_private(
+                ctx.t._(
+                    "You seem to be quoting words someone said to you. If you want the hosts "
+                    "to look at them, use {report} with the message's link or what was said: "
+                    "only the hosts will see it.",
+                    report=f"`{ctx.prefix}report`",
+                )
+            )
+
+    async def _audit(self, ctx: EventContext, decision: Decision, mode: str) -> None:
+        """Log a decision of the rules about the event's message, once."""
+        event = ctx.event
+        assert isinstance(event, MessagePosted | MessageEdited)
+        assert ctx.circle is not None and ctx.member_id is not None
+        excerpt = decision.redacted_text if decision.redacted_text is not None else event.text
+        top = decision.reasons[0] if decision.reasons else None
+        await self._log_once(
+            store.AuditEntry(
+                circle_id=ctx.circle.id or 0,
+                member_id=ctx.member_id,
+                message_id=event.message.id,
+                rule=decision.rule,
+                category=str(decision.category),
+                action=str(decision.action),
+                actor=store.ACTOR_RULES,
+                mode=mode,
+                layer=decision.layer,
+                score=decision.score,
+                term=clip(matched(top), 200) if top is not None and top.score is None else None,
+                note=clip(excerpt, 500),
+                created_at=self.services.clock.now(),
+            ),
+        )
 
     # ------------------------------------------------------------ acting
 
@@ -132,21 +220,7 @@ class Enforcement(CourtesyBase):
         assert ctx.circle is not None and ctx.member_id is not None
         circle_id = ctx.circle.id or 0
         now = self.services.clock.now()
-        excerpt = decision.redacted_text if decision.redacted_text is not None else event.text
-        await self._log_once(
-            store.AuditEntry(
-                circle_id=circle_id,
-                member_id=ctx.member_id,
-                message_id=event.message.id,
-                rule=decision.rule,
-                category=str(decision.category),
-                action=str(decision.action),
-                actor=store.ACTOR_RULES,
-                mode=state.mode,
-                note=clip(excerpt, 500),
-                created_at=now,
-            ),
-        )
+        await self._audit(ctx, decision, state.mode)
         if state.mode == store.MODE_OBSERVE:
             return
         t = ctx.t
@@ -218,6 +292,47 @@ class Enforcement(CourtesyBase):
                 t,
                 ctx,
             )
+        if action is Action.HIDE and decision.category is Category.SPAM:
+            await self._spam_again(ctx, decision, state)
+
+    async def _spam_again(self, ctx: EventContext, decision: Decision, state: CircleState) -> None:
+        """Mute a newcomer whose spam was removed for the second time within a day."""
+        assert ctx.circle is not None and ctx.member_id is not None
+        circle_id, member_id = ctx.circle.id or 0, ctx.member_id
+        now = self.services.clock.now()
+        joined = await self._joined(member_id)
+        newcomer = timedelta(hours=state.engine.settings.links_new_member_hours)
+        if joined is None or now - joined >= newcomer:
+            return
+        db = self.services.db
+
+        async def due() -> bool:
+            if await store.active_mute(db, circle_id, member_id, now=now) is not None:
+                return False  # one mute: the strikes of this message may have caused it
+            spams = await store.count_decisions(
+                db,
+                circle_id,
+                member_id,
+                category=str(Category.SPAM),
+                action=str(Action.HIDE),
+                since=now - SPAM_WINDOW,
+            )
+            return spams >= SPAM_MUTE_AT
+
+        # Decided once: a replay finds the mute it made and must still finish it, not skip it.
+        if await self.services.effects.stored(
+            "spam_mute", due, encode=lambda d: "1" if d else "", decode=bool
+        ):
+            await self._mute(
+                ctx.circle,
+                member_id,
+                ctx.user,
+                ctx.channel,
+                decision.rule or "",
+                ctx.t,
+                ctx,
+                note=f"{SPAM_MUTE_AT} spam in {SPAM_WINDOW.total_seconds() / 3600:g} h",
+            )
 
     async def _republish(
         self,
@@ -287,6 +402,27 @@ class Enforcement(CourtesyBase):
         )
         if total + 1e-9 < settings.mute_at:
             return
+        await self._mute(
+            circle, member_id, user, channel, rule, t, ctx, note=f"{total:.2f} strikes"
+        )
+
+    async def _mute(
+        self,
+        circle: Circle,
+        member_id: int,
+        user: UserRef,
+        channel: ChannelRef,
+        rule: str,
+        t: Translator,
+        ctx: Context,
+        *,
+        note: str,
+    ) -> None:
+        """Mute for the next duration (longer after each recent mute) and spend the strikes."""
+        db = self.services.db
+        circle_id = circle.id or 0
+        now = self.services.clock.now()
+        settings = (await self._state(circle)).engine.settings
         previous = await store.count_mutes(db, circle_id, member_id, since=now - MUTE_MEMORY)
         minutes = settings.mute_minutes[min(previous, len(settings.mute_minutes) - 1)]
         until = now + timedelta(minutes=minutes)
@@ -308,7 +444,7 @@ class Enforcement(CourtesyBase):
                 rule=rule,
                 action="mute",
                 actor=store.ACTOR_RULES,
-                note=f"{minutes} min, {total:.2f} strikes",
+                note=f"{minutes} min, {note}",
                 created_at=now,
             ),
         )

@@ -3,12 +3,15 @@
 Messages held by the rules and messages members report (``/report``) wait in the queue;
 hosts list it (``/mod queue``) and decide (``/mod approve``, ``/mod reject``). Where the
 platform has a hosts' channel, a held message is also posted there with Approve / Reject
-buttons that run those same commands.
+buttons that run those same commands; a threat opens with an alert line there and in the queue.
+A held message a host approves is remembered as an example for the circle: the semantic layer
+allows messages like it from then on.
 """
 
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Final
 
 from bot.cog import CircleContext, EventContext, command
@@ -30,6 +33,7 @@ from bot.types import (
 )
 from cogs.courtesy.base import CourtesyBase, Recent, clip
 from cogs.courtesy.engine import Decision
+from cogs.courtesy.rules import Category
 from cogs.courtesy.signals import MessageApproved, MessageRejected
 from cogs.privacy import remember_posts
 from storage import courtesy as store
@@ -38,6 +42,8 @@ _LINK_ID_RE: Final = re.compile(r"[/#]?([\w\-:.!$]+)/?$")
 
 #: A held message as hosts see it in their channel, above its quoted (masked) text.
 REVIEW_TEXT: Final = N_("**{name}** in {channel}, held by rule {rule} (queue #{id}):")
+#: The first line of a held threat, in the hosts' channel and the queue.
+THREAT_ALERT: Final = N_("⚠️ **Threat**: please look at this one first.")
 APPROVE_LABEL: Final = N_("Approve")
 REJECT_LABEL: Final = N_("Reject")
 APPROVE_PATH: Final = ("mod", "approve")
@@ -74,6 +80,8 @@ class Review(CourtesyBase):
             id=item.id,
         )
         text = header + "\n" + quote(shown)
+        if decision.category is Category.THREAT:
+            text = t._(THREAT_ALERT) + "\n" + text
         limit = ctx.platform.capabilities.max_message_length
         if len(text) > limit:
             text = text[: limit - 1] + "…"
@@ -209,8 +217,10 @@ class Review(CourtesyBase):
                 what = t._("reported: {note}", note=escape(clip(item.note, 80)) or "—")
             else:
                 what = t._("held by rule {rule}", rule=f"`{item.rule}`")
+            alert = t._(THREAT_ALERT) + "\n" if item.category == Category.THREAT else ""
             lines.append(
-                f"`#{item.id}` **{escape(item.author_name or '?')}** — {what}\n"
+                alert
+                + f"`#{item.id}` **{escape(item.author_name or '?')}** — {what}\n"
                 + quote(clip(shown) or "…")
             )
         lines.append(
@@ -263,6 +273,7 @@ class Review(CourtesyBase):
         )
         if item.source == store.SOURCE_RULES:
             text = item.redacted_text if item.redacted_text is not None else item.text
+            await self._remember_example(ctx, item, text)
             messenger = self.services.platforms.messenger(item.platform)
             platform = self.services.platforms.get(item.platform)
             await self._republish(platform, author, text, message.channel, message.thread, ctx.t)
@@ -274,6 +285,20 @@ class Review(CourtesyBase):
             await ctx.reply(ctx.t._("Approved #{id}: the message is published.", id=item.id))
         else:
             await ctx.reply(ctx.t._("Approved #{id}: the message stays.", id=item.id))
+
+    async def _remember_example(self, ctx: CircleContext, item: store.QueueItem, text: str) -> None:
+        """Keep an approved message as the circle's example; its engine learns it at once."""
+        state = await self._state(ctx.circle)  # built before the new example is stored
+        example = store.Example(
+            circle_id=ctx.circle_id,
+            member_id=item.member_id,
+            text=text,
+            created_at=self.services.clock.now(),
+        )
+        await self.services.effects.stored(
+            "example", partial(store.add_example, self.services.db, example)
+        )
+        state.engine.learn([text])
 
     @command(
         "mod",

@@ -1,8 +1,10 @@
 """Tuning: the charter, and the hosts' tools to see and adjust what the rules do.
 
 ``/charter`` shows (or, for hosts, replaces) the circle's charter; ``/mod log``, ``strikes``
-and ``pardon`` look at decisions and members; ``/mod mode``, ``test``, ``allow`` and ``rule``
-tune the rules of one circle, saved as overrides of the defaults.
+and ``pardon`` look at decisions and members; ``/mod mode``, ``test``, ``allow``, ``rule``,
+``semantic`` and ``threshold`` tune the rules of one circle, saved as overrides of the
+defaults. Every decision is told in words: the family, what tripped it (a word or phrase, or
+the semantic model and its probability), who decided — never a pattern.
 """
 
 from __future__ import annotations
@@ -16,9 +18,20 @@ from bot.i18n import N_, Translator
 from bot.messenger import escape, quote
 from bot.platform import PlatformError
 from bot.types import Role, UserRef
-from cogs.courtesy.base import WHY, CourtesyBase, clip, decayed
+from cogs.courtesy.base import (
+    LAYER_WORDS,
+    SEMANTIC_LAYERS,
+    WHY,
+    CourtesyBase,
+    clip,
+    decayed,
+    matched,
+    rules_only,
+    semantic_observed,
+)
 from cogs.courtesy.engine import Decision
-from cogs.courtesy.rules import Action, Category, build_settings
+from cogs.courtesy.rules import SEMANTIC_FAMILIES, Action, Category, build_settings
+from cogs.courtesy.semantic import LAYER_EXAMPLE, default_model
 from storage import courtesy as store
 from storage import members
 from storage.models import Circle
@@ -56,6 +69,22 @@ _MODE_NAMES: Final = {
     store.MODE_OBSERVE: N_("observe (decisions are only logged)"),
     store.MODE_ENFORCE: N_("enforce"),
 }
+
+SEMANTIC_ENFORCE: Final = "enforce"
+SEMANTIC_OBSERVE: Final = "observe"
+SEMANTIC_OFF: Final = "off"
+_SEMANTIC_NAMES: Final = {
+    SEMANTIC_ENFORCE: N_("on: it acts"),
+    SEMANTIC_OBSERVE: N_("on, observing only (what it would do is logged)"),
+    SEMANTIC_OFF: N_("off"),
+}
+#: The lowest threshold a host may set: below it the layer would act on nearly everything.
+MIN_THRESHOLD: Final = 0.05
+
+
+def percent(score: float, t: Translator) -> str:
+    """A probability as hosts read it (``94%``, ``94 %``)."""
+    return t._("{n}%", n=f"{score * 100:.0f}")
 
 
 #: The member a host command is about, found by name.
@@ -164,13 +193,41 @@ class Tuning(CourtesyBase):
                 else escape(names.get(entry.actor_member_id or 0, "?"))
             )
             observed = " " + t._("(observe mode)") if entry.mode == store.MODE_OBSERVE else ""
+            why = self._why_logged(entry, t)
             lines.append(
                 f"{self._when(entry.created_at, ctx.circle)} · "
                 f"**{t._(_ACTION_NAMES.get(entry.action, entry.action))}**{observed} · "
                 f"{escape(names.get(entry.member_id or 0, '—'))} · "
                 f"{'`' + entry.rule + '`' if entry.rule else '—'} · {actor}"
+                + (f" · {why}" if why else "")
             )
         await ctx.reply("\n".join(lines))
+
+    @staticmethod
+    def _why_logged(entry: store.AuditEntry, t: Translator) -> str:
+        """A rules' decision in words: its family, who decided and on what."""
+        if entry.actor != store.ACTOR_RULES or entry.category == Category.OK:
+            return ""
+        try:
+            family = t._(WHY[Category(entry.category)])
+        except ValueError:
+            return ""
+        layer = t._(LAYER_WORDS[entry.layer]) if entry.layer in LAYER_WORDS else ""
+        if entry.layer in SEMANTIC_LAYERS and entry.score is not None:
+            return t._(
+                "{family}, by {layer} ({score})",
+                family=family,
+                layer=layer,
+                score=percent(entry.score, t),
+            )
+        if layer and entry.term:
+            return t._(
+                "{family}, by {layer}: «{term}»",
+                family=family,
+                layer=layer,
+                term=escape(clip(entry.term, 80)),
+            )
+        return family
 
     async def _names(self, ids: list[int | None]) -> dict[int, str]:
         names: dict[int, str] = {}
@@ -303,35 +360,88 @@ class Tuning(CourtesyBase):
     )
     async def mod_test(self, ctx: CircleContext) -> None:
         """Explain the decision on a text, without acting or counting it."""
-        decision = (await self._state(ctx.circle)).engine.evaluate(ctx.options["text"])
-        await ctx.reply(self.explain(decision, ctx.t))
+        state = await self._state(ctx.circle)
+        decision = state.engine.evaluate(ctx.options["text"])
+        settings = state.engine.settings
+        semantic_only = semantic_observed(decision, settings)
+        await ctx.reply(
+            self.explain(
+                decision,
+                ctx.t,
+                observe=semantic_only or state.mode == store.MODE_OBSERVE,
+                instead=rules_only(decision, settings) if semantic_only else None,
+            )
+        )
 
     @staticmethod
-    def explain(decision: Decision, t: Translator) -> str:
-        """A decision and its reasons, for hosts."""
+    def explain(
+        decision: Decision,
+        t: Translator,
+        *,
+        observe: bool = False,
+        instead: Decision | None = None,
+    ) -> str:
+        """A decision and its reasons, in words, for hosts.
+
+        ``observe``: the decision would only be logged; ``instead``: what is done meanwhile
+        (the word rules' decision where the semantic layer only observes).
+        """
         if not decision.acted:
-            return t._("Nothing to act on: the rules allow it.")
-        lines = [
-            t._(
-                "Decision: **{action}**, for {why} (rule {rule}).",
-                action=t._(_ACTION_NAMES[str(decision.action)]),
-                why=t._(WHY[decision.category]),
-                rule=f"`{decision.rule}`",
+            return "\n".join(
+                [t._("Nothing to act on: the rules allow it."), *_allowed(decision, t)]
             )
+        values = {
+            "action": t._(_ACTION_NAMES[str(decision.action)]),
+            "why": t._(WHY[decision.category]),
+            "rule": f"`{decision.rule}`",
+        }
+        lines = [
+            t._("Observe: would **{action}**, for {why} (rule {rule}); only logged.", **values)
+            if observe
+            else t._("Decision: **{action}**, for {why} (rule {rule}).", **values)
         ]
+        layer = t._(LAYER_WORDS.get(decision.layer or "", LAYER_WORDS["rules"]))
+        if decision.score is not None:
+            lines.append(
+                t._(
+                    "Decided by {layer}, {score} sure.",
+                    layer=layer,
+                    score=percent(decision.score, t),
+                )
+            )
+        else:
+            lines.append(t._("Decided by {layer}.", layer=layer))
         for reason in decision.reasons:
             line = f"• `{reason.rule}` → {t._(_ACTION_NAMES[str(reason.action)])}"
+            if reason.score is not None:
+                line += " — " + t._(
+                    "{layer}, {score}",
+                    layer=t._(LAYER_WORDS.get(reason.layer, reason.layer)),
+                    score=percent(reason.score, t),
+                )
+                lines.append(line)
+                continue
             if reason.excerpt:
                 line += " — «" + escape(clip(reason.excerpt, 80)) + "»"
+            words = matched(reason)
             if reason.category is Category.PII:
-                line += f" ({escape(reason.term)})"
-            elif reason.term and reason.term != reason.excerpt:
-                line += " " + t._("(matches {term})", term=f"`{escape(clip(reason.term, 60))}`")
+                line += f" ({escape(words)})"
+            elif words and words != reason.excerpt:
+                line += " " + t._("(matches {term})", term=f"«{escape(clip(words, 60))}»")
             if reason.cue:
                 line += " " + t._("after the cue {cue}", cue=f"«{escape(reason.cue)}»")
             lines.append(line)
         if decision.redacted_text is not None:
             lines.append(t._("Shown as:") + "\n" + quote(decision.redacted_text))
+        if instead is not None:
+            lines.append(
+                t._(
+                    "Meanwhile the word rules: **{action}**.",
+                    action=t._(_ACTION_NAMES[str(instead.action)]),
+                )
+                if instead.acted
+                else t._("Meanwhile the word rules let it through.")
+            )
         return "\n".join(lines)
 
     @command(
@@ -415,6 +525,157 @@ class Tuning(CourtesyBase):
             )
         )
 
+    @command(
+        "mod",
+        "semantic",
+        description=N_("Turn the semantic layer on (enforce or observe only) or off here."),
+        options=[
+            OptionSpec(
+                "mode",
+                N_("enforce, observe or off"),
+                rest=True,
+                choices=(
+                    Choice(SEMANTIC_ENFORCE, N_("enforce")),
+                    Choice(SEMANTIC_OBSERVE, N_("observe")),
+                    Choice(SEMANTIC_OFF, N_("off")),
+                ),
+            )
+        ],
+        role=Role.HOST,
+        scope=Scope.CIRCLE,
+        private=True,
+    )
+    async def mod_semantic(self, ctx: CircleContext) -> None:
+        """Show or change whether the semantic layer runs, and whether it only observes."""
+        mode = ctx.options["mode"]
+        state = await self._state(ctx.circle)
+        t = ctx.t
+        if mode is None:
+            settings = state.engine.settings
+            current = (
+                SEMANTIC_OFF
+                if not settings.semantic
+                else SEMANTIC_OBSERVE
+                if settings.semantic_observe
+                else SEMANTIC_ENFORCE
+            )
+            await ctx.reply(
+                t._(
+                    "The semantic layer is {state} in this circle.",
+                    state=t._(_SEMANTIC_NAMES[current]),
+                )
+            )
+            return
+        overrides = state.settings.override_data if state.settings is not None else {}
+        semantic: dict[str, Any] = overrides.setdefault("semantic", {})
+        semantic["enabled"] = mode != SEMANTIC_OFF
+        if mode == SEMANTIC_OFF:
+            semantic.pop("observe", None)
+        else:
+            semantic["observe"] = mode == SEMANTIC_OBSERVE
+        await self._save_overrides(ctx, overrides, note=f"semantic: {mode}")
+        lines = [
+            t._(
+                "The semantic layer is now {state} in this circle.",
+                state=t._(_SEMANTIC_NAMES[mode]),
+            )
+        ]
+        if mode != SEMANTIC_OFF and default_model() is None:
+            lines.append(t._("Its model is not installed, so it changes nothing yet."))
+        await ctx.reply("\n".join(lines))
+
+    @command(
+        "mod",
+        "threshold",
+        description=N_("The probability from which the semantic layer acts, per family."),
+        options=[
+            OptionSpec(
+                "family",
+                N_("The family of messages"),
+                choices=tuple(Choice(f, WHY[Category(f)]) for f in SEMANTIC_FAMILIES),
+            ),
+            OptionSpec(
+                "value",
+                N_("From 0.05 to 1 (0: back to the trained threshold)"),
+                OptionType.NUMBER,
+                min_value=0,
+                max_value=1,
+            ),
+            OptionSpec("reset", N_("Back to the trained threshold"), OptionType.BOOLEAN),
+        ],
+        role=Role.HOST,
+        scope=Scope.CIRCLE,
+        private=True,
+    )
+    async def mod_threshold(self, ctx: CircleContext) -> None:
+        """List the thresholds, or set or remove one family's threshold for this circle."""
+        family, value, reset = ctx.options["family"], ctx.options["value"], ctx.options["reset"]
+        t = ctx.t
+        usage = (
+            f"`{ctx.prefix}mod threshold family:<{'|'.join(SEMANTIC_FAMILIES)}> "
+            f"value:<{MIN_THRESHOLD:g}..1>`"
+        )
+        if family is None:
+            if value is not None or reset:
+                await ctx.reply(t._("Name the family: {usage}", usage=usage))
+                return
+            await ctx.reply(await self._thresholds(ctx))
+            return
+        if value is not None and 0 < value < MIN_THRESHOLD:
+            await ctx.reply(
+                t._(
+                    "A threshold goes from {low} to 1 (0 or reset:yes removes it): {usage}",
+                    low=f"{MIN_THRESHOLD:g}",
+                    usage=usage,
+                )
+            )
+            return
+        state = await self._state(ctx.circle)
+        if value is not None or reset:
+            overrides = state.settings.override_data if state.settings is not None else {}
+            limits: dict[str, Any] = overrides.setdefault("semantic", {}).setdefault(
+                "thresholds", {}
+            )
+            if reset or not value:
+                limits.pop(family, None)
+                note = f"semantic.thresholds.{family}: reset"
+            else:
+                limits[family] = float(value)
+                note = f"semantic.thresholds.{family}: {value:g}"
+            await self._save_overrides(ctx, overrides, note=note)
+        await ctx.reply(await self._thresholds(ctx, only=family))
+
+    async def _thresholds(self, ctx: CircleContext, *, only: str | None = None) -> str:
+        """Each family's threshold: the trained one, and the circle's when it set one."""
+        t = ctx.t
+        settings = (await self._state(ctx.circle)).engine.settings
+        model = default_model()
+        lines = (
+            [] if only else [t._("**Semantic thresholds** (the probability from which it acts)")]
+        )
+        for name in [only] if only else SEMANTIC_FAMILIES:
+            family = Category(name)
+            trained = f"{model.thresholds[family]:.2f}" if model is not None else "—"
+            own = settings.semantic_thresholds.get(family)
+            values = {"family": f"`{name}`", "why": t._(WHY[family]), "trained": trained}
+            lines.append(
+                t._(
+                    "• {family} ({why}): {value} in this circle (trained: {trained})",
+                    value=f"{own:.2f}",
+                    **values,
+                )
+                if own is not None
+                else t._("• {family} ({why}): {trained}, as trained", **values)
+            )
+        if not settings.semantic:
+            lines.append(
+                t._(
+                    "The semantic layer is off in this circle: {command} turns it on.",
+                    command=f"`{ctx.prefix}mod semantic observe`",
+                )
+            )
+        return "\n".join(lines)
+
     async def _save_overrides(
         self, ctx: CircleContext, overrides: dict[str, Any], note: str
     ) -> None:
@@ -428,3 +689,19 @@ class Tuning(CourtesyBase):
         if state is not None:
             fresh.activity = state.activity
         await self._host_log(ctx, "settings", note=clip(note))
+
+
+def _allowed(decision: Decision, t: Translator) -> list[str]:
+    """Why an allowed message was let through, when something else than silence decided."""
+    judgement = decision.semantic
+    if decision.reported:
+        return [t._("Why: quoted speech (allowed): harsh words reported or explained.")]
+    if judgement is not None and judgement.layer == LAYER_EXAMPLE:
+        return [
+            t._(
+                "Why: {layer} ({score} alike).",
+                layer=t._(LAYER_WORDS[LAYER_EXAMPLE]),
+                score=percent(judgement.score, t),
+            )
+        ]
+    return []

@@ -1,4 +1,5 @@
-"""Courtesy semantic layer: who decided (layer, score) in the audit log; approved examples.
+"""Courtesy semantic layer: who decided and why (layer, score, term) in the audit log;
+approved examples.
 
 Revision ID: 0007
 Revises: 0006
@@ -20,10 +21,11 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    """Give audit rows a layer and a score; create the approved examples table."""
+    """Give audit rows a layer, a score and a term; create the approved examples table."""
     with op.batch_alter_table("courtesy_audit") as batch:
         batch.add_column(sa.Column("layer", sa.String(length=16), nullable=True))
         batch.add_column(sa.Column("score", sa.Float(), nullable=True))
+        batch.add_column(sa.Column("term", sa.String(length=200), nullable=True))
     op.create_table(
         "courtesy_examples",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -54,10 +56,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Drop the approved examples and the audit rows' layer and score."""
+    """Drop the approved examples and the audit rows' layer, score and term."""
     op.drop_index(op.f("ix_courtesy_examples_member_id"), table_name="courtesy_examples")
     op.drop_index(op.f("ix_courtesy_examples_circle_id"), table_name="courtesy_examples")
     op.drop_table("courtesy_examples")
     with op.batch_alter_table("courtesy_audit") as batch:
+        batch.drop_column("term")
         batch.drop_column("score")
         batch.drop_column("layer")

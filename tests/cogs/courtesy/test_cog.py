@@ -444,6 +444,7 @@ async def test_member_data_is_exported_and_erased(profile: str) -> None:
             "mutes": [],
             "queued_messages": [],
             "reports_made": [],
+            "approved_examples": [],
         }
         [report] = await store.pending(h.db, await circle_id(h))
         assert report.reporter_member_id is None and report.note == ""

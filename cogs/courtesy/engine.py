@@ -41,7 +41,12 @@ _WORDY: Final = frozenset({Category.INSULT, Category.RUDE, Category.PROFANITY})
 _CONTEXTUAL: Final = frozenset(
     {Category.INSULT, Category.RUDE, Category.PROFANITY, Category.THREAT, Category.HATE}
 )
-_PII_RULES: Final = {"phone": "pii.phone", "email": "pii.email", "address": "pii.address"}
+_PII_RULES: Final = {
+    "phone": "pii.phone",
+    "email": "pii.email",
+    "address": "pii.address",
+    "iban": "pii.iban",
+}
 
 
 @dataclass(frozen=True, slots=True)

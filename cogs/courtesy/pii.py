@@ -241,7 +241,7 @@ _MENTION_RE: Final = re.compile(r"<@[!&]?\d+>|@[\w.\-]+:[\w.\-]+|(?<![\w@])@[\w.
 
 @dataclass(frozen=True, slots=True)
 class Found:
-    """A personal detail: its kind (``phone``, ``email``, ``address``) and its span."""
+    """A personal detail: its kind (``phone``, ``email``, ``address``, ``iban``) and its span."""
 
     kind: str
     start: int
@@ -508,7 +508,7 @@ def addresses(text: str, tokens: list[str] | None = None) -> list[Found]:
 
 
 def ibans(text: str) -> list[Found]:
-    """IBANs (personal financial data, masked like an address); the check digits must hold."""
+    """IBANs (personal financial data); the check digits must hold."""
     found: list[Found] = []
     if _IBAN_HINT_RE.search(text) is None:
         return found
@@ -519,7 +519,7 @@ def ibans(text: str) -> list[Found]:
         rearranged = compact[4:] + compact[:4]
         number = "".join(str(int(c, 36)) for c in rearranged)
         if int(number) % 97 == 1:
-            found.append(Found("address", match.start(), match.end(), "iban"))
+            found.append(Found("iban", match.start(), match.end()))
     return found
 
 

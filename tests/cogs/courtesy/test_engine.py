@@ -244,6 +244,14 @@ def test_postal_addresses_are_redacted(address: str) -> None:
     assert decision.redacted_text == text.replace(address, redact(address, [(0, len(address))]))
 
 
+def test_an_iban_is_redacted_as_a_bank_account() -> None:
+    iban = "FR76 3000 6000 0112 3456 7890 189"
+    text = f"Pour le remboursement, mon IBAN : {iban}"
+    decision = evaluate(text)
+    assert decision.rule == "pii.iban"
+    assert decision.redacted_text == text.replace(iban, redact(iban, [(0, len(iban))]))
+
+
 def test_redaction_masks_only_the_personal_details() -> None:
     text = "Écris-moi : ｍarie@orange.fr ou au 06\u200b12 34 56 78, merci !"
     decision = evaluate(text)

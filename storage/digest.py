@@ -12,6 +12,8 @@ from sqlmodel import Field, SQLModel, col, select
 
 from storage import state
 from storage.database import Database
+from storage.models import Circle
+from storage.rounds import ROUND_CLOSED, Round
 from storage.types import UTCDateTime
 from storage.writer import dialect_insert
 
@@ -114,6 +116,40 @@ async def containing(db: Database, needle: str) -> list[DigestRecord]:
             .order_by(col(DigestRecord.id))
         )
         return list((await session.exec(stmt)).all())
+
+
+async def posted(db: Database) -> list[tuple[DigestRecord, Round, Circle]]:
+    """Every posted digest with its round and circle, newest first (``cercle archive``)."""
+    async with db.session() as session:
+        stmt = (
+            select(DigestRecord, Round, Circle)
+            .join(Round, col(Round.id) == col(DigestRecord.round_id))
+            .join(Circle, col(Circle.id) == col(DigestRecord.circle_id))
+            .where(col(DigestRecord.status) == DIGEST_POSTED)
+            .order_by(col(DigestRecord.posted_at).desc(), col(DigestRecord.id).desc())
+        )
+        return [tuple(row) for row in (await session.exec(stmt)).all()]  # type: ignore[misc]
+
+
+# ---------------------------------------------------------------- which round
+
+
+async def last_closed_round(db: Database, circle_id: int) -> Round | None:
+    """The circle's most recently closed round (the one whose digest was last due)."""
+    async with db.session() as session:
+        stmt = (
+            select(Round)
+            .where(col(Round.circle_id) == circle_id, col(Round.status) == ROUND_CLOSED)
+            .order_by(col(Round.number).desc(), col(Round.id).desc())
+        )
+        return (await session.exec(stmt)).first()
+
+
+async def round_numbered(db: Database, circle_id: int, number: int) -> Round | None:
+    """The circle's round ``#number``."""
+    async with db.session() as session:
+        stmt = select(Round).where(col(Round.circle_id) == circle_id, col(Round.number) == number)
+        return (await session.exec(stmt)).first()
 
 
 # ---------------------------------------------------------------- embeddings

@@ -142,7 +142,7 @@ def run_offline(args: argparse.Namespace) -> int:
     if args.fmt == "json":
         output = json.dumps(render.as_json(digest, t), ensure_ascii=False, indent=2) + "\n"
     else:
-        output = render.markdown(digest, t, title=t._("Digest"), prefix="/") + "\n"
+        output = render.markdown(digest, t, title=t._("Digest")) + "\n"
     if args.out is None:
         sys.stdout.write(output)
     else:

@@ -16,11 +16,12 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from bot.cog import CircleContext, Cog, CommandContext, Services, command
-from bot.commands import Choice, OptionSpec, OptionType, Scope
+from bot.commands import Choice, OptionSpec, OptionType, Scope, UsageError
 from bot.i18n import N_, Translator, translator
-from bot.platform import PlatformError
+from bot.messenger import escape
+from bot.platform import HasHostsChannel, PlatformError
 from bot.scheduler import JobRun, once
-from bot.types import Attachment, ChannelRef, Content, MessageRef, Role
+from bot.types import Action, ActionStyle, Attachment, ChannelRef, Content, MessageRef, Role
 from cogs.digest import analysis as an
 from cogs.digest import render
 from cogs.digest.build import Stopped, embed_round, round_digest
@@ -36,6 +37,15 @@ EMBED_EVERY: Final = timedelta(minutes=5)
 EMBED_RESUME: Final = timedelta(seconds=5)
 #: How long a stop waits for a running embedding to finish its chunk and store it (seconds).
 STOP_WAIT: Final = 1.0
+#: ``round:<n>`` of ``/digest now`` and ``/digest export``; unset: the last closed round.
+ROUND_OPTION: Final = OptionSpec(
+    "round", N_("The round's number (default: the last closed round)"), OptionType.INTEGER
+)
+#: What hosts are told where the digest was posted (their channel, or their command's reply).
+HOSTS_FOLLOW_UP: Final = N_(
+    "The digest of round #{n} is posted. Its follow-up question waits in the suggestions as "
+    "#{id}: {question}\n{approve} puts it in the bank."
+)
 
 
 class DigestCog(Cog):
@@ -148,7 +158,11 @@ class DigestCog(Cog):
             )
 
     def _title(self, t: Translator, round_: Round) -> str:
-        return t._("Digest — circle #{n}", n=round_.number)
+        return render.title(t, round_.number)
+
+    def _day(self, t: Translator, round_: Round, circle: Circle) -> str:
+        """The day a round's digest is about: its close (now, while it is open)."""
+        return render.long_date(t, round_.closed_at or self.services.clock.now(), circle.timezone)
 
     async def _render(
         self, digest: an.Digest, circle: Circle, round_: Round
@@ -156,10 +170,11 @@ class DigestCog(Cog):
         t = translator(circle.locale)
         caps = self.services.platforms.get(circle.platform).capabilities
         title = self._title(t, round_)
-        prefix = self.services.platforms.prefix(circle.platform)
-        chart = await asyncio.to_thread(render.chart_png, digest, t)
-        text = render.markdown(digest, t, title=title, prefix=prefix)
-        messages = render.contents(digest, t, caps, title=title, prefix=prefix, chart=chart)
+        chart = await asyncio.to_thread(
+            render.chart_png, digest, t, number=round_.number, day=self._day(t, round_, circle)
+        )
+        text = render.markdown(digest, t, title=title)
+        messages = render.contents(digest, t, caps, title=title, chart=chart)
         return text, chart, messages
 
     async def post_digest(self, round_id: int) -> bool:
@@ -198,9 +213,81 @@ class DigestCog(Cog):
             record.posted_at = self.services.clock.now()
             record.message_ids = json.dumps([r.id for r in refs])
             await store.save(db, record)
+            await self._tell_hosts(circle, round_, digest)
             return True
         finally:
             self._posting.discard(round_id)
+
+    async def _tell_hosts(self, circle: Circle, round_: Round, digest: an.Digest) -> None:
+        """The follow-up question goes to hosts only, once per digest: queued in the
+        suggestions (``/prompt suggestions``, ``/prompt approve``) and, where the platform has
+        a hosts' channel, shown there with a button that adds it to the bank."""
+        t = translator(circle.locale)
+        question = render.follow_up_question(digest, t)
+        prompt_id = await self.services.effects.stored(
+            "digest_follow_up",
+            lambda: self._queue_follow_up(circle, question),
+            encode=str,
+            decode=int,
+        )
+        platform = self.services.platforms.get(circle.platform)
+        if not prompt_id or not isinstance(platform, HasHostsChannel):
+            return
+        channel = ChannelRef(circle.platform, circle.space_id, name=circle.name)
+        hosts = platform.hosts_channel(channel)
+        if hosts is None:
+            return
+        prefix = self.services.platforms.prefix(circle.platform)
+        approve = Action(
+            t._("Add to the bank"),
+            ("prompt", "approve"),
+            (("id", prompt_id),),
+            channel=channel,
+            style=ActionStyle.SUCCESS,
+        )
+        text = self._hosts_text(t, round_, prompt_id, question, prefix)
+        try:
+            await self.services.platforms.messenger(circle.platform).send(
+                hosts, Content(text=text, actions=(approve,))
+            )
+        except PlatformError:  # the question still waits in the suggestions
+            self.log.exception("could not show round %s's follow-up to the hosts", round_.id)
+
+    @staticmethod
+    def _hosts_text(
+        t: Translator, round_: Round, prompt_id: int, question: str, prefix: str
+    ) -> str:
+        return t._(
+            HOSTS_FOLLOW_UP,
+            n=round_.number,
+            id=prompt_id,
+            question=f"*{escape(question)}*",
+            approve=f"`{prefix}prompt approve {prompt_id}`",
+        )
+
+    async def _queue_follow_up(self, circle: Circle, question: str) -> int:
+        """The question as a suggestion of the digest's; ``0`` when the circle already has
+        it (suggested, in the bank, or once rejected or removed: not offered again)."""
+        db = self.services.db
+        circle_id = circle.id or 0
+        for status in (
+            rounds_store.PROMPT_SUGGESTED,
+            rounds_store.PROMPT_ACTIVE,
+            rounds_store.PROMPT_REJECTED,
+            rounds_store.PROMPT_REMOVED,
+        ):
+            for prompt in await rounds_store.prompts(db, circle_id, status):
+                if prompt.text == question:
+                    return (prompt.id or 0) if status == rounds_store.PROMPT_SUGGESTED else 0
+        added = await rounds_store.add_prompt(
+            db,
+            circle_id,
+            question,
+            [],
+            now=self.services.clock.now(),
+            status=rounds_store.PROMPT_SUGGESTED,
+        )
+        return added.id or 0
 
     # ------------------------------------------------------------ commands
 
@@ -208,6 +295,38 @@ class DigestCog(Cog):
         round_ = await rounds_store.latest_round(self.services.db, ctx.circle_id)
         if round_ is None:
             await ctx.reply(ctx.t._("There is no round to digest yet."), private=True)
+        return round_
+
+    async def _chosen(self, ctx: CircleContext) -> Round | None:
+        """The round of ``round:<n>``, else the last closed one; ``None`` once told why not."""
+        db = self.services.db
+        number = ctx.options.get("round")
+        latest = await rounds_store.latest_round(db, ctx.circle_id)
+        if latest is None:
+            await ctx.reply(ctx.t._("There is no round to digest yet."), private=True)
+            return None
+        if number is not None:
+            round_ = await store.round_numbered(db, ctx.circle_id, int(number))
+            if round_ is None:
+                problem = UsageError(
+                    ctx.spec,
+                    N_("There is no round #{n} in this circle: its rounds go from #1 to #{last}."),
+                    n=number,
+                    last=latest.number,
+                )
+                await ctx.reply(problem.render(ctx.t, ctx.prefix), private=True)
+            return round_
+        round_ = await store.last_closed_round(db, ctx.circle_id)
+        if round_ is None:
+            await ctx.reply(
+                ctx.t._(
+                    "No round has closed yet. Round #{n} is still open: {command} gives its "
+                    "interim digest.",
+                    n=latest.number,
+                    command=f"`{ctx.prefix}{ctx.spec.qualified_name} round:{latest.number}`",
+                ),
+                private=True,
+            )
         return round_
 
     @command(
@@ -228,18 +347,21 @@ class DigestCog(Cog):
         _, _, messages = await self._render(digest, ctx.circle, round_)
         for message in messages:
             await ctx.reply(message)
+        question = render.follow_up_question(digest, ctx.t)
+        await ctx.reply(render.host_hint(question, ctx.t, prefix=ctx.prefix))
 
     @command(
         "digest",
         "now",
-        description=N_("Post the digest of the latest round in the channel now."),
+        description=N_("Post the digest of the last closed round (or of round:<n>) now."),
+        options=[ROUND_OPTION],
         role=Role.HOST,
         scope=Scope.CIRCLE,
         slow=True,
     )
     async def now(self, ctx: CircleContext) -> None:
-        """Closed round: its digest, once. Open round: an interim digest."""
-        round_ = await self._latest(ctx)
+        """Closed round: its digest, once. Open round (``round:<n>``): an interim digest."""
+        round_ = await self._chosen(ctx)
         if round_ is None:
             return
         if round_.status == rounds_store.ROUND_CLOSED:
@@ -248,6 +370,11 @@ class DigestCog(Cog):
                     ctx.t._("The digest of round #{n} was already posted.", n=round_.number),
                     private=True,
                 )
+                return
+            record = await store.get(self.services.db, round_.id or 0)
+            if record is not None and record.data:
+                digest = an.from_dict(json.loads(record.data))
+                await self._hint(ctx, digest, round_)
             return
         digest = await self.compute(round_, ctx.circle)
         _, _, messages = await self._render(digest, ctx.circle, round_)
@@ -257,11 +384,29 @@ class DigestCog(Cog):
         )
         for message in messages:
             await ctx.messenger.send(channel, message)
+        await self._hint(ctx, digest, None)
+
+    async def _hint(self, ctx: CircleContext, digest: an.Digest, closed: Round | None) -> None:
+        """Tell the host who posted a digest, privately, what to do with its follow-up."""
+        question = render.follow_up_question(digest, ctx.t)
+        queued = None
+        if closed is not None:
+            for prompt in await rounds_store.prompts(
+                self.services.db, ctx.circle_id, rounds_store.PROMPT_SUGGESTED
+            ):
+                if prompt.text == question:
+                    queued = prompt.id
+        if queued:
+            assert closed is not None
+            text = self._hosts_text(ctx.t, closed, queued, question, ctx.prefix)
+        else:
+            text = render.host_hint(question, ctx.t, prefix=ctx.prefix)
+        await ctx.reply(text, private=True)
 
     @command(
         "digest",
         "export",
-        description=N_("Get the latest digest as a file."),
+        description=N_("Get the digest of the last closed round (or of round:<n>) as a file."),
         options=[
             OptionSpec(
                 "format",
@@ -271,7 +416,8 @@ class DigestCog(Cog):
                     Choice("json", N_("JSON")),
                     Choice("csv", N_("CSV")),
                 ),
-            )
+            ),
+            ROUND_OPTION,
         ],
         role=Role.HOST,
         scope=Scope.CIRCLE,
@@ -279,8 +425,8 @@ class DigestCog(Cog):
         slow=True,
     )
     async def export(self, ctx: CircleContext) -> None:
-        """The latest round's digest (stored when posted, else computed) as an attachment."""
-        round_ = await self._latest(ctx)
+        """A round's digest (as stored when posted, else computed now) as an attachment."""
+        round_ = await self._chosen(ctx)
         if round_ is None:
             return
         fmt = ctx.options.get("format") or "md"
@@ -297,14 +443,14 @@ class DigestCog(Cog):
         elif fmt == "csv":
             file = Attachment(f"{stem}.csv", render.as_csv(digest, t).encode(), "text/csv")
         else:
-            text = render.markdown(digest, t, title=self._title(t, round_), prefix=ctx.prefix)
+            text = render.markdown(digest, t, title=self._title(t, round_))
             file = Attachment(f"{stem}.md", text.encode(), "text/markdown")
-        await ctx.reply(
-            Content(
-                text=t._("The digest of round #{n}, as a file.", n=round_.number),
-                attachments=(file,),
-            )
+        said = (
+            t._("The digest of round #{n}, as a file.", n=round_.number)
+            if round_.status == rounds_store.ROUND_CLOSED
+            else t._("The interim digest of round #{n} (still open), as a file.", n=round_.number)
         )
+        await ctx.reply(Content(text=said, attachments=(file,)))
 
     # ------------------------------------------------------------ member data
 
@@ -372,14 +518,13 @@ class DigestCog(Cog):
             title = self._title(t, round_) if round_ is not None else t._("Digest")
             circle = await self.services.directory.circle_by_id(record.circle_id)
             here = circle if circle is not None and self.services.platforms.serves(circle) else None
-            prefix = self.services.platforms.prefix(here.platform) if here is not None else "/"
             if record.status == store.DIGEST_POSTED and here is None:
                 self.log.warning("digest %s is posted where this process cannot edit", record.id)
             elif record.status == store.DIGEST_POSTED and here is not None:
-                ids = await self._amend_posted(record, digest, here, t, title, prefix)
+                ids = await self._amend_posted(record, digest, here, t, title)
                 record.message_ids = json.dumps(ids)
             record.data = json.dumps(digest.as_dict(), ensure_ascii=False)
-            record.markdown = render.markdown(digest, t, title=title, prefix=prefix)
+            record.markdown = render.markdown(digest, t, title=title)
             await store.save(db, record)
 
     async def _amend_posted(
@@ -389,14 +534,13 @@ class DigestCog(Cog):
         circle: Circle,
         t: Translator,
         title: str,
-        prefix: str,
     ) -> list[str]:
         """Edit a posted digest's messages into ``digest``; delete those it no longer needs or
         that cannot be edited. Returns the ids of the messages that carry it now."""
         platform = self.services.platforms.get(circle.platform)
         messenger = self.services.platforms.messenger(circle.platform)
         contents = render.contents(
-            digest, t, platform.capabilities, title=title, prefix=prefix, chart=record.chart
+            digest, t, platform.capabilities, title=title, chart=record.chart
         )
         parts = [part for content in contents for part in messenger.prepare(content)]
         channel = ChannelRef(circle.platform, circle.space_id, name=circle.name)

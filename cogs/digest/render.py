@@ -10,7 +10,11 @@ import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
 
 from bot.i18n import Translator
 from bot.messenger import escape, quote, split_text
@@ -34,6 +38,16 @@ class Section:
 
     title: str
     entries: tuple[str, ...]
+
+
+def title(t: Translator, number: int | None) -> str:
+    """A digest's title: its round's number when it has one."""
+    return t._("Digest — circle #{n}", n=number) if number else t._("Digest")
+
+
+def long_date(t: Translator, moment: datetime, timezone: str = "UTC") -> str:
+    """A date as the circle reads it (``12 janvier 2026``, ``12 January 2026``)."""
+    return format_date(moment.astimezone(ZoneInfo(timezone)), "long", locale=t.locale)
 
 
 def profession_label(key: str, t: Translator) -> str:
@@ -80,32 +94,51 @@ def _distinctive_line(d: Distinctive, t: Translator) -> str:
 
 
 def follow_up_question(d: Digest, t: Translator) -> str:
-    """The suggested next question, in the circle's language."""
+    """The suggested next question, in the circle's language, quoting the theme's label."""
     f = d.follow_up
-    if f.kind == "missing":
+    theme = theme_phrase(f.label)
+    if f.kind == "missing" and theme:
         return t._(
-            "Many of you named “{theme}” as missing: what would a first step look like in your "
-            "profession?",
-            theme=f.label,
+            "Many of you said this is missing: “{theme}”. What would concretely help you?",
+            theme=theme,
         )
-    if f.kind == "distinctive":
+    if f.kind == "distinctive" and theme:
         return t._(
-            "{profession} raised “{theme}” far more than others: how does it touch your "
-            "profession?",
+            "Among {profession} members, “{theme}” comes up far more often than elsewhere. "
+            "How does it play out in your profession?",
             profession=profession_label(f.profession, t),
-            theme=f.label,
+            theme=theme,
         )
-    if f.kind == "shared":
-        return t._("“{theme}” came up across professions: what has worked for you?", theme=f.label)
+    if f.kind == "shared" and theme:
+        return t._(
+            "“{theme}” comes up across professions. What has already worked for you?",
+            theme=theme,
+        )
     if f.kind == "not_heard":
         return t._(
-            "What would make it easier for professionals like {profession} to join in?",
+            "What would make it easier for professions like {profession}, not heard yet, "
+            "to take part?",
             profession=profession_label(f.profession, t),
         )
     return t._("What one change would make social networks serve your profession better?")
 
 
-def sections(d: Digest, t: Translator, *, prefix: str = "/") -> list[Section]:
+def theme_phrase(label: str) -> str:
+    """A theme's label as quoted inside a sentence: one line, no closing punctuation."""
+    return " ".join(label.split()).rstrip(" .;:!?")
+
+
+def host_hint(question: str, t: Translator, *, prefix: str = "/") -> str:
+    """What hosts (only) are told: the follow-up question and how to add it to the bank."""
+    return t._(
+        "Suggested follow-up question from the digest: {question}\nAdd it to the bank with "
+        "{command}.",
+        question=f"*{escape(question)}*",
+        command=f"`{prefix}prompt add {question}`",
+    )
+
+
+def sections(d: Digest, t: Translator) -> list[Section]:
     """Every section of the digest, in order; empty sections are left out."""
     p = d.participation
     out: list[Section] = []
@@ -183,26 +216,16 @@ def sections(d: Digest, t: Translator, *, prefix: str = "/") -> list[Section]:
                 (t._("{professions}: your view is missing.", professions=labels),),
             )
         )
+    # Members see the question only; how to add it to the bank goes to hosts (host_hint).
     question = follow_up_question(d, t)
-    out.append(
-        Section(
-            t._("Suggested follow-up question"),
-            (
-                f"*{escape(question)}*",
-                t._(
-                    "Hosts: add it to the bank with {command}",
-                    command=f"`{prefix}prompt add {question}`",
-                ),
-            ),
-        )
-    )
+    out.append(Section(t._("Suggested follow-up question"), (f"*{escape(question)}*",)))
     return out
 
 
-def markdown(d: Digest, t: Translator, *, title: str, prefix: str = "/") -> str:
+def markdown(d: Digest, t: Translator, *, title: str) -> str:
     """The whole digest as Markdown (console, Matrix, files)."""
     parts = [f"## {title}", f"*{escape(d.prompt)}*" if d.prompt else ""]
-    for section in sections(d, t, prefix=prefix):
+    for section in sections(d, t):
         parts.append(f"**{section.title}**\n" + "\n\n".join(section.entries))
     return "\n\n".join(p for p in parts if p)
 
@@ -213,7 +236,6 @@ def contents(
     caps: Capabilities,
     *,
     title: str,
-    prefix: str = "/",
     chart: bytes | None = None,
 ) -> list[Content]:
     """The messages that carry the digest on a platform, the chart on the last one."""
@@ -223,20 +245,20 @@ def contents(
         else ()
     )
     if not caps.cards:
-        return [Content(text=markdown(d, t, title=title, prefix=prefix), attachments=files)]
-    cards = _cards(d, t, title=title, prefix=prefix)
+        return [Content(text=markdown(d, t, title=title), attachments=files)]
+    cards = _cards(d, t, title=title)
     messages = [Content(card=card) for card in cards]
     last = messages[-1]
     messages[-1] = Content(text=last.text, card=last.card, attachments=files)
     return messages
 
 
-def _cards(d: Digest, t: Translator, *, title: str, prefix: str) -> list[Card]:
+def _cards(d: Digest, t: Translator, *, title: str) -> list[Card]:
     """Cards (embeds) of at most 4,096 characters a body, 6,000 in all, cut between entries."""
     title = title[: EMBED_TITLE - 1] + "…" if len(title) > EMBED_TITLE else title
     budget = min(EMBED_DESCRIPTION, EMBED_TOTAL - len(title) - 100)
     blocks: list[str] = [f"*{escape(d.prompt)}*"] if d.prompt else []
-    for section in sections(d, t, prefix=prefix):
+    for section in sections(d, t):
         entries = list(section.entries)
         blocks.append(f"**{section.title}**\n{entries[0]}")
         blocks.extend(entries[1:])
@@ -260,32 +282,131 @@ def _cards(d: Digest, t: Translator, *, title: str, prefix: str) -> list[Card]:
 # ---------------------------------------------------------------- the chart
 
 
-def chart_png(d: Digest, t: Translator) -> bytes:
-    """Participation by profession (answers and comments) as a PNG bar chart."""
+#: An opaque light card with dark text and saturated bars reads the same on a light or a dark
+#: theme (a transparent background left black text on a dark chat).
+CHART_BACKGROUND: Final = "#f6f7f9"
+CHART_TEXT: Final = "#1f2328"
+CHART_ANSWERS: Final = "#2f6690"
+CHART_COMMENTS: Final = "#d9822b"
+CHART_ROWS: Final = 25
+CHART_LABEL: Final = 40
+
+
+@dataclass(frozen=True, slots=True)
+class ChartRow:
+    """One bar of the chart: a profession's answers and comments."""
+
+    label: str
+    answers: int
+    comments: int
+
+    @property
+    def total(self) -> int:
+        """Answers and comments."""
+        return self.answers + self.comments
+
+
+def chart_rows(d: Digest, t: Translator) -> list[ChartRow]:
+    """The chart's bars, top to bottom: most answers and comments first, then by name."""
+    p = d.participation
+    keys = set(p.by_profession) | set(p.comments_by_profession)
+    rows = [
+        ChartRow(
+            profession_label(key, t),
+            p.by_profession.get(key, 0),
+            p.comments_by_profession.get(key, 0),
+        )
+        for key in keys
+    ]
+    return sorted(rows, key=lambda r: (-r.total, -r.answers, r.label.casefold()))
+
+
+def chart_title(t: Translator, *, number: int | None = None, day: str = "") -> str:
+    """The chart's title: the round's number and date when known."""
+    if number and day:
+        return t._("Participation by profession — round #{n}, {day}", n=number, day=day)
+    if number:
+        return t._("Participation by profession — round #{n}", n=number)
+    return t._("Participation by profession")
+
+
+def chart_png(d: Digest, t: Translator, *, number: int | None = None, day: str = "") -> bytes:
+    """Participation by profession (answers and comments, most first) as a PNG bar chart.
+
+    The title carries the round's number and ``day``; the subtitle the totals, reactions
+    included (they are not counted by profession).
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
     p = d.participation
-    keys = list(p.by_profession)[:25]
-    labels = [profession_label(k, t) for k in keys][::-1]
-    answers = [p.by_profession[k] for k in keys][::-1]
-    comments = [p.comments_by_profession.get(k, 0) for k in keys][::-1]
-    figure = Figure(figsize=(8, 1.4 + 0.36 * max(len(keys), 1)), dpi=100)
-    axes = figure.add_subplot()
-    positions = list(range(len(keys)))
-    axes.barh(positions, answers, color="#3b6ea5", label=t._("answers"))
-    axes.barh(positions, comments, left=answers, color="#9cc3e6", label=t._("comments"))
+    every = chart_rows(d, t)
+    rows = every[:CHART_ROWS][::-1]  # barh draws bottom-up
+    labels = [_clip(r.label, CHART_LABEL) for r in rows]
+    answers = [r.answers for r in rows]
+    comments = [r.comments for r in rows]
+    subtitle = t._(
+        "In all: {answers}, {comments} and {reactions}.",
+        answers=t.ngettext("{n} answer", "{n} answers", p.answers),
+        comments=t.ngettext("{n} comment", "{n} comments", p.comments),
+        reactions=t.ngettext("{n} reaction", "{n} reactions", p.reactions),
+    )
+    if len(every) > len(rows):
+        hidden = len(every) - len(rows)
+        subtitle += " " + t.ngettext(
+            "{n} more profession not shown.", "{n} more professions not shown.", hidden
+        )
+    figure = Figure(
+        figsize=(8, 1.9 + 0.36 * max(len(rows), 1)),
+        dpi=100,
+        facecolor=CHART_BACKGROUND,
+        layout="constrained",
+    )
+    axes = figure.add_subplot(facecolor=CHART_BACKGROUND)
+    positions = list(range(len(rows)))
+    axes.barh(positions, answers, color=CHART_ANSWERS, label=t._("answers"))
+    axes.barh(positions, comments, left=answers, color=CHART_COMMENTS, label=t._("comments"))
+    for y, row in zip(positions, rows, strict=True):
+        axes.annotate(
+            str(row.total),
+            (row.total, y),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            color=CHART_TEXT,
+            fontsize=9,
+        )
     axes.set_yticks(positions, labels)
-    axes.set_title(t._("Participation by profession"))
+    figure.suptitle(chart_title(t, number=number, day=day), color=CHART_TEXT, fontsize=13)
+    axes.set_title(subtitle, color=CHART_TEXT, fontsize=10)
+    axes.tick_params(colors=CHART_TEXT)
     axes.spines[["top", "right"]].set_visible(False)
-    if keys:
-        axes.legend(loc="lower right", frameon=False)
-    figure.tight_layout()
+    axes.spines[["left", "bottom"]].set_color(CHART_TEXT)
+    axes.margins(x=0.08)
+    if rows:
+        legend = figure.legend(loc="outside lower center", ncols=2, frameon=False)
+        for text in legend.get_texts():
+            text.set_color(CHART_TEXT)
+    else:
+        axes.set_yticks([])
+        axes.text(
+            0.5,
+            0.5,
+            t._("No answers yet."),
+            ha="center",
+            va="center",
+            color=CHART_TEXT,
+            transform=axes.transAxes,
+        )
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
+    figure.savefig(buffer, format="png", facecolor=CHART_BACKGROUND)
     return buffer.getvalue()
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # ---------------------------------------------------------------- data forms

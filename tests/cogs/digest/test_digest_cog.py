@@ -5,8 +5,14 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import pytest
+
+from bot.i18n import translator
 from bot.testing import Harness
-from bot.types import ThreadRef
+from bot.types import ChannelRef, ThreadRef
+from cogs.digest import analysis as an
+from cogs.digest import render
+from cogs.rounds.signals import RoundClosed
 from storage import digest as digest_store
 from storage import rounds as store
 
@@ -194,3 +200,143 @@ async def test_answers_are_embedded_while_the_round_runs(profile: str) -> None:
         await h.advance("5m")  # the next batch: every answer so far is embedded and cached
         cached = await digest_store.cached_vectors(h.db, [a.id or 0 for a in answers])
         assert set(cached) == {a.id for a in answers}
+
+
+# ---------------------------------------------------------------- which round
+
+
+def shown(sent: object) -> str:
+    """A message as members read it: its text and its card."""
+    card = sent.content.card  # type: ignore[attr-defined]
+    return sent.text + ("\n" + card.title + "\n" + card.body if card is not None else "")  # type: ignore[attr-defined]
+
+
+async def test_right_after_a_close_export_gives_the_posted_digest(profile: str) -> None:
+    async with Harness(profile, start=START, hosts=["hana"]) as h:
+        await run_round(h)
+        await h.advance("6d")  # round 1 closes: its digest is posted
+        await h.advance("1d")  # round 2 opens, nobody has answered yet
+        latest = await store.latest_round(h.db, 1)
+        assert latest is not None and latest.number == 2 and latest.status == store.ROUND_OPEN
+        sent = await h.command("hana", "/digest export format:md")
+        files = [a for s in sent for a in s.content.attachments]
+        assert [f.filename for f in files] == ["digest-1.md"]
+        record = await digest_store.get(h.db, 1)
+        assert record is not None
+        assert files[0].data.decode() == record.markdown  # the digest that was posted
+        assert "tour n°1, en fichier" in sent[0].text
+        # round:<n> picks another round: the open one gives its interim digest.
+        sent = await h.command("hana", "/digest export format:json round:2")
+        files = [a for s in sent for a in s.content.attachments]
+        assert [f.filename for f in files] == ["digest-2.json"]
+        assert json.loads(files[0].data)["participation"]["answers"] == 0
+        assert "provisoire" in sent[0].text
+        sent = await h.command("hana", "/digest export format:json round:1")
+        data = json.loads(next(a for s in sent for a in s.content.attachments).data)
+        assert data["participation"]["answers"] == len(ANSWERS)
+
+
+async def test_digest_now_takes_the_last_closed_round(profile: str) -> None:
+    async with Harness(profile, start=START, hosts=["hana"]) as h:
+        await run_round(h)
+        before = len(h.public())
+        reply = await h.command("hana", "/digest now")
+        assert "Aucun tour n’est encore clos" in reply[0].text and "now round:1" in reply[0].text
+        assert len(h.public()) == before  # nothing posted
+        await h.command("hana", "/digest now round:1")  # asked for: the interim digest
+        assert any("Synthèse provisoire" in s.text for s in h.public()[before:])
+        await h.advance("6d")
+        await h.advance("1d")  # round 2 is open and empty
+        before = len(h.public())
+        reply = await h.command("hana", "/digest now")
+        assert reply[0].text == "La synthèse du tour n°1 a déjà été publiée."
+        assert len(h.public()) == before  # not an interim digest of the empty round 2
+
+
+@pytest.mark.parametrize(
+    ("locale", "unknown", "usage", "not_a_number"),
+    [
+        (
+            "fr",
+            "Il n’y a pas de tour n°7 dans ce cercle : ses tours vont du n°1 au n°1.",
+            "Utilisation : ",
+            "round attend un nombre.",
+        ),
+        (
+            "en",
+            "There is no round #7 in this circle: its rounds go from #1 to #1.",
+            "Usage: ",
+            "round takes a number.",
+        ),
+    ],
+)
+async def test_a_bad_round_number_is_explained_with_the_usage(
+    locale: str, unknown: str, usage: str, not_a_number: str
+) -> None:
+    async with Harness("matrix", start=START, hosts=["hana"]) as h:
+        await run_round(h)
+        await h.command("hana", f"/circle setup language:{locale}")
+        before = len(h.public())
+        for command in ("/digest export round:7", "/digest now round:7"):
+            lines = (await h.command("hana", command))[0].text.splitlines()
+            assert lines[0] == unknown
+            assert lines[1].startswith(usage) and command.split(" round")[0][1:] in lines[1]
+            assert "round:" in lines[1]
+        lines = (await h.command("hana", "/digest export round:deux"))[0].text.splitlines()
+        assert lines[0] == not_a_number and lines[1].startswith(usage)
+        assert len(h.public()) == before
+        assert all(s.to is not None for s in h.sent[-3:])  # said privately
+
+
+# ---------------------------------------------------------------- the follow-up question
+
+
+def with_hosts_channel(h: Harness) -> ChannelRef:
+    """The memory platform gains Discord's review channel, where hosts decide."""
+    hosts = ChannelRef(h.platform.name, "hosts", name="hosts")
+    h.platform.hosts_channel = lambda channel: hosts  # type: ignore[attr-defined]
+    h.platform.mention_channel = lambda where: f"#{where.id}"  # type: ignore[attr-defined]
+    return hosts
+
+
+async def test_the_follow_up_question_goes_to_hosts_once_never_to_members(profile: str) -> None:
+    async with Harness(profile, start=START, hosts=["hana"]) as h:
+        hosts = with_hosts_channel(h)
+        await run_round(h)
+        await h.advance("6d")
+        record = await digest_store.get(h.db, 1)
+        assert record is not None
+        digest = an.from_dict(json.loads(record.data))
+        question = render.follow_up_question(digest, translator("fr"))
+        members_saw = [shown(s) for s in h.public() if s.ref.channel != hosts]
+        assert any(render.escape(question) in text for text in members_saw)
+        assert not any("prompt add" in t or "prompt approve" in t for t in members_saw)
+        assert not any("Hôtes" in text for text in members_saw)
+        to_hosts = [s for s in h.sent if s.ref.channel == hosts]
+        assert len(to_hosts) == 1
+        assert render.escape(question) in to_hosts[0].text
+        assert "prompt approve 1" in to_hosts[0].text
+        suggested = await store.prompts(h.db, 1, store.PROMPT_SUGGESTED)
+        assert [(p.text, p.suggested_by) for p in suggested] == [(question, None)]
+        # Once per digest: a duplicate close signal and a restart tell the hosts nothing more.
+        await h.bot.signals.emit(RoundClosed(1, 1))
+        await h.restart(downtime="1h")
+        assert len([s for s in h.sent if s.ref.channel == hosts]) == 1
+        assert len(await store.prompts(h.db, 1, store.PROMPT_SUGGESTED)) == 1
+        # The button under it puts the question in the bank.
+        await h.platform.press("hana", to_hosts[0])
+        assert question in [p.text for p in await store.prompts(h.db, 1, store.PROMPT_ACTIVE)]
+        assert await store.prompts(h.db, 1, store.PROMPT_SUGGESTED) == []
+
+
+async def test_without_a_hosts_channel_the_question_waits_in_the_suggestions(profile: str) -> None:
+    async with Harness(profile, start=START, hosts=["hana"]) as h:
+        await run_round(h)
+        preview = await h.command("hana", "/digest preview")
+        assert "prompt add" in preview[-1].text and preview[-1].to is not None
+        await h.advance("6d")
+        suggested = await store.prompts(h.db, 1, store.PROMPT_SUGGESTED)
+        assert len(suggested) == 1
+        listing = (await h.command("hana", "/prompt suggestions"))[0]
+        assert render.escape(suggested[0].text) in listing.text and listing.to is not None
+        assert not any("prompt add" in shown(s) for s in h.public())

@@ -6,7 +6,8 @@ thing land in the same theme. Embedding sentences costs about as much as embeddi
 answers (the encoder's cost follows the number of tokens) and lets one answer speak to
 several themes. Sentences are grouped by average-linkage clustering on cosine distance
 (deterministic; on large rounds a fixed sample is clustered and the rest joins the nearest
-theme), themes are named with c-TF-IDF keywords and quoted with their most central sentence.
+theme), themes are named with a phrase of their own sentences in the digest's language (see
+labelling.py) and quoted with their most central sentence.
 
 Shares count *authors*, not sentences: "7 of 17 architects" means seven architects out of
 the seventeen who answered raised it. Shared themes are ranked Polis-style by a group-aware
@@ -28,7 +29,7 @@ import numpy.typing as npt
 
 from cogs.digest.clustering import cluster
 from cogs.digest.clustering import embed_answers as embed_answers  # re-exported for cli.py
-from cogs.digest.labelling import _fallback_label, keywords
+from cogs.digest.labelling import fallback_label, keywords, phrase_labels
 from cogs.digest.language import cue_kinds, guess_lang, question_kind, sentences
 from cogs.digest.model import DIMS, Vectors
 from cogs.digest.model import AnswerIn as AnswerIn  # also an.AnswerIn in cli.py
@@ -311,6 +312,7 @@ def _themes(r: _Round, locale: str) -> list[_Cluster]:
         authors = {r.answers[int(r.owner[i])].who for i in indices}
         if len(authors) >= 2:
             kept.append((label, np.asarray(indices, dtype=np.int64)))
+    # Keywords stay for the exports; the label is a phrase of the theme's own sentences.
     docs: list[list[str]] = []
     for _, members in kept:
         preferred = [r.texts[i] for i in members if r.langs[i] == locale]
@@ -324,19 +326,28 @@ def _themes(r: _Round, locale: str) -> list[_Cluster]:
             again = keywords([everything[i] for i in missing], strict=strict)
             for i, words in zip(missing, again, strict=True):
                 names[i] = words
+    quotes = [_quote(r, members) for _, members in kept]
+    central = [_central(r, members).tolist() for _, members in kept]
+    labels = phrase_labels(
+        [[(r.texts[i], r.langs[i]) for i in order] for order in central],
+        locale,
+        [q.text for q in quotes],
+    )
     out = []
-    for (label, members), words in zip(kept, names, strict=True):
+    for (label, members), words, name, quote, order in zip(
+        kept, names, labels, quotes, central, strict=True
+    ):
         authors_by: dict[str, set[str]] = defaultdict(set)
         for i in members:
             answer = r.answers[int(r.owner[i])]
             authors_by[answer.profession].add(answer.who)
         theme = Theme(
-            label=", ".join(words) if words else _fallback_label(r.texts[int(members[0])]),
+            label=name.text if name else fallback_label(r.texts[order[0]]),
             keywords=words,
             authors={k: len(v) for k, v in sorted(authors_by.items(), key=lambda kv: -len(kv[1]))},
             answers=len({int(r.owner[i]) for i in members}),
             sentences=len(members),
-            quote=_quote(r, members),
+            quote=quote,
             langs=dict(Counter(r.langs[i] for i in members)),
         )
         out.append(_Cluster(label, members, theme))

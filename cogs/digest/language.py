@@ -62,6 +62,24 @@ def guess_lang(text: str) -> str:
     return "en" if en > fr else "fr"
 
 
+def sentence_lang(text: str, tag: str) -> str:
+    """A sentence's language: its answer's (``tag``), unless its own words clearly say otherwise.
+
+    A French answer's English sentence ("As they say, you have to pay to be seen") is English:
+    two more function words of the other language than of the tagged one, at least.
+    """
+    if tag not in ("fr", "en"):
+        return tag
+    words = [w.lower().replace("’", "'") for w in _WORD_RE.findall(text)]
+    fr = sum(w in _FR_HINTS for w in words)
+    en = sum(w in _EN_HINTS for w in words)
+    if tag == "fr" and en >= fr + 2:
+        return "en"
+    if tag == "en" and fr >= en + 2:
+        return "fr"
+    return tag
+
+
 def fold(text: str) -> str:
     """Lowercase without accents (for cue matching)."""
     decomposed = unicodedata.normalize("NFKD", text.lower().replace("’", "'"))

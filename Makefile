@@ -34,12 +34,24 @@ postgres:
 			echo "PostgreSQL is missing: sudo apt-get install postgresql (its tests are skipped)"; \
 		fi; }
 
+# Headless Chromium for the tests that open the digest's web pages (tests/cogs/digest/test_html.py,
+# test_archive.py). Installed from Debian when missing; with CI set, those tests fail without it.
+.PHONY: chromium
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing Chromium (apt) for the tests"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else \
+			echo "Chromium is missing: sudo apt-get install chromium (its tests are skipped)"; \
+		fi; }
+
 ## Run the bot on the embedded default: SQLite in ./data, the console room on this terminal.
 run: $(STAMP)
 	$(BIN)/cercle run $(ARGS)
 
 ## The whole test suite, lint and type checks.
-test: $(STAMP) $(SYNAPSE_STAMP) postgres
+test: $(STAMP) $(SYNAPSE_STAMP) postgres chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

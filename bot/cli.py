@@ -165,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from cogs.courtesy.batch import run as moderate
 
         return moderate(args.input, args.output, args.config)
-    if args.command in ("digest", "demo"):
+    if args.command in ("digest", "demo", "archive"):
         from cogs.digest import cli as digest_cli
 
         return digest_cli.main(args)

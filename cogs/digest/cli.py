@@ -1,8 +1,10 @@
-"""``cercle digest`` (offline, from JSON lines) and ``cercle demo`` (a simulated week)."""
+"""``cercle digest`` (offline, from JSON lines), ``cercle demo`` (a simulated week) and
+``cercle archive`` (every posted digest as a web page)."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from collections.abc import Iterator
@@ -11,7 +13,8 @@ from typing import Any
 
 from bot.i18n import translator
 from cogs.digest import analysis as an
-from cogs.digest import render
+from cogs.digest import html, render
+from storage.database import Database
 
 
 def add_parsers(sub: Any) -> None:
@@ -27,9 +30,18 @@ def add_parsers(sub: Any) -> None:
         "--from-jsonl", dest="source", type=Path, required=True, metavar="FILE", help="answers"
     )
     digest.add_argument("--lang", choices=("fr", "en"), default="fr", help="language of headings")
-    digest.add_argument("--format", dest="fmt", choices=("md", "json"), default="md")
     digest.add_argument(
-        "--out", type=Path, metavar="DIR", help="write digest.md|json and participation.png here"
+        "--format",
+        dest="fmt",
+        choices=("md", "json", "html"),
+        default="md",
+        help="html: one self-contained page, the chart inside",
+    )
+    digest.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="write digest.md|json|html and participation.png here",
     )
     digest.add_argument("--prompt", help="the question (default: the founding question)")
     digest.add_argument(
@@ -52,16 +64,31 @@ def add_parsers(sub: Any) -> None:
     demo.add_argument("--out", type=Path, default=Path("demo-out"), metavar="DIR")
     demo.add_argument("--lang", choices=("fr", "en"), default="fr")
     demo.add_argument("--quiet", action="store_true", help="print only the digest")
+    archive = sub.add_parser(
+        "archive",
+        help="write every posted digest as a web page, with an index",
+        description="Read the digests posted so far from the bot's database and write one "
+        "self-contained HTML page per digest (the chart inside, nothing fetched) and an "
+        "index.html linking them, newest first. Pages already there are replaced.",
+    )
+    archive.add_argument("out", type=Path, metavar="DIR", help="where to write the pages")
+    archive.add_argument(
+        "--config", type=Path, help="TOML file (default: $CERCLE_CONFIG or ./cercle.toml)"
+    )
+    archive.add_argument("--db", metavar="URL", help="database URL (overrides the configuration)")
+    archive.add_argument(
+        "--lang", choices=("fr", "en"), help="language of the index (default: the newest digest's)"
+    )
 
 
 def main(args: argparse.Namespace) -> int:
-    """Run ``digest`` or ``demo``."""
+    """Run ``digest``, ``demo`` or ``archive``."""
     if args.command == "demo":
-        import asyncio
-
         from cogs.digest.demo import run_demo
 
         return asyncio.run(run_demo(args.out, locale=args.lang, quiet=args.quiet))
+    if args.command == "archive":
+        return asyncio.run(run_archive(args))
     return run_offline(args)
 
 
@@ -141,6 +168,8 @@ def run_offline(args: argparse.Namespace) -> int:
     t = translator(args.lang)
     if args.fmt == "json":
         output = json.dumps(render.as_json(digest, t), ensure_ascii=False, indent=2) + "\n"
+    elif args.fmt == "html":
+        output = html.page(digest, t, title=t._("Digest"), chart=render.chart_png(digest, t))
     else:
         output = render.markdown(digest, t, title=t._("Digest")) + "\n"
     if args.out is None:
@@ -153,4 +182,66 @@ def run_offline(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
-__all__ = ["add_parsers", "main"]
+async def run_archive(args: argparse.Namespace) -> int:
+    """``cercle archive DIR``: the database comes from the configuration, or ``--db``."""
+    from bot.config import ConfigError, Override, default_config_path, format_problems, load_config
+
+    path = args.config or default_config_path()
+    overrides = [Override("database.url", args.db, "--db")] if args.db is not None else []
+    try:
+        config = load_config(path, overrides=overrides)
+    except ConfigError as error:
+        print(format_problems(error.problems, path), file=sys.stderr)
+        return 2
+    db = Database(config.database.url)
+    try:
+        if not await db.is_up_to_date():
+            print(f"{db.url}: the schema is not current; run `cercle db upgrade`", file=sys.stderr)
+            return 1
+        written = await write_archive(db, args.out, locale=args.lang)
+    finally:
+        await db.dispose()
+    print(f"wrote {written} digest pages and {args.out / 'index.html'}", file=sys.stderr)
+    return 0
+
+
+async def write_archive(db: Database, out: Path, *, locale: str | None = None) -> int:
+    """One page per posted digest and an ``index.html`` linking them, newest first.
+
+    Returns:
+        How many digest pages were written.
+    """
+    pages = await archive_pages(db, locale=locale)
+    await asyncio.to_thread(_write_pages, out, pages)
+    return len(pages) - 1
+
+
+async def archive_pages(db: Database, *, locale: str | None = None) -> dict[str, str]:
+    """The archive's files by name: a page per posted digest, then ``index.html``."""
+    from storage import digest as store
+
+    posted = await store.posted(db)
+    pages: dict[str, str] = {}
+    entries: list[html.IndexEntry] = []
+    for record, round_, circle in posted:
+        t = translator(record.locale)
+        when = round_.closed_at or record.posted_at or record.created_at
+        date = render.long_date(t, when, circle.timezone)
+        meta = f"{circle.name} · {date}" if circle.name else date
+        title = render.title(t, round_.number)
+        digest = an.from_dict(json.loads(record.data))
+        name = f"circle-{record.circle_id}-round-{round_.number}.html"
+        pages[name] = html.page(digest, t, title=title, meta=meta, chart=record.chart)
+        entries.append(html.IndexEntry(name, title, meta, digest.prompt))
+    newest = posted[0][0].locale if posted else "fr"
+    pages["index.html"] = html.index(entries, translator(locale or newest))
+    return pages
+
+
+def _write_pages(out: Path, pages: dict[str, str]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in pages.items():
+        (out / name).write_text(text, encoding="utf-8")
+
+
+__all__ = ["add_parsers", "archive_pages", "main", "write_archive"]

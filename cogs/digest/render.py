@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -289,7 +290,11 @@ CHART_TEXT: Final = "#1f2328"
 CHART_ANSWERS: Final = "#2f6690"
 CHART_COMMENTS: Final = "#d9822b"
 CHART_ROWS: Final = 25
-CHART_LABEL: Final = 40
+#: A label wraps at this many characters, on two lines at most.
+CHART_LABEL: Final = 24
+#: 800 pixels wide, with type large enough to stay legible when a phone shrinks it to 40 %.
+CHART_INCHES: Final = 6.4
+CHART_DPI: Final = 125
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,7 +349,7 @@ def chart_png(d: Digest, t: Translator, *, number: int | None = None, day: str =
     p = d.participation
     every = chart_rows(d, t)
     rows = every[:CHART_ROWS][::-1]  # barh draws bottom-up
-    labels = [_clip(r.label, CHART_LABEL) for r in rows]
+    labels = [_wrap(r.label) for r in rows]
     answers = [r.answers for r in rows]
     comments = [r.comments for r in rows]
     subtitle = t._(
@@ -359,8 +364,8 @@ def chart_png(d: Digest, t: Translator, *, number: int | None = None, day: str =
             "{n} more profession not shown.", "{n} more professions not shown.", hidden
         )
     figure = Figure(
-        figsize=(8, 1.9 + 0.36 * max(len(rows), 1)),
-        dpi=100,
+        figsize=(CHART_INCHES, 1.5 + 0.42 * max(len(rows), 1)),
+        dpi=CHART_DPI,
         facecolor=CHART_BACKGROUND,
         layout="constrained",
     )
@@ -376,12 +381,12 @@ def chart_png(d: Digest, t: Translator, *, number: int | None = None, day: str =
             textcoords="offset points",
             va="center",
             color=CHART_TEXT,
-            fontsize=9,
+            fontsize=10,
         )
     axes.set_yticks(positions, labels)
     figure.suptitle(chart_title(t, number=number, day=day), color=CHART_TEXT, fontsize=13)
-    axes.set_title(subtitle, color=CHART_TEXT, fontsize=10)
-    axes.tick_params(colors=CHART_TEXT)
+    axes.set_title(subtitle, color=CHART_TEXT, fontsize=10.5)
+    axes.tick_params(colors=CHART_TEXT, labelsize=10.5)
     axes.spines[["top", "right"]].set_visible(False)
     axes.spines[["left", "bottom"]].set_color(CHART_TEXT)
     axes.margins(x=0.08)
@@ -405,8 +410,12 @@ def chart_png(d: Digest, t: Translator, *, number: int | None = None, day: str =
     return buffer.getvalue()
 
 
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _wrap(label: str) -> str:
+    """A profession on at most two short lines (the bars keep most of the width)."""
+    lines = textwrap.wrap(label, CHART_LABEL, break_long_words=True) or [""]
+    if len(lines) > 2:
+        lines = [lines[0], lines[1][: CHART_LABEL - 1] + "…"]
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- data forms

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -93,3 +95,20 @@ def test_demo_runs_a_week_and_saves_every_section(
     # Courtesy acted on the rude and personal-detail messages: none is quoted.
     assert "jean.dupont@example.com" not in text and "idiot" not in text
     assert "question de la semaine" in captured.err and "⏳" in captured.err
+
+
+def test_digest_html_is_one_page_with_the_chart_inside(
+    jsonl: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["digest", "--from-jsonl", str(jsonl), "--format", "html", "--lang", "en"]) == 0
+    page = capsys.readouterr().out
+    assert page.startswith("<!DOCTYPE html>") and '<html lang="en">' in page
+    assert "Shared across professions" in page and "Suggested follow-up question" in page
+    [chart] = re.findall(r'<img src="data:image/png;base64,([^"]+)"', page)
+    assert base64.b64decode(chart).startswith(b"\x89PNG")
+    assert "http://" not in page and "https://" not in page and "<script" not in page
+    out = tmp_path / "out"
+    assert main(["digest", "--from-jsonl", str(jsonl), "--format", "html", "--out", str(out)]) == 0
+    french = (out / "digest.html").read_text(encoding="utf-8")
+    assert '<html lang="fr">' in french and "Ce que les métiers partagent" in french
+    assert (out / "participation.png").read_bytes().startswith(b"\x89PNG")

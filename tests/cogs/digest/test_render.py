@@ -290,18 +290,23 @@ def _contrast(a: str, b: str) -> float:
     return (high + 0.05) / (low + 0.05)
 
 
-def test_chart_grows_with_the_professions_and_caps_them() -> None:
-    small = np.asarray(_pixels(render.chart_png(_participation_digest(2), translator("en"))))
-    keys = [f"custom:Métier numéro {i}" for i in range(40)]
-    many = dataclasses.replace(
-        big_digest(1),
-        participation=dataclasses.replace(
-            big_digest(1).participation, by_profession={k: 40 - i for i, k in enumerate(keys)}
-        ),
+def _professions(count: int) -> an.Digest:
+    keys = [f"custom:Métier numéro {i}" for i in range(count)]
+    participation = dataclasses.replace(
+        big_digest(1).participation, by_profession={k: 40 - i for i, k in enumerate(keys)}
     )
-    assert len(render.chart_rows(many, translator("en"))) == 40
-    capped = np.asarray(_pixels(render.chart_png(many, translator("en"))))
-    assert small.shape[0] < capped.shape[0] <= 1.9 * 100 + 0.36 * 100 * render.CHART_ROWS + 10
+    return dataclasses.replace(big_digest(1), participation=participation)
+
+
+def test_chart_grows_with_the_professions_and_caps_them() -> None:
+    t = translator("en")
+
+    def height(d: an.Digest) -> int:
+        return int(_pixels(render.chart_png(d, t)).shape[0])
+
+    assert len(render.chart_rows(_professions(40), t)) == 40
+    assert height(_professions(2)) < height(_professions(10)) < height(_professions(40))
+    assert height(_professions(40)) == height(_professions(render.CHART_ROWS))  # capped
     empty = dataclasses.replace(
         big_digest(1),
         participation=an.Participation(0, 0, 0, 0, {}, {}, {}),

@@ -59,7 +59,7 @@ def add_parsers(sub: Any) -> None:
         description="A complete simulated week on the embedded default: memory adapter, fake "
         "clock, SQLite in a temporary folder. The prompt is posted, members answer in French "
         "and English, comment and react, courtesy rules act, the reminder and the close come, "
-        "and the digest is printed and saved (Markdown and PNG).",
+        "and the digest is printed and saved (Markdown, HTML, JSON and the PNG chart).",
     )
     demo.add_argument("--out", type=Path, default=Path("demo-out"), metavar="DIR")
     demo.add_argument("--lang", choices=("fr", "en"), default="fr")

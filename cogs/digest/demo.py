@@ -4,7 +4,7 @@ Runs the real bot (every default cog) on the in-memory platform with a fake cloc
 in a temporary folder: the question is posted, members of a dozen professions answer in French
 and English (from ``data/demo_answers.json``, written for the demo), comment and react, the
 courtesy rules act on the few rude or personal-detail messages, the reminder and the close
-come, and the digest is printed and saved (Markdown and PNG).
+come, and the digest is printed and saved (Markdown, a web page, the PNG chart and the JSON data).
 """
 
 from __future__ import annotations
@@ -17,8 +17,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
+from bot.i18n import translator
 from bot.simulation import Simulation
 from bot.types import MessageRef, Visibility
+from cogs.digest import analysis as an
+from cogs.digest import html, render
 from cogs.professions import tag_for_key
 from storage import digest as digest_store
 from storage import rounds as rounds_store
@@ -145,13 +148,24 @@ async def run_demo(out: Path, *, locale: str = "fr", quiet: bool = False) -> int
             return 1
         _say(quiet, "-- the round closed; the digest is posted:")
         print(record.markdown)
-        _save(out, record.markdown, record.chart or b"", record.data)
-        _say(quiet, f"-- saved {out / 'digest.md'} and {out / 'participation.png'}")
+        t = translator(locale)
+        closed = await rounds_store.get_round(h.db, round_.id)
+        when = (closed.closed_at if closed is not None else None) or h.clock.now()
+        page = html.page(
+            an.from_dict(json.loads(record.data)),
+            t,
+            title=render.title(t, round_.number),
+            meta=render.long_date(t, when, "Europe/Paris"),
+            chart=record.chart,
+        )
+        _save(out, record.markdown, record.chart or b"", record.data, page)
+        _say(quiet, f"-- saved digest.md, digest.html and participation.png in {out}/")
     return 0
 
 
-def _save(out: Path, markdown: str, chart: bytes, data: str) -> None:
+def _save(out: Path, markdown: str, chart: bytes, data: str, page: str) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "digest.md").write_text(markdown + "\n", encoding="utf-8")
+    (out / "digest.html").write_text(page, encoding="utf-8")
     (out / "participation.png").write_bytes(chart)
     (out / "digest.json").write_text(data, encoding="utf-8")

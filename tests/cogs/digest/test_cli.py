@@ -88,6 +88,9 @@ def test_demo_runs_a_week_and_saves_every_section(
     ):
         assert section in text, section
     assert (tmp_path / "demo-out" / "participation.png").read_bytes().startswith(b"\x89PNG")
+    page = (tmp_path / "demo-out" / "digest.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "Synthèse — cercle n°1" in page
+    assert "data:image/png;base64," in page and "idiot" not in page
     data = json.loads((tmp_path / "demo-out" / "digest.json").read_text(encoding="utf-8"))
     assert data["participation"]["answers"] >= 100
     assert len(data["participation"]["by_profession"]) >= 10

@@ -44,7 +44,7 @@ WHY: Final[dict[Category, str]] = {
     Category.THREAT: N_("a threat"),
     Category.HATE: N_("hatred against a group"),
     Category.PII: N_("personal contact details"),
-    Category.SPAM: N_("links from a newcomer"),
+    Category.SPAM: N_("spam or unsolicited links"),
     Category.FLOOD: N_("too many messages at once"),
     Category.MENTIONS: N_("mass mentions"),
 }

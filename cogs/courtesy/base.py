@@ -15,7 +15,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo
 
 from bot.cog import Cog, Context, Services
@@ -30,7 +30,7 @@ from storage import members
 from storage.models import Circle
 
 if TYPE_CHECKING:
-    from bot.cog import EventContext
+    from bot.cog import CircleContext, EventContext
     from bot.platform import Platform
     from bot.types import MessageEdited, MessagePosted, ThreadRef
 
@@ -254,6 +254,12 @@ class CourtesyBase(Cog):
             ctx: Context,
         ) -> None:
             """Add a strike; mute past the threshold."""
+
+        # tuning
+        async def _save_overrides(
+            self, ctx: CircleContext, overrides: dict[str, Any], note: str
+        ) -> None:
+            """Save the circle's overrides of the rules and rebuild its engine."""
 
         # review
         async def _show_hosts(

@@ -17,6 +17,7 @@ from bot.types import ChannelRef, UserRef
 from cogs.courtesy.base import decayed
 from cogs.courtesy.enforcement import MUTE_MEMORY, Enforcement, verdict_for
 from cogs.courtesy.review import Review
+from cogs.courtesy.semantic_controls import SemanticControls
 from cogs.courtesy.tuning import DEFAULT_CHARTER, Tuning
 from storage import courtesy as store
 from storage import members
@@ -24,7 +25,7 @@ from storage import members
 __all__ = ["DEFAULT_CHARTER", "MUTE_MEMORY", "CourtesyCog", "decayed", "verdict_for"]
 
 
-class CourtesyCog(Enforcement, Review, Tuning):
+class CourtesyCog(Enforcement, Review, Tuning, SemanticControls):
     """Courtesy rules, the charter, the hosts' moderation tools and member reports."""
 
     # ------------------------------------------------------------ member data

@@ -135,7 +135,8 @@ _FUNCTION_FR: Final = frozenset(
         "suis était étais étaient été être sera serait serais soit fait font faire peut peux "
         "peuvent pouvoir doit doivent devrait faut faudrait va vont rien personne chacun assez "
         "plein tel telle tels telles cas fois chose choses lequel laquelle lesquels voici voilà "
-        "oui non etc"
+        "oui non etc autour auprès avoir partout ailleurs dessus dessous dedans dehors davantage "
+        "environ"
     )
 )
 _FUNCTION_EN: Final = frozenset(

@@ -14,7 +14,7 @@ member who quotes harsh words said to them is offered ``/report``.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Final
 
@@ -423,9 +423,17 @@ class Enforcement(CourtesyBase):
         circle_id = circle.id or 0
         now = self.services.clock.now()
         settings = (await self._state(circle)).engine.settings
-        previous = await store.count_mutes(db, circle_id, member_id, since=now - MUTE_MEMORY)
-        minutes = settings.mute_minutes[min(previous, len(settings.mute_minutes) - 1)]
-        until = now + timedelta(minutes=minutes)
+
+        async def length() -> tuple[int, datetime]:
+            previous = await store.count_mutes(db, circle_id, member_id, since=now - MUTE_MEMORY)
+            minutes = settings.mute_minutes[min(previous, len(settings.mute_minutes) - 1)]
+            return minutes, now + timedelta(minutes=minutes)
+
+        # Chosen once: a replay after the mute row is written would count this mute itself
+        # (and start from a later "now"), lengthening the platform mute and the DM's date.
+        minutes, until = await self.services.effects.once(
+            "mute_length", length, encode=_encode_length, decode=_decode_length
+        )
         platform = self.services.platforms.get(channel.platform)
         try:
             await platform.mute(user, channel, until)
@@ -485,3 +493,12 @@ class Enforcement(CourtesyBase):
         self.services.scheduler.add(
             f"courtesy:unmute:{mute.id}", once(mute.until), unmute, since=mute.created_at
         )
+
+
+def _encode_length(length: tuple[int, datetime]) -> str:
+    return f"{length[0]} {length[1].isoformat()}"
+
+
+def _decode_length(recorded: str) -> tuple[int, datetime]:
+    minutes, until = recorded.split(" ", 1)
+    return int(minutes), datetime.fromisoformat(until)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -241,7 +242,12 @@ async def test_a_retried_spam_mute_is_not_repeated(monkeypatch: pytest.MonkeyPat
         exported = await courtesy(h).export_member_data(spammy)
         assert len(exported["mutes"]) == 1
         assert [e.action for e in await log_entries(h)].count("mute") == 1
-        assert sum("sourdine" in text for text in dms(h, "spammy")) == 1
+        [told] = [text for text in dms(h, "spammy") if "sourdine" in text]
+        # The retry keeps the first attempt's length: the date told is the platform's mute.
+        until = h.platform.mutes["spammy"]
+        assert until == h.clock.now() + timedelta(minutes=10)
+        circle = await h.bot.directory.circle_for(h.platform.channel)
+        assert courtesy(h)._when(until, circle) in told
 
 
 async def test_spam_from_a_member_seen_long_ago_is_hidden_without_a_mute(profile: str) -> None:

@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# The runtime only (make run), and the runtime with the test tools (make test and the rest).
+RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
 # Synapse (AGPL) is a test/dev tool: its own virtualenv, never a dependency of the bot.
 SYNAPSE_VENV := .venv-synapse
@@ -13,10 +15,14 @@ PYBABEL_KEYWORDS := -k _ -k N_ -k ngettext:1,2 --no-default-keywords
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Reinstall only when the dependencies change.
+# Reinstall only when the dependencies change. A test install is a runtime install too.
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	touch $(RUN_STAMP)
+
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
-	touch $(STAMP)
+	touch $(STAMP) $(RUN_STAMP)
 
 # The real Matrix homeserver the Matrix adapter tests talk to (pinned in devserver.py).
 $(SYNAPSE_STAMP): bot/adapters/matrix/devserver.py | $(STAMP)
@@ -47,7 +53,7 @@ chromium:
 		fi; }
 
 ## Run the bot on the embedded default: SQLite in ./data, the console room on this terminal.
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/cercle run $(ARGS)
 
 ## The whole test suite, lint and type checks.

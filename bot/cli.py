@@ -11,6 +11,8 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from datetime import datetime
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -38,12 +40,21 @@ _MAX_REASON = 500
 log = logging.getLogger("cercle")
 
 
+def _version() -> str:
+    """The installed version (a source tree run without installing says so)."""
+    try:
+        return package_version("cercle")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(
         prog="cercle",
         description="Cercle: a collective intelligence circle for Discord and Matrix.",
     )
+    parser.add_argument("--version", action="version", version=f"cercle {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     run = sub.add_parser(

@@ -143,3 +143,11 @@ def test_metrics_port_out_of_range_is_a_usage_error(tmp_path: Path) -> None:
     result = cercle("run", "--metrics-port", "70000", cwd=tmp_path)
     assert result.returncode == 2
     assert "not a port" in result.stderr
+
+
+def test_version_names_the_installed_release(tmp_path: Path) -> None:
+    from importlib.metadata import version
+
+    result = cercle("--version", cwd=tmp_path)
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"cercle {version('cercle')}"

@@ -11,4 +11,5 @@ import storage.digest
 import storage.ledger
 import storage.models
 import storage.professions
-import storage.rounds  # noqa: F401
+import storage.rounds
+import storage.votes  # noqa: F401

@@ -41,6 +41,7 @@ __all__ = [
     "ConfigError",
     "ConsoleSettings",
     "DatabaseSettings",
+    "DigestSettings",
     "DiscordSettings",
     "MatrixSettings",
     "Override",
@@ -232,6 +233,18 @@ class PrivacySettings(Section):
     )
 
 
+class DigestSettings(Section):
+    """The ``[digest]`` section: what a posted digest may show."""
+
+    min_profession_size: Int = Field(
+        default=3,
+        ge=2,
+        le=50,
+        description="A profession with fewer answerers in a round is shown as 'other "
+        "professions' in the digest's quotes and counts (so nobody is singled out).",
+    )
+
+
 class MemorySettings(Section):
     """The ``[memory]`` section: the in-process adapter, optionally fed by a durable inbox."""
 
@@ -264,6 +277,7 @@ class Config(BaseModel):
     privacy: PrivacySettings = Field(
         default_factory=PrivacySettings, description="[privacy] section."
     )
+    digest: DigestSettings = Field(default_factory=DigestSettings, description="[digest] section.")
     memory: MemorySettings = Field(default_factory=MemorySettings, description="[memory] section.")
     discord: DiscordSettings = Field(
         default_factory=DiscordSettings, description="[discord] section."

@@ -251,6 +251,19 @@ def test_out_of_range_values_are_refused(tmp_path: Path, text: str, key: str) ->
     assert list(problems_of(write(tmp_path, text))) == [key]
 
 
+def test_the_digest_guard_size_is_a_checked_whole_number(tmp_path: Path) -> None:
+    assert load_config(None, env={}).digest.min_profession_size == 3
+    path = write(tmp_path, "[digest]\nmin_profession_size = 5\n")
+    assert load_config(path, env={}).digest.min_profession_size == 5
+    env = {"CERCLE_DIGEST__MIN_PROFESSION_SIZE": "4"}
+    assert load_config(None, env=env).digest.min_profession_size == 4
+    for wrong in ("1", "51", '"three"'):
+        found = problems_of(write(tmp_path, f"[digest]\nmin_profession_size = {wrong}\n"))
+        assert list(found) == ["digest.min_profession_size"], wrong
+    found = problems_of(write(tmp_path, "[digest]\nmin_professions_size = 3\n"))
+    assert "min_profession_size" in found["digest.min_professions_size"]  # did you mean
+
+
 # --- secrets ------------------------------------------------------------------------------
 
 

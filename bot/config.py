@@ -47,6 +47,7 @@ __all__ = [
     "Override",
     "Problem",
     "SchedulerSettings",
+    "VotesSettings",
     "default_config_path",
     "env_var_name",
     "format_problems",
@@ -245,6 +246,34 @@ class DigestSettings(Section):
     )
 
 
+class VotesSettings(Section):
+    """The ``[votes]`` section: when the bot drafts statements and when they are ranked."""
+
+    draft_at: list[Int] = Field(
+        default_factory=lambda: [67, 100],
+        min_length=0,
+        max_length=4,
+        description="When the bot drafts statements from the answers, in percent of each "
+        "round's length (100: at the close); empty: never.",
+    )
+    min_voters: Int = Field(
+        default=5, ge=1, le=1000, description="Voters a statement needs before it is ranked."
+    )
+    min_professions: Int = Field(
+        default=2,
+        ge=1,
+        le=50,
+        description="Professions its voters must come from before it is ranked.",
+    )
+
+    @field_validator("draft_at")
+    @classmethod
+    def _percentages(cls, value: list[int]) -> list[int]:
+        if any(not 1 <= v <= 100 for v in value):
+            raise PydanticCustomError("draft_at", "each point is a percentage from 1 to 100")
+        return sorted(set(value))
+
+
 class MemorySettings(Section):
     """The ``[memory]`` section: the in-process adapter, optionally fed by a durable inbox."""
 
@@ -279,6 +308,7 @@ class Config(BaseModel):
     )
     digest: DigestSettings = Field(default_factory=DigestSettings, description="[digest] section.")
     memory: MemorySettings = Field(default_factory=MemorySettings, description="[memory] section.")
+    votes: VotesSettings = Field(default_factory=VotesSettings, description="[votes] section.")
     discord: DiscordSettings = Field(
         default_factory=DiscordSettings, description="[discord] section."
     )

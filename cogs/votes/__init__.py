@@ -1,0 +1,1 @@
+"""Votes: short statements of a round that members vote on privately, consensus by profession."""

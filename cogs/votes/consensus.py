@@ -10,8 +10,8 @@ the ranked ones every voting profession agrees with by a majority, highest conse
 **cruxes** are the others where professions' agree shares spread widest.
 
 Re-identification guard: a profession with fewer than ``min_group`` voters in the round is
-never shown alone; its votes are pooled with the members who gave no profession into
-:data:`POOLED` ("other professions").
+never shown alone; its votes are pooled with those of members without a recognised
+profession into :data:`POOLED` ("other professions").
 """
 
 from __future__ import annotations
@@ -22,8 +22,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Protocol
 
-#: The group of professions too small to be shown alone, and of members without one.
-POOLED: Final = ""
+#: The group of professions too small to be shown alone, of members whose profession was
+#: not recognised (the professions' ``other`` key) and of those who gave none: "other
+#: professions", as the digest writes it.
+POOLED: Final = "other"
+#: Keys that never name one profession.
+UNNAMED: Final = frozenset({"", POOLED})
 MIN_VOTERS: Final = 5
 MIN_PROFESSIONS: Final = 2
 MIN_GROUP: Final = 3
@@ -96,7 +100,7 @@ def groups(casts: Iterable[CastLike], *, min_group: int = MIN_GROUP) -> dict[int
     for cast in casts:
         latest[cast.member_id] = cast.profession
     sizes = Counter(latest.values())
-    big = {p for p, n in sizes.items() if p != POOLED and n >= min_group}
+    big = {p for p, n in sizes.items() if p not in UNNAMED and n >= min_group}
     return {member: p if p in big else POOLED for member, p in latest.items()}
 
 
@@ -123,7 +127,7 @@ def score(
             continue
         counts[cast.statement_id][group_of[cast.member_id]][index] += 1
         voters[cast.statement_id].add(cast.member_id)
-        if cast.profession != POOLED:
+        if cast.profession not in UNNAMED:
             professions[cast.statement_id].add(cast.profession)
     every_group = sorted({g for by in counts.values() for g in by})
     out = []

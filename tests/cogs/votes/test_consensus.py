@@ -137,3 +137,14 @@ def test_a_member_counts_in_the_profession_of_their_latest_vote() -> None:
     assert groups[1] == groups[2] == c.POOLED
     first, _second = c.score(moved)
     assert [(t.profession, t.agree) for t in first.tallies] == [("architect", 1), (c.POOLED, 2)]
+
+
+def test_members_without_a_recognised_profession_are_other_professions() -> None:
+    unnamed = [
+        *(Cast(1, m, A, "nurse") for m in (1, 2, 3)),
+        *(Cast(1, m, A, key) for m, key in ((4, ""), (5, "other"), (6, ""))),
+    ]
+    (s,) = c.score(unnamed)
+    assert [(t.profession, t.votes) for t in s.tallies] == [("nurse", 3), (c.POOLED, 3)]
+    # Six voters, but one profession only: "other professions" is not a profession.
+    assert (s.voters, s.professions, s.ranked) == (6, 1, False)

@@ -52,12 +52,24 @@ chromium:
 			echo "Chromium is missing: sudo apt-get install chromium (its tests are skipped)"; \
 		fi; }
 
+# systemd-analyze, which checks deploy/cercle.service (tests/test_deploy.py). Installed from
+# Debian when missing; with CI set, those tests fail without it.
+.PHONY: systemd-analyze
+systemd-analyze:
+	@command -v systemd-analyze >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing systemd-analyze (apt systemd) for the tests"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null; \
+		else \
+			echo "systemd-analyze is missing: sudo apt-get install systemd (its tests are skipped)"; \
+		fi; }
+
 ## Run the bot on the embedded default: SQLite in ./data, the console room on this terminal.
 run: $(RUN_STAMP)
 	$(BIN)/cercle run $(ARGS)
 
 ## The whole test suite, lint and type checks.
-test: $(STAMP) $(SYNAPSE_STAMP) postgres chromium
+test: $(STAMP) $(SYNAPSE_STAMP) postgres chromium systemd-analyze
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

@@ -111,6 +111,17 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub.add_parser("upgrade", help="apply every pending migration")
     db_sub.add_parser("current", help="show the schema revision and whether it is current")
 
+    health = sub.add_parser(
+        "health",
+        help="exit 0 when the configured database answers at the current schema (healthchecks)",
+        description="Load the configuration and ask the database it names for its schema "
+        "revision: exit 0 when it answers at the current one, 1 otherwise (a bad "
+        "configuration included), with one line saying why. Cheap enough for a container "
+        "HEALTHCHECK; creates nothing.",
+    )
+    health.add_argument("--config", type=Path, help="TOML file (default: as for run)")
+    health.add_argument("--db", metavar="URL", help="database URL (overrides the configuration)")
+
     moderate = sub.add_parser(
         "moderate",
         help="run the courtesy rules over past messages (JSON lines), offline",
@@ -194,7 +205,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     json_lines = getattr(args, "log_format", "text") == "json"
     config = _load_or_report(args, json_lines=json_lines)
     if config is None:
-        return EXIT_CONFIG
+        # Docker reserves a healthcheck's exit code 2: a broken configuration is unhealthy.
+        return EXIT_FAILURE if args.command == "health" else EXIT_CONFIG
+    if args.command == "health":
+        return _health(config)
     if args.command == "discord":
         return discord_cli.run(args, config, lambda: asyncio.run(compose.command_specs(config)))
     _setup_logging(config, json_lines=json_lines)
@@ -262,6 +276,46 @@ async def _db(args: argparse.Namespace, config: Config) -> int:
         return _failed(f"cercle db {args.db_command} failed", error)
     finally:
         await db.dispose()
+
+
+#: A healthcheck that hangs is as bad as one that fails; Docker's own timeout is longer.
+HEALTH_TIMEOUT = 8.0
+
+
+def _health(config: Config) -> int:
+    """Ask the configured database for its schema revision; 0 when it answers at the head."""
+    url = make_url(config.database.url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        # Opening a missing SQLite file would create an empty database: say so instead.
+        path = Path(url.database.removeprefix("file:").split("?", 1)[0])
+        if not path.is_file():
+            print(f"unhealthy: no database file at {path} (has the bot started?)")
+            return EXIT_FAILURE
+    return asyncio.run(_ask_schema(config))
+
+
+async def _ask_schema(config: Config) -> int:
+    try:
+        db = Database(config.database.url)
+    except Exception as error:
+        print(f"unhealthy: {_reason(error)}")
+        return EXIT_FAILURE
+    try:
+        current = await asyncio.wait_for(db.current_revision(), HEALTH_TIMEOUT)
+    except TimeoutError:
+        print(f"unhealthy: {db.url} did not answer within {HEALTH_TIMEOUT:g} s")
+        return EXIT_FAILURE
+    except Exception as error:
+        print(f"unhealthy: {_reason(error)}")
+        return EXIT_FAILURE
+    finally:
+        await db.dispose()
+    head = db.head_revision()
+    if current != head:
+        print(f"unhealthy: {db.url} is at {current or 'no schema'}, not {head}")
+        return EXIT_FAILURE
+    print(f"healthy: {db.url} at {current}")
+    return 0
 
 
 async def _run(args: argparse.Namespace, config: Config) -> int:

@@ -34,8 +34,18 @@ def default_cogs() -> list[type[Cog]]:
     from cogs.privacy import PrivacyCog
     from cogs.professions import ProfessionsCog
     from cogs.rounds import RoundsCog
+    from cogs.votes import VotesCog
 
-    return [CoreCog, CircleCog, CourtesyCog, ProfessionsCog, RoundsCog, DigestCog, PrivacyCog]
+    return [
+        CoreCog,
+        CircleCog,
+        CourtesyCog,
+        ProfessionsCog,
+        RoundsCog,
+        DigestCog,
+        VotesCog,
+        PrivacyCog,
+    ]
 
 
 def grace(config: Config) -> timedelta:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,6 +11,7 @@ from sqlalchemy import Text, UniqueConstraint, delete, func, update
 from sqlmodel import Field, SQLModel, col, select
 
 from storage.database import Database
+from storage.models import Account, Member
 from storage.rounds import Round
 from storage.types import UTCDateTime
 from storage.writer import dialect_insert
@@ -218,6 +220,29 @@ async def round_votes(db: Database, round_id: int) -> list[Cast]:
             .order_by(col(Vote.statement_id), col(Vote.member_id))
         )
         return [Cast(s, m, c, p or "") for s, m, c, p in (await session.exec(stmt)).all()]
+
+
+async def display_names(db: Database, member_ids: Sequence[int]) -> list[str]:
+    """Every name these members go by (their member and account names), to keep out of
+    drafted statements."""
+    ids = list(dict.fromkeys(member_ids))
+    names: set[str] = set()
+    async with db.session() as session:
+        for at in range(0, len(ids), 900):  # under SQLite's bound-parameter limit
+            chunk = ids[at : at + 900]
+            names.update(
+                (
+                    await session.exec(select(Member.display_name).where(col(Member.id).in_(chunk)))
+                ).all()
+            )
+            names.update(
+                (
+                    await session.exec(
+                        select(Account.display_name).where(col(Account.member_id).in_(chunk))
+                    )
+                ).all()
+            )
+    return sorted(names)
 
 
 # ---------------------------------------------------------------- member data

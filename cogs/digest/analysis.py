@@ -7,13 +7,17 @@ answers (the encoder's cost follows the number of tokens) and lets one answer sp
 several themes. Sentences are grouped by average-linkage clustering on cosine distance
 (deterministic; on large rounds a fixed sample is clustered and the rest joins the nearest
 theme), themes are named with a phrase of their own sentences in the digest's language (see
-labelling.py) and quoted with their most central sentence.
+labelling.py) and quoted with their most central sentence, in the circle's language when the
+theme has one in it.
 
 Shares count *authors*, not sentences: "7 of 17 architects" means seven architects out of
-the seventeen who answered raised it. Shared themes are ranked Polis-style by a group-aware
-score (the geometric mean over professions of each profession's smoothed share, which ranks
-like their product); a theme is distinctive to a profession that raises it far more than
-the others, and only when at least :data:`MIN_GROUP` of its authors back it.
+the seventeen who answered raised it. Shared themes come most heard first (authors, then
+answers); a theme is distinctive to a profession whose share of authors is far above every
+other profession's and above the rest of the round's, backed by at least :data:`MIN_GROUP`
+of its authors, and quoted by one of them; a profession shows its most distinctive theme
+only. Professions with fewer authors than the circle's ``min_profession_size`` are never
+named: their quotes and counts go under "other professions" (:data:`OTHER`). "Not given" is
+never counted as a profession.
 """
 
 from __future__ import annotations
@@ -21,160 +25,48 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
-from typing import Any, Final
+from dataclasses import dataclass
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 
+from cogs.digest.clauses import clause
 from cogs.digest.clustering import cluster
 from cogs.digest.clustering import embed_answers as embed_answers  # re-exported for cli.py
 from cogs.digest.labelling import fallback_label, keywords, phrase_labels
-from cogs.digest.language import cue_kinds, guess_lang, question_kind, sentences
+from cogs.digest.language import cue_kinds, guess_lang, question_kind, sentence_lang, sentences
 from cogs.digest.model import DIMS, Vectors
 from cogs.digest.model import AnswerIn as AnswerIn  # also an.AnswerIn in cli.py
+from cogs.digest.result import OTHER as OTHER
+from cogs.digest.result import UNNAMED, real
+from cogs.digest.result import Agreement as Agreement
+from cogs.digest.result import Digest as Digest
+from cogs.digest.result import Distinctive as Distinctive
+from cogs.digest.result import Extras as Extras
+from cogs.digest.result import FollowUp as FollowUp
+from cogs.digest.result import Merged as Merged
+from cogs.digest.result import Participation as Participation
+from cogs.digest.result import Quote as Quote
+from cogs.digest.result import SubQuestion as SubQuestion
+from cogs.digest.result import Theme as Theme
+from cogs.digest.result import from_dict as from_dict
 
-#: The smallest group shown in a way that could single someone out.
+#: The smallest group shown in a way that could single someone out (the default guard) and
+#: the fewest authors of a profession behind its distinctive theme.
 MIN_GROUP: Final = 3
+#: A round needs this many answers per member of the guard's size before themes appear: a
+#: theme of three in a round of five says more about five people than about a circle.
+THEME_ANSWERS_PER_GROUP: Final = 2
+#: A distinctive theme's share among its profession is at least this many times any other
+#: named profession's (whose share is shrunk: one of three is not a third).
+RIVAL_RATIO: Final = 2.0
+#: How many shared and distinctive themes a digest shows (the rest stay in the exports).
+SHOWN_SHARED: Final = 5
+SHOWN_DISTINCTIVE: Final = 6
 QUOTE_CHARS: Final = 280
 #: Reactions that do not mean approval.
 NEGATIVE_EMOJI: Final = frozenset({"👎", "😡", "😠", "❌", "🙄", "💩", "🤮", "-1", "thumbsdown"})
-
-
-@dataclass(frozen=True, slots=True)
-class Quote:
-    """A representative sentence, in its own language, credited by profession."""
-
-    text: str
-    lang: str
-    #: Profession key; empty when the profession has too few authors to be named safely.
-    profession: str
-    name: str = ""
-    #: The answer it comes from and its author (to erase with their data; never shown).
-    answer: str = ""
-    author: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Theme:
-    """Sentences that say the same thing, and who said it."""
-
-    label: str
-    keywords: tuple[str, ...]
-    #: Authors by profession.
-    authors: Mapping[str, int]
-    answers: int
-    sentences: int
-    quote: Quote
-    score: float = 0.0
-    langs: Mapping[str, int] = field(default_factory=dict)
-
-    @property
-    def author_count(self) -> int:
-        """Authors behind the theme."""
-        return sum(self.authors.values())
-
-
-@dataclass(frozen=True, slots=True)
-class Distinctive:
-    """A theme one profession raises far more than the others."""
-
-    profession: str
-    theme: Theme
-    authors: int
-    total: int
-    elsewhere: int
-    elsewhere_total: int
-
-    @property
-    def share(self) -> float:
-        """Share of the profession's authors who raised it."""
-        return self.authors / self.total if self.total else 0.0
-
-    @property
-    def share_elsewhere(self) -> float:
-        """Share of the other professions' authors who raised it."""
-        return self.elsewhere / self.elsewhere_total if self.elsewhere_total else 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class SubQuestion:
-    """The top themes of the answers to one sub-question ("what is missing?")."""
-
-    question: str
-    kind: str
-    themes: tuple[Theme, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Agreement:
-    """A viewpoint that drew approval across professions."""
-
-    quote: Quote
-    approvals: int
-    professions: int
-
-
-@dataclass(frozen=True, slots=True)
-class Participation:
-    """Who took part, and how."""
-
-    answers: int
-    comments: int
-    reactions: int
-    members: int
-    #: Answers by profession key, most first.
-    by_profession: Mapping[str, int]
-    #: Authors by profession key.
-    authors_by_profession: Mapping[str, int]
-    by_language: Mapping[str, int]
-    #: Comments by profession key (for the chart).
-    comments_by_profession: Mapping[str, int] = field(default_factory=dict)
-
-    @property
-    def professions(self) -> int:
-        """Professions heard."""
-        return len(self.by_profession)
-
-
-@dataclass(frozen=True, slots=True)
-class FollowUp:
-    """A question the host may add to the bank; worded at render time, in the circle's language."""
-
-    kind: str  # "missing" | "distinctive" | "shared" | "not_heard" | "generic"
-    label: str = ""
-    profession: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Digest:
-    """Everything a digest shows, language-neutral (rendering translates)."""
-
-    prompt: str
-    participation: Participation
-    shared: tuple[Theme, ...]
-    distinctive: tuple[Distinctive, ...]
-    sub_questions: tuple[SubQuestion, ...]
-    agreement: tuple[Agreement, ...]
-    not_heard: tuple[str, ...]
-    follow_up: FollowUp
-    #: Answer ids quoted anywhere (so erasing a member can find their quotes).
-    quoted: tuple[str, ...] = ()
-
-    def as_dict(self) -> dict[str, Any]:
-        """Plain data (JSON-ready)."""
-        return asdict(self)
-
-
-@dataclass(slots=True)
-class Extras:
-    """Counts the analysis cannot see in answers alone."""
-
-    comments: int = 0
-    reactions: int = 0
-    #: Members who took part in any way (answer, comment, reaction).
-    members: int = 0
-    comments_by_profession: Mapping[str, int] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------- the digest
@@ -191,13 +83,35 @@ class _Round:
     vectors: Vectors
     labels: npt.NDArray[np.int64]
     authors_by_profession: dict[str, set[str]]
+    #: Each sentence's own language (a French answer's English sentence is English).
+    spoken: list[str]
+    locale: str = "fr"
+    min_group: int = MIN_GROUP
 
     def total(self, profession: str) -> int:
         return len(self.authors_by_profession.get(profession, ()))
 
     def safe(self, profession: str) -> bool:
         """A profession with enough authors this round to be named next to content."""
-        return self.total(profession) >= MIN_GROUP
+        return real(profession) and self.total(profession) >= self.min_group
+
+    def shown(self, profession: str) -> str:
+        """How a profession is shown: itself, "other professions", or "not given" (``""``)."""
+        if not profession:
+            return ""
+        return profession if self.safe(profession) else OTHER
+
+    def public(self, counts: Mapping[str, int]) -> dict[str, int]:
+        """Counts by profession as shown: small ones merged, most first, others then unstated."""
+        merged: Counter[str] = Counter()
+        for key, n in counts.items():
+            merged[self.shown(key)] += n
+        return dict(
+            sorted(merged.items(), key=lambda kv: (kv[0] in UNNAMED, not kv[0], -kv[1], kv[0]))
+        )
+
+    def author(self, sentence: int) -> AnswerIn:
+        return self.answers[int(self.owner[sentence])]
 
 
 def analyse(
@@ -209,8 +123,12 @@ def analyse(
     expected: Sequence[str] = (),
     extras: Extras | None = None,
     locale: str = "fr",
+    min_group: int = MIN_GROUP,
 ) -> Digest:
-    """The digest of a round's public answers, given each answer's sentence vectors."""
+    """The digest of a round's public answers, given each answer's sentence vectors.
+
+    ``min_group`` is the guard: professions with fewer authors are shown as other professions.
+    """
     extras = extras or Extras()
     answers = [a for a in answers if a.text.strip() and a.id in vectors]
     texts: list[str] = []
@@ -243,15 +161,20 @@ def analyse(
         vectors=matrix,
         labels=cluster(matrix),
         authors_by_profession=dict(authors_by_profession),
+        spoken=[sentence_lang(text, lang) for text, lang in zip(texts, langs, strict=True)],
+        locale=locale,
+        min_group=min_group,
     )
-    participation = _participation(answers, extras)
-    themes = _themes(r, locale)
-    shared, distinctive = _rank(r, themes)
-    subs = _sub_questions(r, themes, sub_questions)
+    participation = _participation(r, extras)
+    needed = THEME_ANSWERS_PER_GROUP * min_group
+    themes = _themes(r, locale) if len(answers) >= needed else []
+    shared, distinctive, placed = _rank(r, themes)
+    subs, lack = _sub_questions(r, themes, sub_questions, placed)
     agreement = _agreement(r)
-    heard = set(participation.by_profession)
-    not_heard = tuple(k for k in dict.fromkeys(expected) if k and k not in heard and k != "other")
-    follow = _follow_up(shared, distinctive, subs, not_heard)
+    not_heard = tuple(
+        k for k in dict.fromkeys(expected) if k and k not in authors_by_profession and k != OTHER
+    )
+    follow = _follow_up(shared, distinctive, lack, not_heard)
     quoted = [
         q.answer
         for q in (
@@ -272,26 +195,24 @@ def analyse(
         not_heard=not_heard,
         follow_up=follow,
         quoted=tuple(dict.fromkeys(quoted)),
+        themes_from=needed if answers and len(answers) < needed else 0,
     )
 
 
-def _participation(answers: Sequence[AnswerIn], extras: Extras) -> Participation:
-    by_profession = Counter(a.profession for a in answers)
-    authors: dict[str, set[str]] = defaultdict(set)
-    for a in answers:
-        authors[a.profession].add(a.who)
+def _participation(r: _Round, extras: Extras) -> Participation:
+    answers = r.answers
     langs = Counter(a.lang or guess_lang(a.text) for a in answers)
-    order = sorted(by_profession, key=lambda k: (-by_profession[k], k))
     members = max(extras.members, len({a.who for a in answers}))
     return Participation(
         answers=len(answers),
         comments=extras.comments,
         reactions=extras.reactions,
         members=members,
-        by_profession={k: by_profession[k] for k in order},
-        authors_by_profession={k: len(authors[k]) for k in order},
+        by_profession=r.public(Counter(a.profession for a in answers)),
+        authors_by_profession=r.public({k: len(v) for k, v in r.authors_by_profession.items()}),
         by_language=dict(sorted(langs.items(), key=lambda kv: (-kv[1], kv[0]))),
-        comments_by_profession=dict(extras.comments_by_profession),
+        comments_by_profession=r.public(extras.comments_by_profession),
+        heard=sum(1 for key in r.authors_by_profession if real(key)),
     )
 
 
@@ -362,23 +283,35 @@ def _central(r: _Round, members: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]
     return members[np.argsort(-(block @ centroid), kind="stable")]
 
 
-def _quote(r: _Round, members: npt.NDArray[np.int64], *, profession: str | None = None) -> Quote:
-    """The most central sentence, preferring one a profession can safely be credited with."""
-    ordered = _central(r, members)
-    candidates = [int(i) for i in ordered[:12]]
+def _quote(
+    r: _Round,
+    members: npt.NDArray[np.int64],
+    *,
+    profession: str | None = None,
+    kind: str = "",
+) -> Quote:
+    """The most central sentence, in the circle's language when the theme has one in it,
+    preferring one a profession can safely be credited with.
+
+    ``profession``: by that profession only (it has sentences among ``members``). ``kind``:
+    the clause that says so (``missing``, ``disappointed``), not the whole sentence.
+    """
+    ordered = [int(i) for i in _central(r, members)]
     if profession is not None:
-        own = [i for i in candidates if r.answers[int(r.owner[i])].profession == profession]
-        candidates = own or candidates
+        ordered = [i for i in ordered if r.author(i).profession == profession] or ordered
+    local = [i for i in ordered if r.spoken[i] == r.locale]
+    candidates = (local or ordered)[:12]
     good = [i for i in candidates if 25 <= len(r.texts[i]) <= QUOTE_CHARS * 2]
-    safe = [i for i in good or candidates if r.safe(r.answers[int(r.owner[i])].profession)]
+    safe = [i for i in good or candidates if r.safe(r.author(i).profession)]
     chosen = (safe or good or candidates)[0]
-    answer = r.answers[int(r.owner[chosen])]
-    credited = answer.profession if r.safe(answer.profession) else ""
+    answer = r.author(chosen)
+    credited = r.shown(answer.profession)
+    text = clause(r.texts[chosen], kind) if kind else r.texts[chosen]
     return Quote(
-        text=trim(r.texts[chosen]),
-        lang=r.langs[chosen],
+        text=trim(text),
+        lang=r.spoken[chosen],
         profession=credited,
-        name=answer.name if credited else "",
+        name=answer.name if real(credited) else "",
         answer=answer.id,
         author=answer.who,
     )
@@ -393,44 +326,62 @@ def trim(text: str, limit: int = QUOTE_CHARS) -> str:
     return cut + "…"
 
 
-def _rank(r: _Round, clusters: list[_Cluster]) -> tuple[list[Theme], list[Distinctive]]:
-    """Shared themes by group-aware consensus; distinctive ones by how far a profession leads."""
-    professions = sorted(r.authors_by_profession)
-    everyone = sum(r.total(p) for p in professions)
-    shared: list[Theme] = []
-    distinctive: list[Distinctive] = []
+def _public(r: _Round, theme: Theme, quote: Quote, *, score: float | None = None) -> Theme:
+    """A theme as shown: small professions under "other professions", its quote, its score."""
+    return Theme(
+        label=theme.label,
+        keywords=theme.keywords,
+        authors=r.public(theme.authors),
+        answers=theme.answers,
+        sentences=theme.sentences,
+        quote=quote,
+        score=theme.score if score is None else score,
+        langs=theme.langs,
+        professions=sum(1 for key in theme.authors if real(key)),
+    )
+
+
+def _lead(r: _Round, theme: Theme, profession: str, everyone: int) -> Distinctive | None:
+    """``theme`` as distinctive to ``profession``, if that profession clearly leads it."""
+    count = theme.authors.get(profession, 0)
+    total = r.total(profession)
+    if not r.safe(profession) or count < MIN_GROUP or total == everyone:
+        return None
+    d = Distinctive(profession, theme, count, total, theme.author_count - count, everyone - total)
+    rival = max(
+        (n / (r.total(p) + 2) for p, n in theme.authors.items() if p != profession and r.safe(p)),
+        default=0.0,
+    )
+    if (
+        d.share >= 0.25
+        and d.share >= 3 * d.share_elsewhere + 0.1
+        and d.share >= RIVAL_RATIO * rival
+    ):
+        return d
+    return None
+
+
+def _rank(
+    r: _Round, clusters: list[_Cluster]
+) -> tuple[list[Theme], list[Distinctive], dict[int, tuple[str, int]]]:
+    """Shared themes, most heard first; distinctive ones, at most one a profession; and where
+    the digest shows each cluster (section, place)."""
+    professions = sorted(p for p in r.authors_by_profession if real(p))
+    everyone = sum(r.total(p) for p in r.authors_by_profession)
+    shared: list[tuple[Theme, int]] = []
+    best: dict[str, tuple[float, Distinctive, _Cluster]] = {}
     needed = min(3, len(professions))
     for c in clusters:
         theme = c.theme
         if theme.author_count < MIN_GROUP:
             continue
-        best: Distinctive | None = None
-        for p, count in theme.authors.items():
-            total = r.total(p)
-            if count < MIN_GROUP or total == everyone:
-                continue
-            elsewhere = theme.author_count - count
-            d = Distinctive(p, theme, count, total, elsewhere, everyone - total)
+        leads = [d for p in theme.authors if (d := _lead(r, theme, p, everyone)) is not None]
+        if leads:
+            d = max(leads, key=lambda x: (x.share - x.share_elsewhere, x.profession))
             lead = d.share - d.share_elsewhere
-            if (
-                d.share >= 0.25
-                and d.share >= 3 * d.share_elsewhere + 0.1
-                and (best is None or lead > best.share - best.share_elsewhere)
-            ):
-                best = d
-        if best is not None:
-            quote = _quote(r, c.members, profession=best.profession)
-            distinctive.append(
-                Distinctive(
-                    best.profession,
-                    _replace_quote(theme, quote),
-                    best.authors,
-                    best.total,
-                    best.elsewhere,
-                    best.elsewhere_total,
-                )
-            )
-            continue
+            if d.profession not in best or lead > best[d.profession][0]:
+                best[d.profession] = (lead, d, c)
+            continue  # distinctive to one profession: not shared, even when not shown
         heard_by = sum(1 for p in professions if theme.authors.get(p, 0) > 0)
         if heard_by < needed:
             continue
@@ -438,89 +389,115 @@ def _rank(r: _Round, clusters: list[_Cluster]) -> tuple[list[Theme], list[Distin
             sum(math.log((theme.authors.get(p, 0) + 1) / (r.total(p) + 2)) for p in professions)
             / max(len(professions), 1)
         )
-        shared.append(_replace_quote(theme, theme.quote, score=score))
-    shared.sort(key=lambda t: (-t.score, -t.author_count, t.label))
-    distinctive.sort(key=lambda d: (-(d.share - d.share_elsewhere), -d.authors, d.profession))
-    return shared, distinctive
-
-
-def _replace_quote(theme: Theme, quote: Quote, *, score: float | None = None) -> Theme:
-    return Theme(
-        label=theme.label,
-        keywords=theme.keywords,
-        authors=theme.authors,
-        answers=theme.answers,
-        sentences=theme.sentences,
-        quote=quote,
-        score=theme.score if score is None else score,
-        langs=theme.langs,
+        shared.append((_public(r, theme, theme.quote, score=score), c.label_id))
+    shared.sort(key=lambda tc: (-tc[0].author_count, -tc[0].answers, tc[0].label))
+    distinctive = [
+        (
+            Distinctive(
+                d.profession,
+                _public(r, d.theme, _quote(r, c.members, profession=d.profession)),
+                d.authors,
+                d.total,
+                d.elsewhere,
+                d.elsewhere_total,
+            ),
+            c.label_id,
+        )
+        for _, d, c in best.values()
+    ]
+    distinctive.sort(
+        key=lambda dc: (-(dc[0].share - dc[0].share_elsewhere), -dc[0].authors, dc[0].profession)
     )
+    placed = {c: ("shared", i) for i, (_, c) in enumerate(shared[:SHOWN_SHARED])}
+    placed |= {c: ("distinctive", i) for i, (_, c) in enumerate(distinctive[:SHOWN_DISTINCTIVE])}
+    return [t for t, _ in shared], [d for d, _ in distinctive], placed
 
 
 def _sub_questions(
-    r: _Round, clusters: list[_Cluster], questions: Sequence[str]
-) -> list[SubQuestion]:
-    """For "what is missing?"/"what disappointed you?": the themes of the sentences that say so."""
+    r: _Round,
+    clusters: list[_Cluster],
+    questions: Sequence[str],
+    placed: Mapping[int, tuple[str, int]],
+) -> tuple[list[SubQuestion], str]:
+    """For "what is missing?"/"what disappointed you?": the themes of the sentences that say so,
+    quoted by the clause that says so. A theme the digest shows already (shared, distinctive)
+    is not repeated: it is :class:`Merged`, and its entry says it. Also returns the most cited
+    lack's label (for the follow-up question)."""
     out: list[SubQuestion] = []
-    kinds = [(q, question_kind(q)) for q in questions]
+    lack = ""
     cues = [cue_kinds(text) for text in r.texts]
-    for question, kind in kinds:
+    for question in questions:
+        kind = question_kind(question)
         if kind == "other":
             continue
-        found: list[tuple[int, Theme]] = []
+        found: list[tuple[int, Theme, int]] = []
         for c in clusters:
             hits = np.asarray([i for i in c.members.tolist() if kind in cues[i]], dtype=np.int64)
-            authors = {r.answers[int(r.owner[i])].who for i in hits.tolist()}
-            if len(authors) < 2:
-                continue
             by: dict[str, set[str]] = defaultdict(set)
             for i in hits.tolist():
-                answer = r.answers[int(r.owner[i])]
-                by[answer.profession].add(answer.who)
+                by[r.author(i).profession].add(r.author(i).who)
+            authors = sum(len(v) for v in by.values())
+            if authors < 2:
+                continue
             theme = Theme(
                 label=c.theme.label,
                 keywords=c.theme.keywords,
                 authors={k: len(v) for k, v in by.items()},
                 answers=len({int(r.owner[i]) for i in hits.tolist()}),
                 sentences=len(hits),
-                quote=_quote(r, hits),
+                quote=_quote(r, hits, kind=kind),
                 langs=dict(Counter(r.langs[i] for i in hits.tolist())),
             )
-            found.append((len(authors), theme))
-        found.sort(key=lambda kv: (-kv[0], kv[1].label))
-        out.append(SubQuestion(question, kind, tuple(t for _, t in found[:3])))
-    return out
+            found.append((authors, _public(r, theme, theme.quote), c.label_id))
+        found.sort(key=lambda kv: (-kv[0], kv[1].label, kv[2]))
+        if kind == "missing" and found and not lack:
+            lack = found[0][1].label
+        themes: list[Theme] = []
+        merged: list[Merged] = []
+        for rank, (authors, theme, label_id) in enumerate(found[:3]):
+            if label_id in placed:
+                section, index = placed[label_id]
+                merged.append(Merged(section, index, rank, authors))
+            else:
+                themes.append(theme)
+        out.append(SubQuestion(question, kind, tuple(themes), tuple(merged)))
+    return out, lack
 
 
 def _agreement(r: _Round) -> list[Agreement]:
-    """Answers approved by members of at least two professions, most approved first."""
+    """Answers approved by members of at least two professions, most approved first; no two
+    by one profession, no two on one theme."""
     found: list[tuple[int, int, int]] = []
     for index, answer in enumerate(r.answers):
-        if len(answer.approvals) < 2:
-            continue
-        professions = len(set(answer.approvals))
-        if professions >= 2:
+        professions = len({p for p in answer.approvals if real(p)})
+        if len(answer.approvals) >= 2 and professions >= 2:
             found.append((professions, len(answer.approvals), index))
     found.sort(key=lambda f: (-f[0], -f[1], f[2]))
-    out = []
-    for professions, approvals, index in found[:3]:
+    out: list[Agreement] = []
+    by: set[str] = set()
+    themes: set[int] = set()
+    for professions, approvals, index in found:
         members = np.flatnonzero(r.owner == index)
-        if not len(members):
+        group = r.shown(r.answers[index].profession)
+        about = {int(label) for label in r.labels[members].tolist()}
+        if not len(members) or group in by or about & themes:
             continue
-        quote = _quote(r, members)
-        out.append(Agreement(quote, approvals, professions))
+        by.add(group)
+        themes |= about
+        out.append(Agreement(_quote(r, members), approvals, professions))
+        if len(out) == 3:
+            break
     return out
 
 
 def _follow_up(
     shared: Sequence[Theme],
     distinctive: Sequence[Distinctive],
-    subs: Sequence[SubQuestion],
+    lack: str,
     not_heard: Sequence[str],
 ) -> FollowUp:
-    for sub in subs:
-        if sub.kind == "missing" and sub.themes:
-            return FollowUp("missing", sub.themes[0].label)
+    if lack:
+        return FollowUp("missing", lack)
     if distinctive:
         return FollowUp("distinctive", distinctive[0].theme.label, distinctive[0].profession)
     if shared:
@@ -536,30 +513,3 @@ def _follow_up(
 def approving(emoji: str) -> bool:
     """Whether a reaction reads as approval."""
     return emoji not in NEGATIVE_EMOJI
-
-
-def from_dict(data: Mapping[str, Any]) -> Digest:
-    """A digest back from :meth:`Digest.as_dict` (stored digests)."""
-
-    def quote(q: Mapping[str, Any]) -> Quote:
-        return Quote(**q)
-
-    def theme(t: Mapping[str, Any]) -> Theme:
-        return Theme(**{**t, "keywords": tuple(t["keywords"]), "quote": quote(t["quote"])})
-
-    return Digest(
-        prompt=data["prompt"],
-        participation=Participation(**data["participation"]),
-        shared=tuple(theme(t) for t in data["shared"]),
-        distinctive=tuple(
-            Distinctive(**{**d, "theme": theme(d["theme"])}) for d in data["distinctive"]
-        ),
-        sub_questions=tuple(
-            SubQuestion(s["question"], s["kind"], tuple(theme(t) for t in s["themes"]))
-            for s in data["sub_questions"]
-        ),
-        agreement=tuple(Agreement(**{**a, "quote": quote(a["quote"])}) for a in data["agreement"]),
-        not_heard=tuple(data["not_heard"]),
-        follow_up=FollowUp(**data["follow_up"]),
-        quoted=tuple(data.get("quoted", ())),
-    )

@@ -160,8 +160,10 @@ async def round_digest(
     encoder: model.Encoder | None = None,
     progress: model.Progress | None = None,
     stop: asyncio.Event | None = None,
+    min_group: int = an.MIN_GROUP,
 ) -> an.Digest:
-    """Analyse a stored round (public answers only, never held or hidden ones).
+    """Analyse a stored round (public answers only, never held or hidden ones); professions
+    with fewer than ``min_group`` authors are shown as other professions.
 
     Raises:
         Stopped: ``stop`` was set before the analysis began (see :func:`embed_round`).
@@ -195,4 +197,5 @@ async def round_digest(
         expected=expected,
         extras=extras,
         locale=locale,
+        min_group=min_group,
     )

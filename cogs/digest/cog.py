@@ -18,13 +18,13 @@ from typing import Any, Final
 from bot.cog import CircleContext, Cog, CommandContext, Services, command
 from bot.commands import Choice, OptionSpec, OptionType, Scope, UsageError
 from bot.i18n import N_, Translator, translator
-from bot.messenger import escape
-from bot.platform import HasHostsChannel, PlatformError
+from bot.platform import PlatformError
 from bot.scheduler import JobRun, once
-from bot.types import Action, ActionStyle, Attachment, ChannelRef, Content, MessageRef, Role
+from bot.types import Attachment, ChannelRef, Content, MessageRef, Role
 from cogs.digest import analysis as an
 from cogs.digest import render
 from cogs.digest.build import Stopped, embed_round, round_digest
+from cogs.digest.hosts import HostNotes, follow_up_text, with_fairness
 from cogs.rounds.signals import AnswerStored, RoundClosed
 from storage import digest as store
 from storage import rounds as rounds_store
@@ -40,11 +40,6 @@ STOP_WAIT: Final = 1.0
 #: ``round:<n>`` of ``/digest now`` and ``/digest export``; unset: the last closed round.
 ROUND_OPTION: Final = OptionSpec(
     "round", N_("The round's number (default: the last closed round)"), OptionType.INTEGER
-)
-#: What hosts are told where the digest was posted (their channel, or their command's reply).
-HOSTS_FOLLOW_UP: Final = N_(
-    "The digest of round #{n} is posted. Its follow-up question waits in the suggestions as "
-    "#{id}: {question}\n{approve} puts it in the bank."
 )
 
 
@@ -63,6 +58,7 @@ class DigestCog(Cog):
         self._running = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        self._hosts = HostNotes(services, self.log)
 
     async def on_start(self) -> None:
         """Post digests claimed before a stop but never posted; resume embedding open rounds."""
@@ -155,6 +151,7 @@ class DigestCog(Cog):
                 locale=circle.locale,
                 now=self.services.clock.now(),
                 stop=self._stopping,
+                min_group=self.services.config.digest.min_profession_size,
             )
 
     def _title(self, t: Translator, round_: Round) -> str:
@@ -213,81 +210,10 @@ class DigestCog(Cog):
             record.posted_at = self.services.clock.now()
             record.message_ids = json.dumps([r.id for r in refs])
             await store.save(db, record)
-            await self._tell_hosts(circle, round_, digest)
+            await self._hosts.tell(circle, round_, digest)
             return True
         finally:
             self._posting.discard(round_id)
-
-    async def _tell_hosts(self, circle: Circle, round_: Round, digest: an.Digest) -> None:
-        """The follow-up question goes to hosts only, once per digest: queued in the
-        suggestions (``/prompt suggestions``, ``/prompt approve``) and, where the platform has
-        a hosts' channel, shown there with a button that adds it to the bank."""
-        t = translator(circle.locale)
-        question = render.follow_up_question(digest, t)
-        prompt_id = await self.services.effects.stored(
-            "digest_follow_up",
-            lambda: self._queue_follow_up(circle, question),
-            encode=str,
-            decode=int,
-        )
-        platform = self.services.platforms.get(circle.platform)
-        if not prompt_id or not isinstance(platform, HasHostsChannel):
-            return
-        channel = ChannelRef(circle.platform, circle.space_id, name=circle.name)
-        hosts = platform.hosts_channel(channel)
-        if hosts is None:
-            return
-        prefix = self.services.platforms.prefix(circle.platform)
-        approve = Action(
-            t._("Add to the bank"),
-            ("prompt", "approve"),
-            (("id", prompt_id),),
-            channel=channel,
-            style=ActionStyle.SUCCESS,
-        )
-        text = self._hosts_text(t, round_, prompt_id, question, prefix)
-        try:
-            await self.services.platforms.messenger(circle.platform).send(
-                hosts, Content(text=text, actions=(approve,))
-            )
-        except PlatformError:  # the question still waits in the suggestions
-            self.log.exception("could not show round %s's follow-up to the hosts", round_.id)
-
-    @staticmethod
-    def _hosts_text(
-        t: Translator, round_: Round, prompt_id: int, question: str, prefix: str
-    ) -> str:
-        return t._(
-            HOSTS_FOLLOW_UP,
-            n=round_.number,
-            id=prompt_id,
-            question=f"*{escape(question)}*",
-            approve=f"`{prefix}prompt approve {prompt_id}`",
-        )
-
-    async def _queue_follow_up(self, circle: Circle, question: str) -> int:
-        """The question as a suggestion of the digest's; ``0`` when the circle already has
-        it (suggested, in the bank, or once rejected or removed: not offered again)."""
-        db = self.services.db
-        circle_id = circle.id or 0
-        for status in (
-            rounds_store.PROMPT_SUGGESTED,
-            rounds_store.PROMPT_ACTIVE,
-            rounds_store.PROMPT_REJECTED,
-            rounds_store.PROMPT_REMOVED,
-        ):
-            for prompt in await rounds_store.prompts(db, circle_id, status):
-                if prompt.text == question:
-                    return (prompt.id or 0) if status == rounds_store.PROMPT_SUGGESTED else 0
-        added = await rounds_store.add_prompt(
-            db,
-            circle_id,
-            question,
-            [],
-            now=self.services.clock.now(),
-            status=rounds_store.PROMPT_SUGGESTED,
-        )
-        return added.id or 0
 
     # ------------------------------------------------------------ commands
 
@@ -348,7 +274,8 @@ class DigestCog(Cog):
         for message in messages:
             await ctx.reply(message)
         question = render.follow_up_question(digest, ctx.t)
-        await ctx.reply(render.host_hint(question, ctx.t, prefix=ctx.prefix))
+        hint = render.host_hint(question, ctx.t, prefix=ctx.prefix)
+        await ctx.reply(with_fairness(hint, digest, ctx.t))
 
     @command(
         "digest",
@@ -398,10 +325,10 @@ class DigestCog(Cog):
                     queued = prompt.id
         if queued:
             assert closed is not None
-            text = self._hosts_text(ctx.t, closed, queued, question, ctx.prefix)
+            text = follow_up_text(ctx.t, closed, queued, question, ctx.prefix)
         else:
             text = render.host_hint(question, ctx.t, prefix=ctx.prefix)
-        await ctx.reply(text, private=True)
+        await ctx.reply(with_fairness(text, digest, ctx.t), private=True)
 
     @command(
         "digest",

@@ -116,18 +116,22 @@ def _quote(q: Quote, t: Translator) -> str:
     )
 
 
-def _theme(theme: Theme, t: Translator) -> str:
+def _also(note: str) -> str:
+    return f' · <em class="count">{esc(note)}</em>' if note else ""
+
+
+def _theme(theme: Theme, t: Translator, note: str = "") -> str:
     line = rich(
         t,
         "**{label}** — {members} from {professions}",
         label=theme.label,
         members=t.ngettext("{n} member", "{n} members", theme.author_count),
-        professions=t.ngettext("{n} profession", "{n} professions", len(theme.authors)),
+        professions=t.ngettext("{n} profession", "{n} professions", theme.profession_count),
     )
-    return f"<li>{line}{_quote(theme.quote, t)}</li>"
+    return f"<li>{line}{_also(note)}{_quote(theme.quote, t)}</li>"
 
 
-def _distinctive(x: Distinctive, t: Translator) -> str:
+def _distinctive(x: Distinctive, t: Translator, note: str = "") -> str:
     line = rich(
         t,
         "**{profession}**: **{label}** — {n} of {total} of them, {elsewhere} of {others} elsewhere",
@@ -138,7 +142,7 @@ def _distinctive(x: Distinctive, t: Translator) -> str:
         elsewhere=str(x.elsewhere),
         others=str(x.elsewhere_total),
     )
-    return f"<li>{line}{_quote(x.theme.quote, t)}</li>"
+    return f"<li>{line}{_also(note)}{_quote(x.theme.quote, t)}</li>"
 
 
 def _section(heading: str, body: str) -> str:
@@ -159,6 +163,9 @@ def _participation(d: Digest, t: Translator, chart: bytes | None) -> str:
     if p.by_language:
         langs = ", ".join(f"{lang.upper()} {n}" for lang, n in p.by_language.items())
         parts.append(f"<p>{esc(t._('Answers by language: {langs}.', langs=langs))}</p>")
+    parts += [f"<p>{esc(line)}</p>" for line in render.by_profession(d, t)[1:]]  # unstated
+    if render.small_round(d, t):
+        parts.append(f"<p>{esc(render.small_round(d, t))}</p>")
     if chart:
         source = "data:image/png;base64," + base64.b64encode(chart).decode("ascii")
         alt = esc(t._("Participation by profession"))
@@ -182,21 +189,28 @@ def body(d: Digest, t: Translator, *, chart: bytes | None = None) -> str:
     """The digest's sections as HTML (what members read; never the hosts' hint)."""
     out = [_participation(d, t, chart)]
     if d.shared:
-        items = "".join(_theme(theme, t) for theme in d.shared[: render.SHOWN_SHARED])
+        items = "".join(
+            _theme(theme, t, render.also(d, "shared", i, t))
+            for i, theme in enumerate(d.shared[: render.SHOWN_SHARED])
+        )
         out.append(_section(t._("Shared across professions"), f"<ol>{items}</ol>"))
     if d.distinctive:
-        items = "".join(_distinctive(x, t) for x in d.distinctive[: render.SHOWN_DISTINCTIVE])
+        items = "".join(
+            _distinctive(x, t, render.also(d, "distinctive", i, t))
+            for i, x in enumerate(d.distinctive[: render.SHOWN_DISTINCTIVE])
+        )
         out.append(_section(t._("What sets each profession apart"), f"<ul>{items}</ul>"))
     for sub in d.sub_questions:
-        if not sub.themes:
-            continue
         items = "".join(
             f"<li><strong>{esc(theme.label)}</strong> — "
             f"{esc(t.ngettext('{n} member', '{n} members', theme.author_count))}"
             f"{_quote(theme.quote, t)}</li>"
             for theme in sub.themes
         )
-        out.append(_section(sub.question, f"<ul>{items}</ul>"))
+        above = render.pointer(d, sub, t)
+        if items or above:
+            listed = f"<ul>{items}</ul>" if items else ""
+            out.append(_section(sub.question, listed + (f"<p>{esc(above)}</p>" if above else "")))
     if d.agreement:
         items = "".join(
             "<li>"

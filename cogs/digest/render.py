@@ -11,21 +11,30 @@ import io
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Final
-from zoneinfo import ZoneInfo
-
-from babel.dates import format_date
 
 from bot.i18n import Translator
 from bot.messenger import escape, quote, split_text
 from bot.platform import Capabilities
 from bot.types import Attachment, Card, Content
-from cogs.digest.analysis import MIN_GROUP, Digest, Distinctive, Quote, Theme
-from cogs.professions import tag_for_key
+from cogs.digest.analysis import SHOWN_DISTINCTIVE as SHOWN_DISTINCTIVE
+from cogs.digest.analysis import SHOWN_SHARED as SHOWN_SHARED
+from cogs.digest.result import Digest, Quote, Theme, real
+from cogs.digest.words import also as also
+from cogs.digest.words import by_profession as by_profession
+from cogs.digest.words import credit as credit
+from cogs.digest.words import distinctive_line as distinctive_line
+from cogs.digest.words import follow_up_question as follow_up_question
+from cogs.digest.words import host_hint as host_hint
+from cogs.digest.words import long_date as long_date
+from cogs.digest.words import merged as merged
+from cogs.digest.words import pointer as pointer
+from cogs.digest.words import profession_label as profession_label
+from cogs.digest.words import small_round as small_round
+from cogs.digest.words import theme_line as theme_line
+from cogs.digest.words import theme_phrase as theme_phrase
+from cogs.digest.words import title as title
 
-SHOWN_SHARED: Final = 5
-SHOWN_DISTINCTIVE: Final = 6
 #: Discord's embed limits (a description, and everything in one message's embeds).
 EMBED_DESCRIPTION: Final = 4096
 EMBED_TOTAL: Final = 6000
@@ -41,102 +50,11 @@ class Section:
     entries: tuple[str, ...]
 
 
-def title(t: Translator, number: int | None) -> str:
-    """A digest's title: its round's number when it has one."""
-    return t._("Digest — circle #{n}", n=number) if number else t._("Digest")
-
-
-def long_date(t: Translator, moment: datetime, timezone: str = "UTC") -> str:
-    """A date as the circle reads it (``12 janvier 2026``, ``12 January 2026``)."""
-    return format_date(moment.astimezone(ZoneInfo(timezone)), "long", locale=t.locale)
-
-
-def profession_label(key: str, t: Translator) -> str:
-    """A profession key as the circle reads it."""
-    return tag_for_key(key).label(t.locale) if key else t._("profession not given")
-
-
-def credit(q: Quote, t: Translator) -> str:
-    """Who said it: a profession (and a name only if the member opted in)."""
-    if not q.profession:
-        return t._("a member")
-    label = profession_label(q.profession, t)
-    return f"{escape(q.name)}, {label}" if q.name else label
-
-
 def quoted(q: Quote, t: Translator) -> str:
     """An escaped block quote with its credit."""
     if not q.text:
         return ""
     return quote(q.text) + "\n> — *" + credit(q, t) + "*"
-
-
-def _theme_line(theme: Theme, t: Translator) -> str:
-    members = t.ngettext("{n} member", "{n} members", theme.author_count)
-    professions = t.ngettext("{n} profession", "{n} professions", len(theme.authors))
-    return t._(
-        "**{label}** — {members} from {professions}",
-        label=escape(theme.label),
-        members=members,
-        professions=professions,
-    )
-
-
-def _distinctive_line(d: Distinctive, t: Translator) -> str:
-    return t._(
-        "**{profession}**: **{label}** — {n} of {total} of them, {elsewhere} of {others} elsewhere",
-        profession=profession_label(d.profession, t),
-        label=escape(d.theme.label),
-        n=d.authors,
-        total=d.total,
-        elsewhere=d.elsewhere,
-        others=d.elsewhere_total,
-    )
-
-
-def follow_up_question(d: Digest, t: Translator) -> str:
-    """The suggested next question, in the circle's language, quoting the theme's label."""
-    f = d.follow_up
-    theme = theme_phrase(f.label)
-    if f.kind == "missing" and theme:
-        return t._(
-            "Many of you said this is missing: “{theme}”. What would concretely help you?",
-            theme=theme,
-        )
-    if f.kind == "distinctive" and theme:
-        return t._(
-            "Among {profession} members, “{theme}” comes up far more often than elsewhere. "
-            "How does it play out in your profession?",
-            profession=profession_label(f.profession, t),
-            theme=theme,
-        )
-    if f.kind == "shared" and theme:
-        return t._(
-            "“{theme}” comes up across professions. What has already worked for you?",
-            theme=theme,
-        )
-    if f.kind == "not_heard":
-        return t._(
-            "What would make it easier for professions like {profession}, not heard yet, "
-            "to take part?",
-            profession=profession_label(f.profession, t),
-        )
-    return t._("What one change would make social networks serve your profession better?")
-
-
-def theme_phrase(label: str) -> str:
-    """A theme's label as quoted inside a sentence: one line, no closing punctuation."""
-    return " ".join(label.split()).rstrip(" .;:!?")
-
-
-def host_hint(question: str, t: Translator, *, prefix: str = "/") -> str:
-    """What hosts (only) are told: the follow-up question and how to add it to the bank."""
-    return t._(
-        "Suggested follow-up question from the digest: {question}\nAdd it to the bank with "
-        "{command}.",
-        question=f"*{escape(question)}*",
-        command=f"`{prefix}prompt add {question}`",
-    )
 
 
 def sections(d: Digest, t: Translator) -> list[Section]:
@@ -152,19 +70,21 @@ def sections(d: Digest, t: Translator) -> list[Section]:
         members=t.ngettext("{n} member", "{n} members", p.members),
         professions=t.ngettext("{n} profession", "{n} professions", p.professions),
     )
-    per = " · ".join(f"{profession_label(k, t)} {n}" for k, n in p.by_profession.items())
     entries = [summary]
     if langs:
         entries.append(t._("Answers by language: {langs}.", langs=langs))
-    if per:
-        entries.append(t._("Answers by profession: {list}.", list=per))
+    entries += by_profession(d, t)
+    if small_round(d, t):
+        entries.append(small_round(d, t))
     out.append(Section(t._("Participation"), tuple(entries)))
     if d.shared:
         out.append(
             Section(
                 t._("Shared across professions"),
                 tuple(
-                    f"{i}. {_theme_line(theme, t)}\n{quoted(theme.quote, t)}".rstrip()
+                    f"{i}. {theme_line(theme, t, label=escape(theme.label))}"
+                    + _note(also(d, "shared", i - 1, t))
+                    + f"\n{quoted(theme.quote, t)}".rstrip()
                     for i, theme in enumerate(d.shared[:SHOWN_SHARED], 1)
                 ),
             )
@@ -174,25 +94,24 @@ def sections(d: Digest, t: Translator) -> list[Section]:
             Section(
                 t._("What sets each profession apart"),
                 tuple(
-                    f"• {_distinctive_line(x, t)}\n{quoted(x.theme.quote, t)}".rstrip()
-                    for x in d.distinctive[:SHOWN_DISTINCTIVE]
+                    f"• {distinctive_line(x, t, label=escape(x.theme.label))}"
+                    + _note(also(d, "distinctive", i, t))
+                    + f"\n{quoted(x.theme.quote, t)}".rstrip()
+                    for i, x in enumerate(d.distinctive[:SHOWN_DISTINCTIVE])
                 ),
             )
         )
     for sub in d.sub_questions:
-        if not sub.themes:
-            continue
-        out.append(
-            Section(
-                escape(sub.question),
-                tuple(
-                    f"• **{escape(theme.label)}** — "
-                    + t.ngettext("{n} member", "{n} members", theme.author_count)
-                    + f"\n{quoted(theme.quote, t)}".rstrip()
-                    for theme in sub.themes
-                ),
-            )
-        )
+        entries = [
+            f"• **{escape(theme.label)}** — "
+            + t.ngettext("{n} member", "{n} members", theme.author_count)
+            + f"\n{quoted(theme.quote, t)}".rstrip()
+            for theme in sub.themes
+        ]
+        if pointer(d, sub, t):
+            entries.append(escape(pointer(d, sub, t)))
+        if entries:
+            out.append(Section(escape(sub.question), tuple(entries)))
     if d.agreement:
         out.append(
             Section(
@@ -221,6 +140,10 @@ def sections(d: Digest, t: Translator) -> list[Section]:
     question = follow_up_question(d, t)
     out.append(Section(t._("Suggested follow-up question"), (f"*{escape(question)}*",)))
     return out
+
+
+def _note(text: str) -> str:
+    return f" · *{text}*" if text else ""
 
 
 def markdown(d: Digest, t: Translator, *, title: str) -> str:
@@ -314,7 +237,7 @@ class ChartRow:
 def chart_rows(d: Digest, t: Translator) -> list[ChartRow]:
     """The chart's bars, top to bottom: most answers and comments first, then by name."""
     p = d.participation
-    keys = set(p.by_profession) | set(p.comments_by_profession)
+    keys = {k for k in (*p.by_profession, *p.comments_by_profession) if k}  # "" is no profession
     rows = [
         ChartRow(
             profession_label(key, t),
@@ -362,6 +285,12 @@ def chart_png(d: Digest, t: Translator, *, number: int | None = None, day: str =
         hidden = len(every) - len(rows)
         subtitle += " " + t.ngettext(
             "{n} more profession not shown.", "{n} more professions not shown.", hidden
+        )
+    if p.unstated:
+        subtitle += " " + t.ngettext(
+            "{n} answer without a profession given.",
+            "{n} answers without a profession given.",
+            p.unstated,
         )
     figure = Figure(
         figsize=(CHART_INCHES, 1.5 + 0.42 * max(len(rows), 1)),
@@ -441,16 +370,16 @@ def _professions_data(theme: Theme, d: Digest, t: Translator) -> tuple[list[Any]
             "of": totals.get(key, 0),
         }
         for key, n in theme.authors.items()
-        if totals.get(key, 0) >= MIN_GROUP
+        if real(key)
     ]
-    return named, len(theme.authors) - len(named)
+    return named, max(theme.profession_count - len(named), 0)
 
 
 def as_json(d: Digest, t: Translator) -> dict[str, Any]:
     """The digest as data (``cercle digest --format json``, ``/digest export``)."""
     p = d.participation
     shared = []
-    for theme in d.shared:
+    for index, theme in enumerate(d.shared):
         named, others = _professions_data(theme, d, t)
         shared.append(
             {
@@ -462,6 +391,7 @@ def as_json(d: Digest, t: Translator) -> dict[str, Any]:
                 "authors": theme.author_count,
                 "score": round(theme.score, 4),
                 "quote": _quote_data(theme.quote, t),
+                "also": also(d, "shared", index, t),
             }
         )
     return {
@@ -472,6 +402,7 @@ def as_json(d: Digest, t: Translator) -> dict[str, Any]:
             "reactions": p.reactions,
             "members": p.members,
             "professions": p.professions,
+            "without_profession": p.unstated,
             "by_profession": [
                 {
                     "profession": key,
@@ -481,8 +412,10 @@ def as_json(d: Digest, t: Translator) -> dict[str, Any]:
                     "comments": p.comments_by_profession.get(key, 0),
                 }
                 for key, n in p.by_profession.items()
+                if key
             ],
             "by_language": dict(p.by_language),
+            "themes_from": d.themes_from,
         },
         "shared_themes": shared,
         "distinctive_themes": [
@@ -498,8 +431,9 @@ def as_json(d: Digest, t: Translator) -> dict[str, Any]:
                 "elsewhere_of": x.elsewhere_total,
                 "share_elsewhere": round(x.share_elsewhere, 4),
                 "quote": _quote_data(x.theme.quote, t),
+                "also": also(d, "distinctive", index, t),
             }
-            for x in d.distinctive
+            for index, x in enumerate(d.distinctive)
         ],
         "sub_questions": [
             {
@@ -513,6 +447,10 @@ def as_json(d: Digest, t: Translator) -> dict[str, Any]:
                         "quote": _quote_data(theme.quote, t),
                     }
                     for theme in s.themes
+                ],
+                "shown_above": [
+                    {"section": m.section, "index": m.index, "rank": m.rank, "authors": m.authors}
+                    for m in s.merged
                 ],
             }
             for s in d.sub_questions

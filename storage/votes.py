@@ -151,6 +151,55 @@ async def round_of(db: Database, statement_id: int) -> Round | None:
 # ---------------------------------------------------------------- votes
 
 
+@dataclass(frozen=True, slots=True)
+class Ballot:
+    """What a vote on a statement needs to know, read at once."""
+
+    statement: Statement
+    round: Round
+    #: The circle's latest round (votes close when a newer one opens).
+    latest_round_id: int | None
+    #: The member's vote so far, and their current profession (``""``: none).
+    previous: Vote | None
+    profession: str
+
+
+async def ballot(db: Database, statement_id: int, member_id: int) -> Ballot | None:
+    """The statement, its round, the circle's latest round, the member's vote and profession,
+    in one session (a vote is on the message path); ``None`` if the statement is unknown."""
+    from storage.professions import MemberProfession
+
+    async with db.session() as session:
+        found = (
+            await session.exec(
+                select(Statement, Round)
+                .join(Round, col(Round.id) == col(Statement.round_id))
+                .where(col(Statement.id) == statement_id)
+            )
+        ).first()
+        if found is None:
+            return None
+        statement, round_ = found
+        latest = (
+            await session.exec(
+                select(func.max(Round.id)).where(col(Round.circle_id) == statement.circle_id)
+            )
+        ).one()
+        previous = (
+            await session.exec(
+                select(Vote).where(
+                    col(Vote.statement_id) == statement_id, col(Vote.member_id) == member_id
+                )
+            )
+        ).first()
+        profession = (
+            await session.exec(
+                select(MemberProfession.key).where(col(MemberProfession.member_id) == member_id)
+            )
+        ).first()
+    return Ballot(statement, round_, latest, previous, profession or "")
+
+
 async def record_vote(
     db: Database,
     statement_id: int,

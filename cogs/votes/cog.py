@@ -19,7 +19,6 @@ from bot.i18n import N_, Translator, translator
 from bot.messenger import escape
 from bot.platform import PlatformError
 from bot.types import Role
-from cogs.professions import profession_of
 from cogs.votes.base import VotesBase, how_to_vote, vote_usage
 from storage import rounds as rounds_store
 from storage import votes as store
@@ -348,19 +347,17 @@ class VotesCog(VotesBase):
             await ctx.reply(error.render(t, ctx.prefix))
             return
         db = self.services.db
-        statement = await store.get_statement(db, parsed[0])
-        round_ = await self._round(statement) if statement is not None else None
+        found = await store.ballot(db, parsed[0], ctx.member_id)
         if (
-            statement is None
-            or round_ is None
-            or statement.status != store.STATEMENT_POSTED
-            or round_.platform != ctx.user.platform
-            or (ctx.circle is not None and ctx.circle.id != statement.circle_id)
+            found is None
+            or found.statement.status != store.STATEMENT_POSTED
+            or found.round.platform != ctx.user.platform
+            or (ctx.circle is not None and ctx.circle.id != found.statement.circle_id)
         ):
             await ctx.reply(t._("There is no statement #{id} open to votes.", id=parsed[0]))
             return
-        latest = await rounds_store.latest_round(db, statement.circle_id)
-        if latest is not None and latest.id != round_.id:
+        statement, before = found.statement, found.previous
+        if found.latest_round_id != found.round.id:
             await ctx.reply(
                 t._(
                     "Votes on #{id} are closed: the circle has moved on to a new round.",
@@ -368,8 +365,6 @@ class VotesCog(VotesBase):
                 )
             )
             return
-        profession = await profession_of(db, ctx.member_id)
-        before = await store.vote_of(db, statement.id or 0, ctx.member_id)
         await self.services.effects.stored(
             "vote",
             partial(
@@ -378,7 +373,7 @@ class VotesCog(VotesBase):
                 statement.id or 0,
                 ctx.member_id,
                 choice,
-                profession=profession.key if profession is not None else "",
+                profession=found.profession,
                 at=ctx.invocation.at,
                 now=self.services.clock.now(),
             ),

@@ -149,10 +149,21 @@ def _capturing_clusters() -> Iterator[list[Any]]:
         an.cluster = original  # type: ignore[assignment]
 
 
-def digest_items(
-    corpus: Corpus, vectors: Mapping[str, Vectors]
-) -> tuple[an.Digest, list[Item], float, dict[str, Counter[str]]]:
-    """The digest of the corpus, its items, the analysis's seconds and the round's words."""
+@dataclass(slots=True)
+class Digested:
+    """A corpus's digest, its items, and what the bench saw of the round on the way."""
+
+    digest: an.Digest
+    items: list[Item]
+    analyse_s: float
+    #: Word counts of the round's sentences, by sentence language.
+    counts: dict[str, Counter[str]]
+    #: The answer ids of each of the clustering's themes.
+    groups: list[set[str]]
+
+
+def digest_items(corpus: Corpus, vectors: Mapping[str, Vectors]) -> Digested:
+    """The digest of the corpus, its items, and the round's sentences as the analysis saw them."""
     from cogs.rounds.bank import seeds
 
     founding = seeds()["founding"][corpus.locale]
@@ -225,7 +236,13 @@ def digest_items(
                 shown=shown,
             )
         )
-    return digest, items, seconds, word_counts(list(zip(texts, langs, strict=True)))
+    return Digested(
+        digest,
+        items,
+        seconds,
+        word_counts(list(zip(texts, langs, strict=True))),
+        [{owners[i].id for i in members} for members in clusters.values()],
+    )
 
 
 # ---------------------------------------------------------------- scoring
@@ -391,7 +408,8 @@ def run_corpus(
     t0 = time.perf_counter()
     vectors, _ = clustering.embed_answers(corpus.answers, encoder=encode, progress=on_progress)
     embed_s = time.perf_counter() - t0
-    digest, items, analyse_s, counts = digest_items(corpus, vectors)
+    run = digest_items(corpus, vectors)
+    digest, items, counts = run.digest, run.items, run.counts
     say(f"{locale}: {len(digest.shared)} shared, {len(digest.distinctive)} distinctive items")
     score(items, corpus)
     for item in items:
@@ -417,9 +435,32 @@ def run_corpus(
         "ranked": measures(items, corpus, lambda i: i.label, counts),
         "model_load_s": load_s,
         "embed_s": embed_s,
-        "analyse_s": analyse_s,
+        "analyse_s": run.analyse_s,
+        "themes": len(run.groups),
+        "missed": missed(shown, corpus, run.groups),
         "items": [asdict(i) | {"sentences": len(i.sentences)} for i in items],
     }
+
+
+def missed(items: list[Item], corpus: Corpus, groups: list[set[str]]) -> list[dict[str, Any]]:
+    """Planted themes no right item among ``items`` matched: how many answers carry each, and
+    the most of them one of the clustering's themes holds (a theme holds an answer when it
+    holds one of its sentences, whichever theme that sentence was written for)."""
+    found = {i.majority for i in items if i.right}
+    out = []
+    for theme in corpus.themes:
+        if theme in found:
+            continue
+        carriers = {a.id for a in corpus.answers if theme in corpus.planted.get(a.id, ())}
+        overlaps = sorted((len(g & carriers) for g in groups), reverse=True)
+        out.append(
+            {
+                "theme": theme,
+                "answers": len(carriers),
+                "most_in_one_theme": overlaps[0] if overlaps else 0,
+            }
+        )
+    return out
 
 
 def machine() -> dict[str, Any]:
@@ -521,8 +562,13 @@ def main() -> None:
             f"{r['corpus']}: {r['answers']} answers from {r['authors']} authors, "
             f"{r['professions']} professions with 15+ authors, {r['sentences']} sentences; "
             f"model load {r['model_load_s']:.2f} s, embed {r['embed_s']:.2f} s, "
-            f"analyse {r['analyse_s']:.2f} s"
+            f"analyse {r['analyse_s']:.2f} s; {r['themes']} themes clustered"
         )
+        for m in r["missed"]:
+            print(
+                f"  missed {m['theme']}: {m['answers']} answers carry it, one clustered theme "
+                f"holds {m['most_in_one_theme']} of them at most"
+            )
     print(f"total {total_s:.1f} s")
     print(
         f"machine: {host['cpu']}, {host['cpus']} CPUs, {host['memory']}, {host['system']}, "

@@ -219,6 +219,10 @@ def test_the_benchmark_core_digests_and_scores_a_slice(locale: str, encoder: mod
         assert m["labels_total"] == len(shown)
         assert m["found"] <= m["planted"] and m["unmatched_items"] == 0
     assert result["ranked"]["found_anywhere"] >= 1, "a planted theme behind some item"
+    missed = {m["theme"] for m in result["missed"]}
+    found = {i["majority"] for i in shown if i["right"]}
+    assert len(missed) + len(found) == result["digest"]["planted"] and not missed & found
+    assert all(0 <= m["most_in_one_theme"] <= m["answers"] for m in result["missed"])
     digest, baseline = result["digest"], result["baseline"]
     assert digest["shared_right"] == baseline["shared_right"]
     bags = [i for i in shown if "," in i["keywords"]]

@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from bot import compose, shutdown
+from bot import init as setup
 from bot.app import Bot
 from bot.config import (
     Config,
@@ -98,6 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
         default="text",
         help="log lines as text or as JSON objects (for log collectors)",
     )
+
+    setup.add_parser(sub)  # `init`
 
     check = sub.add_parser(
         "check-config", help="validate a configuration file and list every problem"
@@ -181,6 +184,8 @@ def _aware_datetime(text: str) -> datetime:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``cercle`` script; returns the exit code."""
     args = build_parser().parse_args(argv)
+    if args.command == "init":
+        return setup.main(args)
     if args.command == "check-config":
         return _check_config(args.file)
     if args.command == "moderate":

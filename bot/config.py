@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from apscheduler.triggers.cron import CronTrigger
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -57,6 +58,8 @@ __all__ = [
 ENV_PREFIX = "CERCLE_"
 CONFIG_ENV_VAR = "CERCLE_CONFIG"
 DEFAULT_CONFIG_FILE = "cercle.toml"
+#: Every Monday at 09:00 in the circle's timezone.
+DEFAULT_SCHEDULE = "0 9 * * mon"
 SECRET_FIELDS: frozenset[tuple[str, str]] = frozenset(
     {("discord", "token"), ("matrix", "password"), ("matrix", "access_token")}
 )
@@ -99,6 +102,11 @@ class BotSettings(Section):
     timezone: str = Field(
         default="Europe/Paris", description="IANA timezone used for schedules and digests."
     )
+    schedule: str = Field(
+        default=DEFAULT_SCHEDULE,
+        max_length=100,
+        description="When new circles get their question: cron in the circle's timezone.",
+    )
     adapters: list[Adapter] = Field(
         default_factory=_default_adapters,
         description="Chat platforms this process connects to.",
@@ -123,6 +131,19 @@ class BotSettings(Section):
                 "timezone",
                 "unknown timezone {value} (use an IANA name such as {example})",
                 {"value": repr(value[:60]), "example": _closest_timezone(value)},
+            ) from None
+        return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _check_schedule(cls, value: str) -> str:
+        try:
+            CronTrigger.from_crontab(value, timezone=zoneinfo.ZoneInfo("UTC"))
+        except ValueError:
+            raise PydanticCustomError(
+                "schedule",
+                "not a schedule: write minute hour day month weekday, e.g. {example}",
+                {"example": repr(DEFAULT_SCHEDULE)},
             ) from None
         return value
 

@@ -156,6 +156,7 @@ class Directory:
         self._clock = clock
         self._locale = config.bot.locale
         self._timezone = config.bot.timezone
+        self._schedule = config.bot.schedule
         self._signals = signals
         self._accounts: dict[tuple[str, str], tuple[int, str]] = {}
         self._account_lookups: dict[tuple[str, str], asyncio.Future[Account]] = {}
@@ -211,6 +212,7 @@ class Directory:
                 locale=self._locale,
                 timezone=self._timezone,
                 now=self._clock.now(),
+                schedule=self._schedule,
             )
             self._circles[key] = circle
             await self._signals.emit(CircleChanged(circle, created=True))

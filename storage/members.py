@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage import state
 from storage.database import Database
 from storage.models import Account, Circle, Member
+from storage.rounds import CircleSettings
 from storage.writer import insert_ignoring_duplicates
 
 CIRCLE_UPDATABLE_FIELDS = frozenset({"name", "locale", "timezone"})
@@ -144,10 +145,12 @@ async def get_or_create_circle(
     locale: str,
     timezone: str,
     now: datetime,
+    schedule: str | None = None,
 ) -> Circle:
     """Return the circle of a platform space, creating it with the given settings.
 
-    An existing circle is returned unchanged; use :func:`update_circle` to change it.
+    An existing circle is returned unchanged; use :func:`update_circle` to change it. A new
+    circle with a ``schedule`` (cron) gets its round settings with it, in the same commit.
     """
     async with db.session() as session:
         circle = await _find_circle(session, platform, space_id)
@@ -163,6 +166,12 @@ async def get_or_create_circle(
         )
         session.add(circle)
         try:
+            if schedule is not None:
+                await session.flush()
+                assert circle.id is not None
+                session.add(
+                    CircleSettings(circle_id=circle.id, prompt_cron=schedule, created_at=now)
+                )
             await session.commit()
         except IntegrityError:
             await session.rollback()

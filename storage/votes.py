@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Text, UniqueConstraint, delete, func, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import Field, SQLModel, col, select
 
 from storage.database import Database
@@ -235,9 +236,12 @@ async def record_vote(
         },
         where=table.c.voted_at <= stmt.excluded.voted_at,
     )
-    async with db.session() as session:
-        await session.exec(stmt)
-        await session.commit()
+
+    async def upsert(conn: AsyncConnection) -> None:
+        await conn.execute(stmt)
+
+    # Group-committed like answers: votes arriving together share one transaction.
+    await db.write(upsert)
 
 
 async def vote_of(db: Database, statement_id: int, member_id: int) -> Vote | None:

@@ -10,7 +10,6 @@ professions agree and differ (:mod:`~cogs.votes.standing`).
 from __future__ import annotations
 
 import re
-from functools import partial
 from typing import Any, Final
 
 from bot.cog import CircleContext, CommandContext, command
@@ -365,18 +364,16 @@ class VotesCog(VotesBase):
                 )
             )
             return
-        await self.services.effects.stored(
-            "vote",
-            partial(
-                store.record_vote,
-                db,
-                statement.id or 0,
-                ctx.member_id,
-                choice,
-                profession=found.profession,
-                at=ctx.invocation.at,
-                now=self.services.clock.now(),
-            ),
+        # No ledger record needed: storing the same vote again (a replay) changes nothing,
+        # and an older one never replaces a newer one (see store.record_vote).
+        await store.record_vote(
+            db,
+            statement.id or 0,
+            ctx.member_id,
+            choice,
+            profession=found.profession,
+            at=ctx.invocation.at,
+            now=self.services.clock.now(),
         )
         await ctx.reply(self._confirmation(t, ctx, statement, choice, before))
 

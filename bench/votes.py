@@ -1,0 +1,342 @@
+"""Votes benchmark: rank 10,000 votes on 50 statements from 1,300 members, and votes as commands.
+
+Run it as ``.venv/bin/python bench/votes.py [--members 1300] [--statements 50]
+[--votes 10000] [--pipeline 2000] [--json]``.
+
+- ``rank``: the round's votes are stored in a SQLite file database (not measured), then
+  ``cogs.votes.standing`` reads them and ranks every statement (smoothed agree shares per
+  profession, group-aware consensus, bridges and cruxes). Budget: ≤ 1 s. Beside it, in the
+  same run and on the same votes read from the same database, a naive baseline: a per-statement
+  recount that scans every vote once per statement and profession. Both must agree on every
+  figure (the run is invalid otherwise). Least of three runs each.
+- ``pipeline``: members vote with ``/vote <n> agree|disagree|pass`` through the memory adapter,
+  the router and storage (``bot.testing.Harness``, discord profile, SQLite file), each command
+  each awaited until handled, 32 in flight as in ``bench/pipeline.py``; votes/s beside the
+  answer pipeline's budget (≥ 2,000 messages/s) and, as a floor measured in the same run, the
+  same members running ``/prompt next`` (a command that only reads and answers privately).
+
+Members get professions from a skewed distribution over 14 professions (a few have fewer than
+3 voters, so the re-identification pooling is exercised); each member votes on distinct
+statements; choices lean by profession so that bridges and cruxes exist (every fifth
+statement agreed across professions, the next one splitting them). ``random.Random(15)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import resource
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Final
+
+ROOT: Final = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+BUDGET_RANK_S: Final = 1.0
+BUDGET_PIPELINE: Final = 2000.0
+#: Commands in flight at once, as in bench/pipeline.py.
+IN_FLIGHT: Final = 32
+SEED: Final = 15
+NOW: Final = datetime(2026, 1, 12, 8, 0, tzinfo=UTC)
+PROFESSIONS: Final = (
+    "nurse",
+    "architect",
+    "lawyer",
+    "software_developer",
+    "teacher",
+    "doctor",
+    "accountant",
+    "electrician",
+    "pharmacist",
+    "plumber",
+    "journalist",
+    "baker",
+    "pilot",
+    "farmer",
+)
+
+
+def machine() -> str:
+    """CPU, cores and Python, for the record."""
+    cpu = platform.processor() or "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def workload(members: int, statements: int, votes: int) -> list[tuple[int, int, str, str]]:
+    """``votes`` distinct (statement, member, choice, profession) rows."""
+    rng = random.Random(SEED)
+    weights = [1 / (rank + 1) ** 1.3 for rank in range(len(PROFESSIONS))]
+    profession = {m: rng.choices(PROFESSIONS, weights)[0] for m in range(1, members + 1)}
+    for m in list(profession)[:2]:
+        profession[m] = "farmer"  # a profession of two voters: pooled
+    # Every fifth statement is agreed across professions, the next splits them in two halves,
+    # the others lean at random by profession.
+    lean = {
+        (s, p): 0.85 if s % 5 == 0 else (0.85 if i % 2 else 0.1) if s % 5 == 1 else rng.random()
+        for s in range(statements)
+        for i, p in enumerate(PROFESSIONS)
+    }
+    pairs: set[tuple[int, int]] = set()
+    while len(pairs) < min(votes, members * statements):
+        pairs.add((rng.randrange(statements), rng.randrange(1, members + 1)))
+    rows = []
+    for s, m in sorted(pairs):
+        p = profession[m]
+        roll = rng.random()
+        choice = (
+            "agree" if roll < lean[(s, p)] else "pass" if roll < lean[(s, p)] + 0.1 else "disagree"
+        )
+        rows.append((s, m, choice, p))
+    return rows
+
+
+def naive(casts: list[Any], min_voters: int = 5, min_professions: int = 2) -> dict[int, Any]:
+    """The baseline: every statement recounted by scanning all votes once per profession."""
+    from cogs.votes import consensus as c
+
+    latest: dict[int, str] = {}
+    for cast in casts:
+        latest[cast.member_id] = cast.profession
+    sizes: dict[str, int] = defaultdict(int)
+    for p in latest.values():
+        sizes[p] += 1
+
+    def group(member: int) -> str:
+        p = latest[member]
+        return p if p not in c.UNNAMED and sizes[p] >= c.MIN_GROUP else c.POOLED
+
+    groups = sorted({group(m) for m in latest})
+    out = {}
+    for statement in sorted({x.statement_id for x in casts}):
+        shares = {}
+        product = 1.0
+        for g in groups:
+            agree = sum(
+                1
+                for x in casts
+                if x.statement_id == statement and group(x.member_id) == g and x.choice == "agree"
+            )
+            seen = sum(1 for x in casts if x.statement_id == statement and group(x.member_id) == g)
+            share = (agree + 1) / (seen + 2)
+            product *= share
+            if seen:
+                shares[g] = share
+        voters = {x.member_id for x in casts if x.statement_id == statement}
+        named = {x.profession for x in casts if x.statement_id == statement} - c.UNNAMED
+        spread = max(shares.values()) - min(shares.values()) if len(shares) >= 2 else 0.0
+        ranked = len(voters) >= min_voters and len(named) >= min_professions
+        out[statement] = (round(product, 6), round(spread, 6), ranked)
+    return out
+
+
+async def setup(db_path: Path, rows: list[tuple[int, int, str, str]], statements: int) -> Any:
+    """A stored round with its statements and votes; returns the database."""
+    from storage import votes as store
+    from storage.database import Database
+    from storage.members import account_for, get_or_create_circle
+    from storage.rounds import Round, create_round
+    from storage.writer import dialect_insert
+
+    db = Database(f"sqlite+aiosqlite:///{db_path}")
+    await db.upgrade()
+    circle = await get_or_create_circle(
+        db, "memory", "c", name="c", locale="fr", timezone="UTC", now=NOW
+    )
+    round_ = await create_round(
+        db,
+        Round(
+            circle_id=circle.id or 0,
+            number=0,
+            scheduled_for=NOW,
+            opened_at=NOW,
+            closes_at=NOW + timedelta(days=6),
+            platform="memory",
+            channel_id="c",
+        ),
+    )
+    assert round_ is not None and round_.id is not None
+    ids = []
+    for s in range(statements):
+        added = await store.add_statement(
+            db, round_.id, circle.id or 0, f"Énoncé {s}.", now=NOW, status=store.STATEMENT_POSTED
+        )
+        ids.append(added.id or 0)
+    member_ids = {}
+    for m in sorted({m for _, m, _, _ in rows}):
+        member_ids[m] = (await account_for(db, "memory", f"m{m}", f"m{m}", now=NOW)).member_id
+    table = store.Vote.__table__  # type: ignore[attr-defined]
+    values = [
+        {
+            "statement_id": ids[s],
+            "member_id": member_ids[m],
+            "choice": choice,
+            "profession_key": p,
+            "voted_at": NOW,
+            "created_at": NOW,
+        }
+        for s, m, choice, p in rows
+    ]
+    async with db.engine.begin() as conn:
+        for at in range(0, len(values), 500):
+            await conn.execute(dialect_insert(db.engine, table).values(values[at : at + 500]))
+    return db, round_.id
+
+
+async def rank_case(members: int, statements: int, votes: int) -> dict[str, Any]:
+    """Time ``standing`` (read + rank) and the naive recount on the same stored votes."""
+    from cogs.votes import standing
+    from storage import votes as store
+
+    rows = workload(members, statements, votes)
+    with tempfile.TemporaryDirectory(prefix="cercle-bench-votes-") as tmp:
+        db, round_id = await setup(Path(tmp) / "votes.db", rows, statements)
+        try:
+            best = float("inf")
+            result = None
+            for _ in range(3):
+                started = time.perf_counter()
+                result = await standing(db, round_id)
+                best = min(best, time.perf_counter() - started)
+            baseline = float("inf")
+            for _ in range(3):
+                started = time.perf_counter()
+                casts = await store.round_votes(db, round_id)
+                recount = naive(casts)
+                baseline = min(baseline, time.perf_counter() - started)
+            from cogs.votes import consensus
+
+            scored = consensus.score(casts)
+            ours = {
+                s.statement_id: (round(s.consensus, 6), round(s.spread, 6), s.ranked)
+                for s in scored
+            }
+            agree = ours == recount
+        finally:
+            await db.dispose()
+    assert result is not None
+    return {
+        "votes": len(rows),
+        "members": len({m for _, m, _, _ in rows}),
+        "statements": statements,
+        "rank_s": round(best, 4),
+        "naive_s": round(baseline, 4),
+        "same_figures": agree,
+        "bridges": len(result.agree),
+        "cruxes": len(result.differ),
+        "budget_s": BUDGET_RANK_S,
+    }
+
+
+async def pipeline_case(votes: int) -> dict[str, Any]:
+    """Votes as commands through the whole bot, one awaited at a time."""
+    from bot.testing import Harness
+    from storage import votes as store
+
+    voters = 200
+    statements = max(1, min(20, votes // voters or 1))
+    with tempfile.TemporaryDirectory(prefix="cercle-bench-votes-") as tmp:
+        async with Harness("discord", hosts=["hana"], db_path=Path(tmp) / "p.db") as h:
+            await h.say("hana", "bonjour")
+            await h.command("hana", "/prompt now")
+            for s in range(statements):
+                await h.command("hana", f"/statement add Énoncé numéro {s} du banc d’essai.")
+                h.clock.advance(timedelta(seconds=2))
+            names = [f"v{i}" for i in range(voters)]
+            for name in names[:5]:  # warm up the members' first sight
+                await h.say(name, "bonjour")
+            rng = random.Random(SEED)
+            plan = [
+                (name, s + 1, rng.choice(("agree", "disagree", "pass")))
+                for s in range(statements)
+                for name in names
+            ][:votes]
+            gate = asyncio.Semaphore(IN_FLIGHT)
+
+            async def one(name: str, text: str) -> None:
+                async with gate:
+                    h.clock.advance(timedelta(milliseconds=20))  # nobody trips the throttle
+                    await h.platform.command(name, text)
+
+            async def timed(commands: list[tuple[str, str]]) -> float:
+                started = time.perf_counter()
+                await asyncio.gather(*(one(name, text) for name, text in commands))
+                return time.perf_counter() - started
+
+            sent_before = len(h.sent)
+            elapsed = await timed([(n, f"/vote {number} {c}") for n, number, c in plan])
+            stored = sum([await store.vote_count(h.db, n) for n in range(1, statements + 1)])
+            replies = len(h.sent) - sent_before
+            # The floor beside it: a command that only reads and answers privately.
+            floor = await timed([(name, "/prompt next") for name, _, _ in plan])
+    return {
+        "votes": len(plan),
+        "seconds": round(elapsed, 3),
+        "votes_per_second": round(len(plan) / elapsed, 1),
+        "prompt_next_per_second": round(len(plan) / floor, 1),
+        "in_flight": IN_FLIGHT,
+        "stored": stored,
+        "replies": replies,
+        "budget_per_second": BUDGET_PIPELINE,
+    }
+
+
+def main() -> int:
+    """Run both cases and print the figures (exit 1 only for an invalid run)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--members", type=int, default=1300)
+    parser.add_argument("--statements", type=int, default=50)
+    parser.add_argument("--votes", type=int, default=10_000)
+    parser.add_argument("--pipeline", type=int, default=2000)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    rank = asyncio.run(rank_case(args.members, args.statements, args.votes))
+    pipe = asyncio.run(pipeline_case(args.pipeline)) if args.pipeline else None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out = {"rank": rank, "pipeline": pipe, "peak_rss_mib": round(peak, 1), "machine": machine()}
+    valid = rank["same_figures"] and (
+        pipe is None or (pipe["stored"] == pipe["votes"] and pipe["replies"] == pipe["votes"])
+    )
+    if args.json:
+        print(json.dumps(out))
+    else:
+        print(f"votes benchmark — {out['machine']}")
+        rank_verdict = "met" if rank["rank_s"] <= BUDGET_RANK_S else "MISSED"
+        print(
+            f"rank {rank['votes']:,} votes, {rank['statements']} statements, "
+            f"{rank['members']:,} members: standing {rank['rank_s']:.3f} s "
+            f"(budget ≤ {BUDGET_RANK_S:.0f} s: {rank_verdict})"
+            f", naive recount {rank['naive_s']:.3f} s, same figures: {rank['same_figures']}, "
+            f"{rank['bridges']} bridges, {rank['cruxes']} cruxes"
+        )
+        if pipe is not None:
+            verdict = "met" if pipe["votes_per_second"] >= BUDGET_PIPELINE else "MISSED"
+            print(
+                f"pipeline {pipe['votes']:,} /vote commands: "
+                f"{pipe['votes_per_second']:,.0f} votes/s "
+                f"(answer budget ≥ {BUDGET_PIPELINE:,.0f}/s: {verdict}), "
+                f"stored {pipe['stored']:,}; "
+                f"beside it /prompt next {pipe['prompt_next_per_second']:,.0f}/s, "
+                f"{pipe['in_flight']} in flight"
+            )
+        print(f"peak RSS {out['peak_rss_mib']} MiB")
+    return 0 if valid else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

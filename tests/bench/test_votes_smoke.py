@@ -1,0 +1,33 @@
+"""The votes benchmark runs end to end and reports its figures (speed is never asserted)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[2] / "bench" / "votes.py"
+
+
+@pytest.mark.slow
+def test_votes_benchmark_runs_and_reports_json() -> None:
+    args = ["--members", "40", "--statements", "6", "--votes", "150", "--pipeline", "40"]
+    completed = subprocess.run(
+        [sys.executable, str(SCRIPT), *args, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    result = json.loads(completed.stdout)
+    rank = result["rank"]
+    assert rank["votes"] == 150 and rank["statements"] == 6
+    assert rank["same_figures"] is True  # ours and the naive recount agree on every figure
+    for key in ("rank_s", "naive_s"):
+        assert isinstance(rank[key], float), key
+    pipe = result["pipeline"]
+    assert pipe["stored"] == pipe["votes"] == pipe["replies"] == 40

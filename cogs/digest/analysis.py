@@ -11,13 +11,15 @@ labelling.py) and quoted with their most central sentence, in the circle's langu
 theme has one in it.
 
 Shares count *authors*, not sentences: "7 of 17 architects" means seven architects out of
-the seventeen who answered raised it. Shared themes come most heard first (authors, then
-answers); a theme is distinctive to a profession whose share of authors is far above every
-other profession's and above the rest of the round's, backed by at least :data:`MIN_GROUP`
-of its authors, and quoted by one of them; a profession shows its most distinctive theme
-only. Professions with fewer authors than the circle's ``min_profession_size`` are never
-named: their quotes and counts go under "other professions" (:data:`OTHER`). "Not given" is
-never counted as a profession.
+the seventeen who answered raised it. Shared themes (heard by at least three professions)
+come most heard first (authors, then answers); each keeps a group-aware score, Polis-style
+(the geometric mean over professions of each profession's smoothed share), for the exports.
+A theme is distinctive to a profession whose share of authors is far above every other
+profession's and above the rest of the round's, backed by at least :data:`MIN_GROUP` of its
+authors, and quoted by one of them; a profession shows its most distinctive theme only.
+Professions with fewer authors than the circle's ``min_profession_size`` are never named:
+their quotes and counts go under "other professions" (:data:`OTHER`). "Not given" is never
+counted as a profession.
 """
 
 from __future__ import annotations
@@ -361,6 +363,10 @@ def _lead(r: _Round, theme: Theme, profession: str, everyone: int) -> Distinctiv
     return None
 
 
+def _reach(tc: tuple[Theme, int]) -> tuple[int, int, str]:
+    return (-tc[0].author_count, -tc[0].answers, tc[0].label)
+
+
 def _rank(
     r: _Round, clusters: list[_Cluster]
 ) -> tuple[list[Theme], list[Distinctive], dict[int, tuple[str, int]]]:
@@ -390,7 +396,7 @@ def _rank(
             / max(len(professions), 1)
         )
         shared.append((_public(r, theme, theme.quote, score=score), c.label_id))
-    shared.sort(key=lambda tc: (-tc[0].author_count, -tc[0].answers, tc[0].label))
+    shared.sort(key=_reach)  # as members read counts: "18 members" above "12"
     distinctive = [
         (
             Distinctive(

@@ -27,7 +27,9 @@ _STRONG: Final = re.compile(
     re.IGNORECASE,
 )
 #: Linking words a clause does not start with once cut out ("and there is no…").
-_LEADING: Final = re.compile(r"^(?:and|et|so|donc|then|puis|car|because|parce que)\s+", re.I)
+_LEADING: Final = re.compile(
+    r"^(?:and|et|so|donc|then|puis|car|because|parce que|mais|but|however|cependant)\s+", re.I
+)
 #: Fewer words than this cannot stand alone as a quote.
 MIN_WORDS: Final = 4
 

@@ -214,6 +214,11 @@ def split_arguments(spec: CommandSpec, text: str) -> dict[str, str]:
     rest = spec.rest_option
     if free_text:
         if rest is None:
+            # `/prompt approve 3`: a single word is the one required option not given yet.
+            missing = [o for o in spec.options if o.required and o.name not in raw]
+            if len(missing) == 1 and len(free_text.split()) == 1:
+                raw[missing[0].name] = free_text
+                return raw
             raise UsageError(spec, N_("I did not understand “{text}”."), text=_clip(free_text))
         # `help command:prompt add` means "prompt add": free words continue the free-text option.
         raw[rest.name] = f"{raw[rest.name]} {free_text}" if rest.name in raw else free_text

@@ -151,6 +151,21 @@ def test_free_text_without_a_rest_option_is_not_understood() -> None:
     assert "and more" in error.render(EN, "/")
 
 
+def test_a_single_word_is_the_one_required_option_left() -> None:
+    # ``/prompt approve 3`` as hosts type it (and as the digest's note to hosts writes it).
+    assert parse("2", PROMPT_REMOVE) == {"number": 2}
+
+
+def test_a_single_word_is_not_understood_when_the_option_is_given() -> None:
+    error = usage_error("number:2 3", PROMPT_REMOVE)
+    assert "3" in error.render(EN, "/")
+
+
+def test_a_single_word_still_goes_through_the_options_checks() -> None:
+    error = usage_error("deux", PROMPT_REMOVE)
+    assert "number" in error.render(EN, "/")
+
+
 # --- usage errors and their rendering ----------------------------------------------------
 
 

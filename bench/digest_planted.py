@@ -45,8 +45,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import re
 import sys
 import time
@@ -61,6 +59,7 @@ from typing import Any, Final
 ROOT: Final = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.machine import machine  # noqa: E402
 from cogs.digest import analysis as an  # noqa: E402
 from cogs.digest import language, render  # noqa: E402
 from cogs.digest.model import AnswerIn, Encoder, Vectors  # noqa: E402
@@ -461,32 +460,6 @@ def missed(items: list[Item], corpus: Corpus, groups: list[set[str]]) -> list[di
             }
         )
     return out
-
-
-def machine() -> dict[str, Any]:
-    """What the figures were measured on."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = ""
-    try:
-        kb = int(Path("/proc/meminfo").read_text().split()[1])
-        memory = f"{kb / 1024 / 1024:.0f} GB"
-    except (OSError, ValueError, IndexError):
-        pass
-    return {
-        "cpu": cpu,
-        "cpus": os.cpu_count(),
-        "memory": memory,
-        "python": platform.python_version(),
-        "system": f"{platform.system()} {platform.release()}",
-        "load_average": [round(x, 2) for x in os.getloadavg()],
-    }
 
 
 def _pct(right: int, total: int) -> str:

@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import random
 import statistics
 import sys
@@ -41,6 +39,7 @@ from typing import Any, Final
 ROOT: Final = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.machine import machine  # noqa: E402
 from cogs.courtesy.engine import Engine, evaluate  # noqa: E402
 from cogs.courtesy.lexicon import DATA_DIR, LEXICON_FILES  # noqa: E402
 from cogs.courtesy.rules import build_settings  # noqa: E402
@@ -263,34 +262,6 @@ def pii_redacted(cases: Sequence[Case]) -> int:
         for c in cases
         if c.label == "pii" and evaluate(c.original).redacted_text not in (None, c.original)
     )
-
-
-def machine() -> dict[str, Any]:
-    """Where the figures come from."""
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = "unknown"
-    try:
-        for line in Path("/proc/meminfo").read_text(encoding="utf-8").splitlines():
-            if line.startswith("MemTotal"):
-                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-                break
-    except OSError:
-        pass
-    return {
-        "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
-        "cpus": os.cpu_count(),
-        "cpu": cpu,
-        "memory": memory,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-    }
 
 
 def run(rounds: int, with_glin: bool, limit: int | None = None) -> dict[str, Any]:

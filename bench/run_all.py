@@ -1,10 +1,10 @@
 """Run every benchmark in ``bench/`` and summarise.
 
 ``.venv/bin/python bench/run_all.py`` (or ``make bench``) runs each ``bench/*.py`` except this
-file and ``__init__.py``, one subprocess each with this interpreter and default arguments, from
-the repository root. Each prints its own figures under a header; a summary table follows. The
-exit code is non-zero only when a benchmark crashed (exited non-zero): a benchmark that misses
-its budget still exits 0, budgets are reported, not enforced.
+file, ``machine.py`` and ``__init__.py``, one subprocess each with this interpreter and default
+arguments, from the repository root. Each prints its own figures under a header; a summary
+table follows. The exit code is non-zero only when a benchmark crashed (exited non-zero): a
+benchmark that misses its budget still exits 0, budgets are reported, not enforced.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from typing import Final
 
 BENCH_DIR: Final = Path(__file__).resolve().parent
 ROOT: Final = BENCH_DIR.parent
-SKIP: Final = frozenset({Path(__file__).name, "__init__.py"})
+#: Not benchmarks: this runner, and the machine description the benchmarks share.
+SKIP: Final = frozenset({Path(__file__).name, "__init__.py", "machine.py"})
 
 
 @dataclass(frozen=True, slots=True)

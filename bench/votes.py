@@ -26,8 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
 import random
 import resource
 import sys
@@ -40,6 +38,8 @@ from typing import Any, Final
 
 ROOT: Final = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.machine import describe  # noqa: E402
 
 BUDGET_RANK_S: Final = 1.0
 BUDGET_PIPELINE: Final = 2000.0
@@ -63,19 +63,6 @@ PROFESSIONS: Final = (
     "pilot",
     "farmer",
 )
-
-
-def machine() -> str:
-    """CPU, cores and Python, for the record."""
-    cpu = platform.processor() or "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def workload(members: int, statements: int, votes: int) -> list[tuple[int, int, str, str]]:
@@ -308,7 +295,7 @@ def main() -> int:
     rank = asyncio.run(rank_case(args.members, args.statements, args.votes))
     pipe = asyncio.run(pipeline_case(args.pipeline)) if args.pipeline else None
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    out = {"rank": rank, "pipeline": pipe, "peak_rss_mib": round(peak, 1), "machine": machine()}
+    out = {"rank": rank, "pipeline": pipe, "peak_rss_mib": round(peak, 1), "machine": describe()}
     valid = rank["same_figures"] and (
         pipe is None or (pipe["stored"] == pipe["votes"] and pipe["replies"] == pipe["votes"])
     )

@@ -367,5 +367,6 @@ def help_index(specs: Sequence[CommandSpec], t: Translator, prefix: str, role: R
     out = [t._("**Commands**"), *member_lines]
     if host_lines:
         out += ["", t._("**Host commands**"), *host_lines]
-    out += ["", t._("Details: {usage}", usage=f"`{prefix}help <command>`")]
+    placeholder = t._("command")  # what the member types after /help, in their language
+    out += ["", t._("Details: {usage}", usage=f"`{prefix}help <{placeholder}>`")]
     return "\n".join(out)

@@ -395,6 +395,11 @@ def test_help_index_in_french() -> None:
     assert text.startswith("**Commandes**")
     assert "**Commandes des hôtes**" in text
     assert "`!prompt add`" in text
+    assert text.endswith("Détails : `!help <commande>`")
+
+
+def test_help_index_in_english_names_its_placeholder_in_english() -> None:
+    assert help_index(SPECS, EN, "/", Role.MEMBER).endswith("Details: `/help <command>`")
 
 
 # --- spec validation --------------------------------------------------------------------

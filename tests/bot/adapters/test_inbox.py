@@ -301,7 +301,7 @@ async def _survive_a_restart(server: PostgresServer, url: str, inbox: Path, size
         await bot.stop()
         await db.dispose()
     # A host's help is long enough to come in two messages; its closing line comes once.
-    helps = [s for s in platform.sent if "`/help <command>`" in s.text]
+    helps = [s for s in platform.sent if "`/help <commande>`" in s.text]
     assert len(helps) == 1, [s.text[:60] for s in platform.sent]
     follower = supervisor.state(FOLLOWER)
     assert follower is not None and follower.last_error is not None

@@ -11,16 +11,20 @@ effect is skipped and the recorded result returned. Cogs wrap their own non-idem
 
 Effects on a platform are recorded right after they happen: a crash in between
 (milliseconds) can still repeat one. Platforms that dedupe requests on a key of ours (Matrix
-transaction ids) close that window with :func:`idempotency_key`. Writes to the bot's own
-database go through :meth:`Effects.stored` instead: the write and its record commit together.
+transaction ids) close that window with :func:`idempotency_key`. Events handled side by side
+would each have one effect in that window at once; inside :func:`one_at_a_time` (a backlog
+caught up in batches) their effects take turns, so a crash still repeats at most one. Writes
+to the bot's own database go through :meth:`Effects.stored` instead: the write and its record
+commit together.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +33,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from bot.platform import Capabilities, EventSink, Platform
 from bot.types import ChannelRef, Content, MessageRef, Role, ThreadRef, UserRef
 from storage import ledger
+from storage.errors import DatabaseUnavailable
 
 if TYPE_CHECKING:
     from bot.clock import Clock
@@ -37,7 +42,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-__all__ = ["Effects", "OnceOnly", "event_key", "idempotency_key"]
+__all__ = ["Effects", "OnceOnly", "event_key", "idempotency_key", "one_at_a_time"]
 
 
 @dataclass
@@ -54,6 +59,8 @@ class _Scope:
 
 _scope: ContextVar[_Scope | None] = ContextVar("cercle_effect_scope", default=None)
 _performing: ContextVar[str | None] = ContextVar("cercle_effect_performing", default=None)
+#: Held from a platform effect until its record is committed, inside :func:`one_at_a_time`.
+_serial: ContextVar[asyncio.Lock | None] = ContextVar("cercle_effect_serial", default=None)
 
 
 def _digest(*parts: str) -> str:
@@ -74,6 +81,21 @@ def idempotency_key() -> str | None:
     return _performing.get()
 
 
+@contextlib.contextmanager
+def one_at_a_time() -> Iterator[None]:
+    """Inside the body, and the tasks it starts, platform effects happen one at a time.
+
+    Each is recorded before the next one starts, so events handled side by side (a backlog
+    caught up in batches) leave at most one effect performed and not recorded when the
+    process dies: a replay requests at most that one again, as one event at a time would.
+    """
+    token = _serial.set(asyncio.Lock())
+    try:
+        yield
+    finally:
+        _serial.reset(token)
+
+
 def _none(_result: object) -> str:
     return ""
 
@@ -88,12 +110,16 @@ class Effects:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
+        self._lookups = _Lookups(db)
 
     # ------------------------------------------------------------ events
 
     async def settled(self, key: str) -> str | None:
-        """``done`` or ``dead`` if the event ``key`` was settled, else ``None``."""
-        return await ledger.settled(self._db, key)
+        """``done`` or ``dead`` if the event ``key`` was settled, else ``None``.
+
+        Events handled side by side (a batch, a busy gateway) are looked up together.
+        """
+        return await self._lookups.status(key)
 
     async def settle(
         self,
@@ -175,6 +201,19 @@ class Effects:
         key, known = await self._key(scope, what)
         if key in known:
             return decode(known[key])
+        serial = _serial.get()
+        if serial is None:
+            return await self._perform(scope, key, perform, encode)
+        async with serial:
+            return await self._perform(scope, key, perform, encode)
+
+    async def _perform(
+        self,
+        scope: _Scope,
+        key: str,
+        perform: Callable[[], Awaitable[T]],
+        encode: Callable[[T], str],
+    ) -> T:
         token = _performing.set(key)
         try:
             result = await perform()
@@ -229,6 +268,62 @@ class Effects:
         await ledger.record_effect(self._db, scope.key, key, result, now=self._clock.now())
         if scope.known is not None:
             scope.known[key] = result
+
+
+class _Lookups:
+    """Concurrent lookups of settled events share one query, like writes share a commit.
+
+    While a query runs, the keys asked for meanwhile wait and go together into the next.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._waiting: dict[str, list[asyncio.Future[str | None]]] = {}
+        self._running: asyncio.Task[None] | None = None
+
+    async def status(self, key: str) -> str | None:
+        future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(key, []).append(future)
+        if self._running is None or self._running.done():
+            self._running = asyncio.create_task(self._drain(), name="settled-lookups")
+        return await future
+
+    async def _drain(self) -> None:
+        while self._waiting:
+            waiting, self._waiting = self._waiting, {}
+            try:
+                found = await ledger.statuses(self._db, list(waiting))
+            except BaseException as error:
+                for futures in waiting.values():
+                    for future in futures:
+                        _fail(future, error)
+                if not isinstance(error, Exception):
+                    # Cancelled (the loop is closing): nobody may wait for a lookup to come.
+                    for futures in self._waiting.values():
+                        for future in futures:
+                            _fail(future, error)
+                    self._waiting = {}
+                    raise
+                continue
+            for key, futures in waiting.items():
+                for future in futures:
+                    if not future.done():  # its caller may have been cancelled meanwhile
+                        future.set_result(found.get(key))
+
+
+def _fail(future: asyncio.Future[Any], error: BaseException) -> None:
+    """Fail ``future`` with its own copy of ``error`` (its traceback is not shared)."""
+    if future.done():
+        return
+    if isinstance(error, asyncio.CancelledError):
+        future.cancel()
+        return
+    if isinstance(error, DatabaseUnavailable):
+        own: BaseException = DatabaseUnavailable(str(error), in_doubt=error.in_doubt)
+    else:
+        own = RuntimeError(f"looking up settled events failed: {error}")
+    own.__cause__ = error
+    future.set_exception(own)
 
 
 # ---------------------------------------------------------------- platform ids as JSON

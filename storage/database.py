@@ -270,6 +270,17 @@ class Database:
             self._writer = GroupWriter(self._engine)
         return await self._writer.insert(table, values, key)
 
+    async def insert_ignoring(self, table: Table, values: dict[str, Any]) -> None:
+        """Insert a row unless its unique key exists (group-committed; the rows of a table
+        committed together are sent as one statement).
+
+        Raises:
+            DatabaseUnavailable: As for :meth:`write`.
+        """
+        if self._writer is None:
+            self._writer = GroupWriter(self._engine)
+        await self._writer.add(table, values)
+
     @property
     def pending_writes(self) -> int:
         """Writes waiting for the group writer's next transaction."""

@@ -16,15 +16,15 @@ forgetting a member leaves nothing of them here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Text, delete, func
-from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlmodel import Field, SQLModel, col, select
+from sqlalchemy import Text, delete, func, select
+from sqlmodel import Field, SQLModel, col
+from sqlmodel import select as select_model
 
 from storage.database import Database
 from storage.types import UTCDateTime
-from storage.writer import insert_ignoring_duplicates
 
 EVENT_DONE = "done"
 EVENT_DEAD = "dead"
@@ -60,42 +60,42 @@ class Effect(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
 
 
-async def settled(db: Database, key: str) -> str | None:
-    """The status of a settled event (``done`` or ``dead``), or ``None`` if it never was."""
-    async with db.session() as session:
-        row = await session.get(HandledEvent, key)
-        return row.status if row is not None else None
+#: Keys looked up in one query at most (far under SQLite's and PostgreSQL's parameter limits).
+_LOOKUP_CHUNK = 500
+
+
+async def statuses(db: Database, keys: Sequence[str]) -> dict[str, str]:
+    """The status (``done`` or ``dead``) of each of ``keys`` that was settled; the keys of
+    events never settled are left out."""
+    found: dict[str, str] = {}
+    table = HandledEvent.__table__  # type: ignore[attr-defined]
+    async with db.engine.connect() as conn:
+        for start in range(0, len(keys), _LOOKUP_CHUNK):
+            chunk = keys[start : start + _LOOKUP_CHUNK]
+            stmt = select(table.c.key, table.c.status).where(table.c.key.in_(chunk))
+            found.update((key, status) for key, status in (await conn.execute(stmt)).all())
+    return found
 
 
 async def settle(db: Database, event: HandledEvent) -> None:
-    """Record that an event is settled (a second record of the same event is ignored)."""
-    table = HandledEvent.__table__  # type: ignore[attr-defined]
-    stmt = insert_ignoring_duplicates(db.engine, table).values(**event.model_dump())
+    """Record that an event is settled (a second record of the same event is ignored).
 
-    async def write(conn: AsyncConnection) -> None:
-        await conn.execute(stmt)
-
-    await db.write(write)
+    Group-committed: the events settled together share a transaction and one ``INSERT``.
+    """
+    await db.insert_ignoring(HandledEvent.__table__, event.model_dump())  # type: ignore[attr-defined]
 
 
 async def effects_of(db: Database, scope: str) -> dict[str, str]:
     """Every side effect recorded in ``scope``: its key and result."""
-    stmt = select(Effect.key, Effect.result).where(col(Effect.scope) == scope)
+    stmt = select_model(Effect.key, Effect.result).where(col(Effect.scope) == scope)
     async with db.session() as session:
         return {key: result for key, result in (await session.exec(stmt)).all()}
 
 
 async def record_effect(db: Database, scope: str, key: str, result: str, *, now: datetime) -> None:
     """Record a performed side effect (a second record of the same key is ignored)."""
-    table = Effect.__table__  # type: ignore[attr-defined]
-    stmt = insert_ignoring_duplicates(db.engine, table).values(
-        key=key, scope=scope, result=result, created_at=now
-    )
-
-    async def write(conn: AsyncConnection) -> None:
-        await conn.execute(stmt)
-
-    await db.write(write)
+    values = {"key": key, "scope": scope, "result": result, "created_at": now}
+    await db.insert_ignoring(Effect.__table__, values)  # type: ignore[attr-defined]
 
 
 async def dead_letters(
@@ -108,8 +108,10 @@ async def dead_letters(
         col(HandledEvent.status) == EVENT_DEAD,
     )
     async with db.session() as session:
-        count = (await session.exec(select(func.count()).where(*where))).one()
-        stmt = select(HandledEvent).where(*where).order_by(col(HandledEvent.handled_at).desc())
+        count = (await session.exec(select_model(func.count()).where(*where))).one()
+        stmt = (
+            select_model(HandledEvent).where(*where).order_by(col(HandledEvent.handled_at).desc())
+        )
         return int(count), list((await session.exec(stmt.limit(limit))).all())
 
 

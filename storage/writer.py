@@ -3,8 +3,9 @@
 A busy circle delivers many messages at once (the gateway hands each event to its own task).
 Committing each answer in its own transaction costs a round trip to the database for every
 step; here, while one transaction commits, the writes that arrive queue up and go together
-into the next one, and rows for the same table are sent as one multi-row ``INSERT``. Every
-caller still awaits the commit of its own write: nothing is acknowledged before it is durable.
+into the next one, and rows for the same table are sent as one multi-row ``INSERT`` (rows
+whose id is not wanted back, such as the ledger's, as one ``executemany``). Every caller still
+awaits the commit of its own write: nothing is acknowledged before it is durable.
 
 When the database goes away (:class:`~storage.errors.DatabaseUnavailable`), every write of the
 transaction gets that error, none is reported done, and the writer carries on with the next
@@ -50,6 +51,8 @@ class _Job:
     table: Table | None = None
     values: dict[str, Any] = field(default_factory=dict)
     key: tuple[str, ...] = ()
+    #: Whether the row's id is wanted back (``insert``) or nothing (``add``).
+    returning: bool = True
 
     @property
     def key_value(self) -> tuple[Any, ...]:
@@ -64,6 +67,8 @@ class GroupWriter:
         self._max_batch = max_batch
         self._pending: list[_Job] = []
         self._draining: asyncio.Task[None] | None = None
+        # Built once: a statement reused keeps its compiled form and cache key.
+        self._statements: dict[tuple[Table, tuple[str, ...], bool], Insert] = {}
 
     @property
     def pending(self) -> int:
@@ -80,6 +85,13 @@ class GroupWriter:
         job = _Job(self._future(), table=table, values=values, key=tuple(key))
         inserted: int | None = await self._submit(job)
         return inserted
+
+    async def add(self, table: Table, values: dict[str, Any]) -> None:
+        """Insert one row unless it breaks a unique constraint (then nothing happens).
+
+        The rows added to a table in one transaction are sent as one ``executemany``.
+        """
+        await self._submit(_Job(self._future(), table=table, values=values, returning=False))
 
     @staticmethod
     def _future() -> asyncio.Future[Any]:
@@ -143,32 +155,46 @@ class GroupWriter:
 
     async def _run(self, conn: AsyncConnection, batch: Sequence[_Job]) -> dict[int, Any]:
         results: dict[int, Any] = {}
-        inserts: dict[tuple[str, tuple[str, ...]], list[_Job]] = {}
+        inserts: dict[tuple[Table, tuple[str, ...], bool], list[_Job]] = {}
         for job in batch:
             if job.table is not None:
-                inserts.setdefault((job.table.name, job.key), []).append(job)
+                inserts.setdefault((job.table, job.key, job.returning), []).append(job)
         for jobs in inserts.values():
-            results.update(await self._insert_many(conn, jobs))
+            if jobs[0].returning:
+                results.update(await self._insert_many(conn, jobs))
+            else:
+                await conn.execute(self._statement(jobs[0]), [job.values for job in jobs])
+                results.update((id(job), None) for job in jobs)
         for job in batch:
             if job.op is not None:
                 results[id(job)] = await job.op(conn)
         return results
 
     async def _insert_many(self, conn: AsyncConnection, jobs: Sequence[_Job]) -> dict[int, Any]:
-        table, key = jobs[0].table, jobs[0].key
-        assert table is not None
         first: dict[tuple[Any, ...], _Job] = {}
         for job in jobs:
             first.setdefault(job.key_value, job)
-        stmt = insert_ignoring_duplicates(self._engine, table).returning(
-            table.c.id, *(table.c[name] for name in key)
-        )
+        stmt = self._statement(jobs[0])
         rows = (await conn.execute(stmt, [job.values for job in first.values()])).all()
         ids = {tuple(row[1:]): row[0] for row in rows}
         # A row already stored, or sent twice in this batch, gets None: it was not inserted now.
         return {
             id(job): ids.get(job.key_value) if first[job.key_value] is job else None for job in jobs
         }
+
+    def _statement(self, job: _Job) -> Insert:
+        """The ``INSERT … ON CONFLICT DO NOTHING`` for ``job``'s table (``RETURNING`` its id
+        and key when the id is wanted)."""
+        assert job.table is not None
+        shape = (job.table, job.key, job.returning)
+        stmt = self._statements.get(shape)
+        if stmt is None:
+            table = job.table
+            stmt = insert_ignoring_duplicates(self._engine, table)
+            if job.returning:
+                stmt = stmt.returning(table.c.id, *(table.c[name] for name in job.key))
+            self._statements[shape] = stmt
+        return stmt
 
     async def _one_by_one(self, batch: Sequence[_Job]) -> None:
         for index, job in enumerate(batch):

@@ -9,7 +9,13 @@ test)::
 ``id`` identifies the message for good; ``thread`` and ``reply_to`` are optional. The read
 position is stored in the database only after the event before it was handled, so a crash
 (even ``kill -9``) replays at most the events that were in flight, and the core drops those
-it already stored (answers are unique per message id): nothing lost, nothing twice.
+it already settled (see :mod:`bot.effects`): nothing lost, nothing twice.
+
+A backlog (:data:`BATCH_FROM` lines or more waiting, as after a downtime) is caught up in
+batches: a batch's lines are handled side by side, a member's in order and a command alone,
+and the position is stored once the batch is settled. A crash mid-batch reads the batch
+again: the lines already settled are dropped, the others handled again without repeating
+the side effects they had recorded.
 
 A line that is not an entry (garbage, or torn: a writer stopped mid-line and the next line
 was written after it) is logged and skipped alone: the complete entry written after a torn
@@ -25,10 +31,11 @@ import asyncio
 import json
 import logging
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, BinaryIO, Final
 
 from bot.adapters.memory import MemoryPlatform
 from bot.clock import Clock
+from bot.effects import one_at_a_time
 from bot.platform import Capabilities, EventNotHandled, EventSink
 from bot.supervisor import Supervisor
 from bot.types import MessagePosted, MessageRef, ThreadRef
@@ -38,6 +45,13 @@ from storage.database import Database
 log = logging.getLogger(__name__)
 
 POLL: Final = 0.05
+#: At most this many lines are read, and handled as one batch, at once.
+MAX_BATCH: Final = 500
+#: A backlog of at least this many lines is handled in batches, side by side; fewer (live
+#: traffic) line by line, the position stored after each.
+BATCH_FROM: Final = 64
+#: Lines of a batch in flight at once, as a gateway hands a busy channel's events to tasks.
+CONCURRENCY: Final = 32
 FOLLOWER: Final = "inbox-follower"
 #: Where a complete entry may start after a torn fragment, tried from the line's end.
 _MAX_CUTS: Final = 32
@@ -110,16 +124,93 @@ class InboxPlatform(MemoryPlatform):
                 )
             inbox.seek(offset)
             while True:
-                line = inbox.readline()
-                if not line.endswith(b"\n"):  # nothing new, or a line still being written
-                    inbox.seek(offset)
+                lines = _complete_lines(inbox, offset, MAX_BATCH)
+                if not lines:  # nothing new, or a line still being written
                     await asyncio.sleep(POLL)
-                    continue
-                await self._handle(line, offset)
-                offset = inbox.tell()
-                await state.set_state(
-                    self.db, "memory", self._key, str(offset), now=self.clock.now()
-                )
+                elif len(lines) < BATCH_FROM:
+                    for line, at in lines:
+                        await self._handle(line, at)
+                        offset = at + len(line)
+                        await self._store(offset)
+                else:
+                    offset = await self._batch(lines)
+
+    async def _store(self, offset: int) -> None:
+        await state.set_state(self.db, "memory", self._key, str(offset), now=self.clock.now())
+
+    async def _batch(self, lines: list[tuple[bytes, int]]) -> int:
+        """Handle a backlog's ``lines`` side by side, store the position once; the new one.
+
+        A member's lines are handled in order, one after the other, and a line that may
+        depend on others' (a command, a reply to a line of the batch, an unreadable line) is
+        handled alone once every line before it is: events arrive as in a busy channel, their
+        writes share transactions (see :mod:`storage.writer`), and their platform effects take
+        turns (:func:`~bot.effects.one_at_a_time`). When a line cannot be settled, the lines
+        still waiting are not started and the position stops before the first line not
+        settled: read again, the lines after it that were settled are dropped as replays.
+
+        Raises:
+            EventNotHandled: A line could not be settled (after the position was stored).
+        """
+        settled = [False] * len(lines)
+        gate = asyncio.Semaphore(CONCURRENCY)
+        failures: list[BaseException] = []
+
+        async def lane(indexes: list[int]) -> None:
+            for index in indexes:
+                if failures:
+                    return
+                async with gate:
+                    try:
+                        await self._handle(*lines[index])
+                    except Exception as error:
+                        failures.append(error)
+                        return
+                settled[index] = True
+
+        with one_at_a_time():
+            for group in self._groups(lines):
+                tasks = [asyncio.ensure_future(lane(indexes)) for indexes in group]
+                try:
+                    await asyncio.gather(*tasks)
+                finally:
+                    for task in tasks:  # cancelled (a stop): the lanes stop too
+                        task.cancel()
+                if failures:
+                    break
+        done = settled.index(False) if not all(settled) else len(lines)
+        if done:
+            line, at = lines[done - 1]
+            await self._store(at + len(line))
+        if failures:
+            raise failures[0]
+        line, at = lines[-1]
+        return at + len(line)
+
+    def _groups(self, lines: list[tuple[bytes, int]]) -> list[list[list[int]]]:
+        """The batch cut where order matters: groups, one after the other, of lanes (line
+        indexes in order), side by side; a line that may depend on others is a group alone."""
+        groups: list[dict[str, list[int]]] = [{}]
+        ids: set[str] = set()
+        for index, (line, _at) in enumerate(lines):
+            entry = _entry(line)
+            if entry is None or self._depends(entry, ids):
+                groups.append({"": [index]})
+                groups.append({})
+                ids = set()
+            else:
+                groups[-1].setdefault(str(entry["author"]).lower(), []).append(index)
+                ids.add(str(entry["id"]))
+        return [list(group.values()) for group in groups if group]
+
+    def _depends(self, entry: dict[str, Any], ids: set[str]) -> bool:
+        """Whether the entry's handling may depend on lines of others before it."""
+        text, reply_to = str(entry["text"]), entry.get("reply_to")
+        # A command may change what every later line meets (a round opened, a question
+        # added, a member muted); a reply may look at the line it answers.
+        return text.startswith(self.capabilities.command_prefix) or (
+            bool(reply_to) and str(reply_to) in ids
+        )
 
     async def _handle(self, line: bytes, offset: int) -> None:
         entry = _entry(line)
@@ -159,6 +250,23 @@ class InboxPlatform(MemoryPlatform):
         except EventNotHandled as error:
             # Not past this line: the follower starts again from the stored position.
             raise EventNotHandled(f"inbox {self.path}, byte {offset}: {error}") from error
+
+
+def _complete_lines(inbox: BinaryIO, offset: int, limit: int) -> list[tuple[bytes, int]]:
+    """Up to ``limit`` complete lines from ``offset`` on, each with where it starts.
+
+    The file is left at the end of the last one: a line still being written (no newline
+    yet) is read again, whole, next time.
+    """
+    lines: list[tuple[bytes, int]] = []
+    while len(lines) < limit:
+        line = inbox.readline()
+        if not line.endswith(b"\n"):
+            inbox.seek(offset)
+            break
+        lines.append((line, offset))
+        offset += len(line)
+    return lines
 
 
 def _entry(data: bytes) -> dict[str, Any] | None:

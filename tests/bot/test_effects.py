@@ -8,12 +8,15 @@ position did not move would do.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, ClassVar
 
 import pytest
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import text
 
 from bot.cog import Cog, CommandContext, EventContext, command
+from bot.effects import one_at_a_time
 from bot.platform import EventNotHandled
 from bot.testing import Harness
 from bot.types import MessagePosted, MessageRef, UserRef
@@ -203,3 +206,48 @@ async def test_a_write_and_its_record_commit_together_or_not_at_all() -> None:
             again = await effects.stored("strike", write, encode=str, decode=int)
         assert first == again
         assert len(await store.active_strikes(h.db, 1, 1)) == 1
+
+
+async def test_a_burst_of_replays_is_dropped_each_once_in_few_lookups() -> None:
+    async with Harness(cogs=[Steady]) as h:
+        events = [message(h, f"m-{i}", f"mot {i}") for i in range(60)]
+        await asyncio.gather(*(h.platform.deliver(e) for e in events))
+        await h.restart()
+        lookups: list[str] = []
+
+        def record(*args: Any) -> None:
+            if "FROM handled_events" in str(args[2]):
+                lookups.append(str(args[2]))
+
+        sqlalchemy_event.listen(h.db.engine.sync_engine, "before_cursor_execute", record)
+        try:
+            # Delivered again side by side (a sync batch read again after kill -9).
+            await asyncio.gather(*(h.platform.deliver(e) for e in events))
+        finally:
+            sqlalchemy_event.remove(h.db.engine.sync_engine, "before_cursor_execute", record)
+        assert sorted(Steady.heard) == sorted(f"mot {i}" for i in range(60))
+        assert len(texts(h)) == 60
+        assert 1 <= len(lookups) <= 3  # looked up together, not one query per event
+
+
+async def test_effects_of_events_handled_side_by_side_take_turns_when_asked() -> None:
+    """Inside one_at_a_time, each effect is recorded before the next one starts: a crash
+    at any moment leaves at most one performed and not recorded."""
+    async with Harness(cogs=[Steady]) as h:
+        original = h.platform.send
+        recorded_before: list[int] = []
+
+        async def send(*args: Any, **kwargs: Any) -> MessageRef:
+            async with h.db.engine.connect() as conn:
+                count = (await conn.execute(text("SELECT count(*) FROM effects"))).scalar()
+            recorded_before.append(int(count or 0))
+            await asyncio.sleep(0.01)  # a platform's round trip: others run meanwhile
+            return await original(*args, **kwargs)
+
+        h.platform.send = send  # type: ignore[method-assign]
+        with one_at_a_time():
+            await asyncio.gather(
+                *(h.platform.deliver(message(h, f"m-{i}", f"mot {i}")) for i in range(12))
+            )
+        assert recorded_before == list(range(12))
+        assert len(texts(h)) == 12

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.adapters.inbox import FOLLOWER, InboxPlatform
+from bot.adapters.inbox import CONCURRENCY, FOLLOWER, MAX_BATCH, InboxPlatform
 from bot.app import Bot
 from bot.clock import FakeClock
 from bot.compose import default_cogs
@@ -305,3 +305,136 @@ async def _survive_a_restart(server: PostgresServer, url: str, inbox: Path, size
     assert len(helps) == 1, [s.text[:60] for s in platform.sent]
     follower = supervisor.state(FOLLOWER)
     assert follower is not None and follower.last_error is not None
+
+
+# ---------------------------------------------------------------- a backlog, in batches
+
+
+def _backlog(count: int) -> list[dict[str, str]]:
+    """``count`` answers from 12 members, a host's command every 50 lines, a reply now and then
+    to the line before it."""
+    lines: list[dict[str, str]] = []
+    for i in range(count):
+        if i % 50 == 25:
+            lines.append({"id": f"c-{i}", "author": "hana", "text": f"/prompt add Q{i} ?"})
+        elif i % 40 == 39:
+            lines.append(
+                {
+                    "id": f"r-{i}",
+                    "author": "zoe",
+                    "text": f"je réponds {i}",
+                    "reply_to": f"m-{i - 1}",
+                }
+            )
+        else:
+            lines.append({"id": f"m-{i}", "author": f"membre{i % 12}", "text": f"réponse {i}"})
+    return lines
+
+
+def _write(inbox: Path, lines: list[dict[str, str]]) -> list[int]:
+    """Append ``lines``; where each starts."""
+    starts = []
+    size = inbox.stat().st_size if inbox.exists() else 0
+    with inbox.open("a", encoding="utf-8") as out:
+        for line in lines:
+            starts.append(size)
+            data = json.dumps(line, ensure_ascii=False) + "\n"
+            out.write(data)
+            size += len(data.encode())
+    return starts
+
+
+async def test_a_backlog_is_handled_side_by_side_in_the_order_that_matters(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox.jsonl"
+    db = await _upgraded(tmp_path)
+    platform = InboxPlatform(FakeClock(DEFAULT_START), db, inbox)
+    lines = _backlog(MAX_BATCH + 200)  # two batches
+    _write(inbox, lines)
+    began: dict[str, int] = {}
+    ended: dict[str, int] = {}
+    clock = iter(range(1_000_000))
+    in_flight = 0
+    most = 0
+    stored: list[int] = []
+    original = platform._store
+
+    async def store(offset: int) -> None:
+        stored.append(offset)
+        await original(offset)
+
+    platform._store = store  # type: ignore[method-assign]
+
+    async def sink(event: Event) -> None:
+        nonlocal in_flight, most
+        assert isinstance(event, MessagePosted)
+        assert event.message.id not in began, "handed twice"
+        began[event.message.id] = next(clock)
+        in_flight += 1
+        most = max(most, in_flight)
+        await asyncio.sleep(0.001 * (hash(event.message.id) % 3))  # some take longer
+        in_flight -= 1
+        ended[event.message.id] = next(clock)
+
+    await platform.start(sink)
+    await _until_offset(db, platform, inbox.stat().st_size)
+    await platform.stop()
+    assert sorted(began) == sorted(line["id"] for line in lines)
+    assert 1 < most <= CONCURRENCY  # side by side, bounded
+    assert stored == [stored[0], inbox.stat().st_size]  # once per batch
+    by_member: dict[str, list[int]] = {}
+    for line in lines:
+        by_member.setdefault(line["author"], []).append(began[line["id"]])
+    assert all(starts == sorted(starts) for starts in by_member.values())  # a member's in order
+    for index, line in enumerate(lines):
+        if line["author"] in ("hana", "zoe"):  # a command, a reply to the line before
+            before, after = lines[:index], lines[index + 1 :]
+            assert all(ended[b["id"]] < began[line["id"]] for b in before), line
+            assert all(began[a["id"]] > ended[line["id"]] for a in after), line
+    await db.dispose()
+
+
+async def test_a_batch_stops_before_a_line_it_could_not_settle_and_resumes_there(
+    tmp_path: Path,
+) -> None:
+    inbox = tmp_path / "inbox.jsonl"
+    db = await _upgraded(tmp_path)
+    clock = FakeClock(DEFAULT_START)
+    platform = InboxPlatform(clock, db, inbox, supervisor=Supervisor(clock, sleep=Waits()))
+    lines = [
+        {"id": f"m-{i}", "author": f"membre{i % 7}", "text": f"réponse {i}"} for i in range(300)
+    ]
+    starts = _write(inbox, lines)
+    settled: list[str] = []
+    refused: list[int] = []
+
+    async def sink(event: Event) -> None:
+        assert isinstance(event, MessagePosted)
+        if event.message.id == "m-150" and not refused:
+            refused.append(await _stored_offset(db, platform))
+            raise EventNotHandled("MessagePosted: DatabaseUnavailable: connection refused")
+        await asyncio.sleep(0)
+        settled.append(event.message.id)
+
+    original = platform._store
+    stored: list[int] = []
+    settled_when_stored: list[set[str]] = []
+
+    async def store(offset: int) -> None:
+        stored.append(offset)
+        settled_when_stored.append(set(settled))
+        await original(offset)
+
+    platform._store = store  # type: ignore[method-assign]
+    await platform.start(sink)
+    await _until_offset(db, platform, inbox.stat().st_size)
+    await platform.stop()
+    assert refused == [0]  # the batch's position was not stored yet
+    stop = stored[0]
+    assert 0 < stop <= starts[150]  # the settled lines before it count, never past it
+    before = {line["id"] for line, at in zip(lines, starts, strict=True) if at < stop}
+    assert before <= settled_when_stored[0]
+    assert sorted(set(settled)) == sorted(line["id"] for line in lines)  # nothing lost
+    again = {ident for ident in settled if settled.count(ident) > 1}
+    assert not again & before  # only lines past the stored position come again
+    assert settled.count("m-150") == 1
+    await db.dispose()

@@ -607,3 +607,113 @@ async def test_killed_in_the_middle_of_a_burst(site: Site, point: str, hit: int)
     for table, count in counts.items():
         assert await site.scalar(f"SELECT count(*) FROM {table}") == count, table
     assert await site.scalar("SELECT count(DISTINCT message_id) FROM answers") == len(said)
+
+
+# ---------------------------------------------------------------- a backlog caught up in batches
+
+
+def backlog(thread: str) -> list[dict[str, str]]:
+    """200 lines queued while the bot is down (one batch): answers from 40 members (each asked
+    for a profession once), 4 insults, 4 swear words, 2 questions added by a host."""
+    lines = []
+    for i in range(200):
+        if i % 100 == 60:
+            lines.append({"id": f"q-{i}", "author": "hana", "text": f"/prompt add Question {i} ?"})
+            continue
+        if i % 50 == 20:
+            author, said = f"troll{i}", f"Espèce de crétin numéro {i}, tu n'y connais rien."
+        elif i % 50 == 40:
+            author, said = f"rude{i}", f"Putain, les réseaux numéro {i} sont mal faits."
+        else:
+            author, said = f"membre{i % 40}", f"Réponse {i} : les réseaux m'aident à échanger."
+        lines.append({"id": f"b-{i}", "author": author, "text": said, "thread": thread})
+    return lines
+
+
+@pytest.mark.parametrize(
+    ("site", "point", "hit"),
+    [
+        ("sqlite", "after-handling", 100),
+        ("sqlite", "before-settle", 100),
+        ("sqlite", "after-effect:send_direct", 20),
+        ("postgresql", "after-effect:send_direct", 20),
+    ],
+    indirect=["site"],
+)
+async def test_killed_in_the_middle_of_a_batch_only_the_unsettled_lines_are_handled_again(
+    site: Site, point: str, hit: int
+) -> None:
+    site.write(OPEN)
+    bot = await Run.of(site)
+    try:
+        thread = await site.until(
+            "SELECT thread_id FROM rounds WHERE status = 'open'", lambda v: bool(v)
+        )
+        await site.caught_up()
+        await bot.stopped()
+    finally:
+        await bot.kill()
+    lines = backlog(str(thread))
+    site.write(*lines)  # queued while the bot is down: caught up as one batch
+    bot = await Run.of(site, point, hit)
+    try:
+        stderr = await bot.killed()
+    finally:
+        await bot.kill()
+    replay = await replay_at_kill(site, stderr)
+    bot = await Run.of(site, CERCLE_BOT__LOG_LEVEL="DEBUG")
+    try:
+        await site.caught_up()
+        bot.process.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(bot.done, 60)
+        assert bot.process.returncode == 0, err.decode()[-3000:]
+    finally:
+        await bot.kill()
+    dropped = err.decode().count("dropping MessagePosted handled before (a replay)")
+    print(
+        f"\n[mid-batch {point}:{hit}] {replay.reread} lines read again: {replay.settled} settled "
+        f"before the kill, dropped ({dropped}); {replay.reread - replay.settled} handled again; "
+        f"outbox: {len(site.delivered())} effects delivered, "
+        f"{[line['effect'] for line in site.repeats()]} repeated and deduped"
+    )
+    assert replay.reread == len(lines)  # the batch's position was not stored: all read again
+    assert 0 < replay.settled < len(lines)  # killed in the middle of it
+    assert dropped == replay.settled  # a settled line is not handled again
+
+    said = [line for line in lines if "thread" in line]
+    trolls = [line for line in said if line["author"].startswith("troll")]
+    rude = [line for line in said if line["author"].startswith("rude")]
+    assert doubles(site) == []
+    dms = Counter(
+        (line["to"], line["text"][:14])
+        for line in site.delivered()
+        if line["effect"] == "send_direct"
+    )
+    expected = Counter((author, "Merci pour vot") for author in {line["author"] for line in said})
+    expected.update((line["author"], "Votre message ") for line in trolls)
+    expected.update((line["author"], "Petit rappel :") for line in rude)
+    assert dms == expected
+    sends = [line["text"] for line in site.delivered() if line["effect"] == "send"]
+    assert sorted(sends[1:]) == [
+        "Question n°16 ajoutée à la banque.",
+        "Question n°17 ajoutée à la banque.",
+    ]
+    deleted = [line["ref"] for line in site.delivered() if line["effect"] == "delete"]
+    assert sorted(deleted) == sorted(line["id"] for line in trolls)
+    repeated = [line["effect"] for line in site.repeats()]
+    if point.startswith("after-effect"):
+        assert repeated == ["send_direct"]  # the one effect the ledger missed, asked again
+    else:
+        # Effects take turns in a batch: at most the one being recorded at the kill.
+        assert len(repeated) <= 1
+
+    counts = {
+        "answers": len(said),
+        "prompts": 15 + 2,
+        "courtesy_strikes": len(trolls),
+        "courtesy_audit": len(trolls) + len(rude),
+        "handled_events": 1 + len(lines),
+    }
+    for table, count in counts.items():
+        assert await site.scalar(f"SELECT count(*) FROM {table}") == count, table
+    assert await site.scalar("SELECT count(DISTINCT message_id) FROM answers") == len(said)

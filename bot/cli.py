@@ -49,8 +49,19 @@ def _version() -> str:
         return "(not installed)"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of every subcommand."""
+#: Subcommands whose parser is defined without importing a platform's or the digest's
+#: libraries (aiohttp, discord.py, numpy): `cercle run` on the console loads none of them.
+_LIGHT_COMMANDS = frozenset({"run", "init", "check-config", "db", "health", "moderate"})
+
+
+def _command_of(argv: Sequence[str]) -> str | None:
+    """The subcommand named in ``argv`` (the first word that is not an option), if any."""
+    return next((arg for arg in argv if not arg.startswith("-")), None)
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser of every subcommand (of ``command`` only when it is a light one:
+    the others' parsers import their modules)."""
     parser = argparse.ArgumentParser(
         prog="cercle",
         description="Cercle: a collective intelligence circle for Discord and Matrix.",
@@ -149,6 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="TOML rules overrides (same shape as cogs/courtesy/data/rules.toml)",
     )
+    if command in _LIGHT_COMMANDS:
+        return parser
     from bot.adapters.matrix import dev as matrix_dev
 
     matrix_dev.add_parser(sub)
@@ -183,7 +196,8 @@ def _aware_datetime(text: str) -> datetime:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``cercle`` script; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    args = build_parser(_command_of(words)).parse_args(words)
     if args.command == "init":
         return setup.main(args)
     if args.command == "check-config":

@@ -8,18 +8,15 @@ restart are discarded, never handed out again.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Table, event
+from sqlalchemy import Table, event, inspect, text
 from sqlalchemy.engine import URL, Connection, Dialect, ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -34,6 +31,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.errors import DatabaseUnavailable as DatabaseUnavailable
 from storage.errors import connection_lost, unavailable
 from storage.writer import GroupWriter
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 T = TypeVar("T")
 
@@ -50,14 +50,41 @@ _SQLITE_PRAGMAS = (
 
 def alembic_config() -> Config:
     """Build the Alembic configuration in code (no ``alembic.ini`` needed)."""
+    # Alembic (~150 modules, ~11 MiB) is loaded only to migrate: a start on a current
+    # schema reads the revisions itself (see :func:`_head_revision`).
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     return config
 
 
 @functools.cache
-def _script_directory() -> ScriptDirectory:
-    return ScriptDirectory.from_config(alembic_config())
+def _head_revision() -> str:
+    """The newest revision in :data:`MIGRATIONS_DIR`, read from the scripts' ``revision`` and
+    ``down_revision`` assignments without importing them (or Alembic)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in MIGRATIONS_DIR.joinpath("versions").glob("*.py"):
+        values: dict[str, Any] = {}
+        for node in ast.parse(script.read_text(encoding="utf-8")).body:
+            target: ast.expr | None = None
+            if isinstance(node, ast.AnnAssign):
+                target = node.target
+            elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+            value = getattr(node, "value", None)
+            if isinstance(target, ast.Name) and value is not None:
+                with contextlib.suppress(ValueError):
+                    values[target.id] = ast.literal_eval(value)
+        if isinstance(values.get("revision"), str):
+            revisions.add(values["revision"])
+            down = values.get("down_revision")
+            parents.update([down] if isinstance(down, str) else down or ())
+    heads = revisions - parents
+    if len(heads) != 1:
+        raise RuntimeError(f"expected one head revision in {MIGRATIONS_DIR}, found {heads}")
+    return heads.pop()
 
 
 def _is_memory_sqlite(url: URL) -> bool:
@@ -318,6 +345,8 @@ class Database:
         """Apply Alembic migrations up to ``revision`` through this engine."""
 
         def _run_upgrade(connection: Connection) -> None:
+            from alembic import command
+
             config = alembic_config()
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
@@ -328,17 +357,20 @@ class Database:
         """Return the revision the database is at, or None if unversioned."""
 
         def _current(connection: Connection) -> str | None:
-            return MigrationContext.configure(connection).get_current_revision()
+            # What Alembic's MigrationContext reads, without loading Alembic.
+            if not inspect(connection).has_table("alembic_version"):
+                return None
+            rows = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+            if len(rows) > 1:
+                raise RuntimeError(f"the database is at several revisions: {rows}")
+            return str(rows[0][0]) if rows else None
 
         async with self._engine.connect() as conn:
             return await conn.run_sync(_current)
 
     def head_revision(self) -> str:
         """Return the newest migration revision shipped with the code."""
-        head = _script_directory().get_current_head()
-        if head is None:
-            raise RuntimeError(f"no migrations found in {MIGRATIONS_DIR}")
-        return head
+        return _head_revision()
 
     async def is_up_to_date(self) -> bool:
         """Tell whether the database schema is at the head revision."""

@@ -9,6 +9,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
@@ -41,6 +42,18 @@ async def test_models_and_migrations_agree(db: Database) -> None:
     async with db.engine.connect() as conn:
         diff = await conn.run_sync(_diff)
     assert diff == []
+
+
+async def test_the_revisions_read_without_alembic_are_alembics(db: Database) -> None:
+    """A start reads the head and the database's revision itself (Alembic is not loaded)."""
+    assert db.head_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()
+    async with db.engine.connect() as conn:
+        theirs = await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
+    assert await db.current_revision() == theirs == db.head_revision()
+    command_revisions = [
+        script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()
+    ]
+    assert db.head_revision() == command_revisions[0]
 
 
 async def test_is_up_to_date_only_after_upgrade(tmp_path: Path) -> None:

@@ -55,6 +55,9 @@ log = logging.getLogger(__name__)
 
 #: How many recent event ids are remembered to drop duplicate deliveries.
 _SEEN_LIMIT: Final = 10_000
+#: Members whose recent commands are remembered for the throttle (the least recent are
+#: forgotten: they had not run a command for a long while).
+_THROTTLED_MEMBERS: Final = 10_000
 #: A member may run this many commands per window before being asked to slow down.
 THROTTLE_LIMIT: Final = 8
 THROTTLE_WINDOW: Final = timedelta(seconds=10)
@@ -102,7 +105,8 @@ class Router:
         self._effects = effects
         self._retry_delays = tuple(retry_delays)
         self._seen: OrderedDict[tuple[str, str, str], None] = OrderedDict()
-        self._recent: dict[tuple[str, str], deque[datetime]] = {}
+        # Per member who ran commands lately; bounded (LRU) so memory stays flat.
+        self._recent: OrderedDict[tuple[str, str], deque[datetime]] = OrderedDict()
         self._warned: dict[tuple[str, str], datetime] = {}
 
     async def context(
@@ -292,6 +296,10 @@ class Router:
         key = (event.channel.platform, event.user.id)
         now = self._clock.now()
         recent = self._recent.setdefault(key, deque())
+        self._recent.move_to_end(key)
+        while len(self._recent) > _THROTTLED_MEMBERS:
+            gone, _ = self._recent.popitem(last=False)
+            self._warned.pop(gone, None)
         while recent and now - recent[0] >= THROTTLE_WINDOW:
             recent.popleft()
         if len(recent) < THROTTLE_LIMIT:

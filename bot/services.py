@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from bot.context import Context, EventContext
 from bot.effects import Effects, OnceOnly
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
     from storage.models import Account, Circle
 
 log = logging.getLogger("cercle")
+#: Platform accounts whose member id is kept in memory (the most recently seen).
+ACCOUNTS_CACHED: Final = 10_000
 
 
 class SignalReceiver(Protocol):
@@ -158,7 +161,9 @@ class Directory:
         self._timezone = config.bot.timezone
         self._schedule = config.bot.schedule
         self._signals = signals
-        self._accounts: dict[tuple[str, str], tuple[int, str]] = {}
+        # Bounded: past 100,000 members memory stays flat (the least recently seen are
+        # looked up again if they come back).
+        self._accounts: OrderedDict[tuple[str, str], tuple[int, str]] = OrderedDict()
         self._account_lookups: dict[tuple[str, str], asyncio.Future[Account]] = {}
         self._circles: dict[tuple[str, str], Circle] = {}
 
@@ -172,6 +177,7 @@ class Directory:
         key = (user.platform, user.id)
         cached = self._accounts.get(key)
         if cached is not None and cached[1] == user.display_name:
+            self._accounts.move_to_end(key)
             return cached[0]
         # One lookup per account at a time: a newcomer's burst of messages creates it once.
         pending = self._account_lookups.get(key)
@@ -189,6 +195,9 @@ class Directory:
             pending.add_done_callback(lambda _: self._account_lookups.pop(key, None))
         account = await asyncio.shield(pending)
         self._accounts[key] = (account.member_id, user.display_name)
+        self._accounts.move_to_end(key)
+        while len(self._accounts) > ACCOUNTS_CACHED:
+            self._accounts.popitem(last=False)
         return account.member_id
 
     def forget_member(self, member_id: int) -> None:

@@ -277,3 +277,18 @@ async def test_a_member_spamming_commands_is_throttled_politely(profile: str) ->
         h.clock.advance(timedelta(seconds=11))
         assert (await h.command("ana", "/echo times:1 again"))[0].text == "again"
         assert h.bot.metrics.value("cercle_commands_throttled_total") == 3
+
+
+async def test_throttle_memory_is_bounded_and_an_active_member_is_still_throttled(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("bot.router._THROTTLED_MEMBERS", 20)
+    async with Harness("discord", cogs=[CoreCog, Probe]) as h:
+        for i in range(60):  # many members run a command each
+            await h.command(f"m{i}", "/echo times:1 hi")
+        assert len(h.bot.router._recent) == 20  # memory stays flat
+        for _ in range(8):
+            await h.command("ana", "/echo times:1 hi")
+        replies = await h.command("ana", "/echo times:1 hi")
+        assert "plus vite que je ne peux suivre" in replies[0].text
+        assert len(h.bot.router._recent) == 20

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
@@ -33,7 +34,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from bot.platform import Capabilities, EventSink, Platform
 from bot.types import ChannelRef, Content, MessageRef, Role, ThreadRef, UserRef
 from storage import ledger
-from storage.errors import DatabaseUnavailable
+from storage.writer import GroupReader
 
 if TYPE_CHECKING:
     from bot.clock import Clock
@@ -110,7 +111,8 @@ class Effects:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
-        self._lookups = _Lookups(db)
+        # Events handled side by side are looked up together.
+        self._lookups: GroupReader[str, str] = GroupReader(functools.partial(ledger.statuses, db))
 
     # ------------------------------------------------------------ events
 
@@ -119,7 +121,7 @@ class Effects:
 
         Events handled side by side (a batch, a busy gateway) are looked up together.
         """
-        return await self._lookups.status(key)
+        return await self._lookups.get(key)
 
     async def settle(
         self,
@@ -268,62 +270,6 @@ class Effects:
         await ledger.record_effect(self._db, scope.key, key, result, now=self._clock.now())
         if scope.known is not None:
             scope.known[key] = result
-
-
-class _Lookups:
-    """Concurrent lookups of settled events share one query, like writes share a commit.
-
-    While a query runs, the keys asked for meanwhile wait and go together into the next.
-    """
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
-        self._waiting: dict[str, list[asyncio.Future[str | None]]] = {}
-        self._running: asyncio.Task[None] | None = None
-
-    async def status(self, key: str) -> str | None:
-        future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
-        self._waiting.setdefault(key, []).append(future)
-        if self._running is None or self._running.done():
-            self._running = asyncio.create_task(self._drain(), name="settled-lookups")
-        return await future
-
-    async def _drain(self) -> None:
-        while self._waiting:
-            waiting, self._waiting = self._waiting, {}
-            try:
-                found = await ledger.statuses(self._db, list(waiting))
-            except BaseException as error:
-                for futures in waiting.values():
-                    for future in futures:
-                        _fail(future, error)
-                if not isinstance(error, Exception):
-                    # Cancelled (the loop is closing): nobody may wait for a lookup to come.
-                    for futures in self._waiting.values():
-                        for future in futures:
-                            _fail(future, error)
-                    self._waiting = {}
-                    raise
-                continue
-            for key, futures in waiting.items():
-                for future in futures:
-                    if not future.done():  # its caller may have been cancelled meanwhile
-                        future.set_result(found.get(key))
-
-
-def _fail(future: asyncio.Future[Any], error: BaseException) -> None:
-    """Fail ``future`` with its own copy of ``error`` (its traceback is not shared)."""
-    if future.done():
-        return
-    if isinstance(error, asyncio.CancelledError):
-        future.cancel()
-        return
-    if isinstance(error, DatabaseUnavailable):
-        own: BaseException = DatabaseUnavailable(str(error), in_doubt=error.in_doubt)
-    else:
-        own = RuntimeError(f"looking up settled events failed: {error}")
-    own.__cause__ = error
-    future.set_exception(own)
 
 
 # ---------------------------------------------------------------- platform ids as JSON

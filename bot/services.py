@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
@@ -30,6 +31,7 @@ from bot.types import (
     Visibility,
 )
 from storage import members
+from storage.writer import GroupReader
 
 if TYPE_CHECKING:
     from bot.clock import Clock
@@ -165,6 +167,10 @@ class Directory:
         # looked up again if they come back).
         self._accounts: OrderedDict[tuple[str, str], tuple[int, str]] = OrderedDict()
         self._account_lookups: dict[tuple[str, str], asyncio.Future[Account]] = {}
+        # Members first seen side by side (a backlog after a restart) are found together.
+        self._known_accounts: GroupReader[tuple[str, str], Account] = GroupReader(
+            functools.partial(members.accounts_of, db)
+        )
         self._circles: dict[tuple[str, str], Circle] = {}
 
     @property
@@ -182,15 +188,7 @@ class Directory:
         # One lookup per account at a time: a newcomer's burst of messages creates it once.
         pending = self._account_lookups.get(key)
         if pending is None:
-            pending = asyncio.ensure_future(
-                members.account_for(
-                    self._db,
-                    user.platform,
-                    user.id,
-                    user.display_name or user.id,
-                    now=self._clock.now(),
-                )
-            )
+            pending = asyncio.ensure_future(self._account(user))
             self._account_lookups[key] = pending
             pending.add_done_callback(lambda _: self._account_lookups.pop(key, None))
         account = await asyncio.shield(pending)
@@ -199,6 +197,16 @@ class Directory:
         while len(self._accounts) > ACCOUNTS_CACHED:
             self._accounts.popitem(last=False)
         return account.member_id
+
+    async def _account(self, user: UserRef) -> Account:
+        name = user.display_name or user.id
+        found = await self._known_accounts.get((user.platform, user.id))
+        if found is not None and found.display_name == name:
+            return found
+        # New, or renamed: created or updated (with its member's name) one by one.
+        return await members.account_for(
+            self._db, user.platform, user.id, name, now=self._clock.now()
+        )
 
     def forget_member(self, member_id: int) -> None:
         """Drop a deleted member from the caches (their next message makes a new member)."""

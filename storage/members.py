@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -47,6 +48,8 @@ async def account_for(
     """
     async with db.session() as session:
         account = await _find_account(session, platform, platform_user_id)
+    if account is not None and account.display_name == display_name:
+        return account
     if account is None:
         # Never hold a pooled connection while waiting on the group writer.
         created = await _create_account(db, platform, platform_user_id, display_name, now=now)
@@ -63,6 +66,26 @@ async def account_for(
             account.display_name = display_name
             await session.commit()
         return account
+
+
+async def accounts_of(
+    db: Database, users: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], Account]:
+    """The accounts that exist among ``users`` (platform, platform user id), by the same key."""
+    found: dict[tuple[str, str], Account] = {}
+    by_platform: dict[str, list[str]] = {}
+    for platform, user_id in users:
+        by_platform.setdefault(platform, []).append(user_id)
+    async with db.session() as session:
+        for platform, ids in by_platform.items():
+            for start in range(0, len(ids), 500):
+                stmt = select(Account).where(
+                    col(Account.platform) == platform,
+                    col(Account.platform_user_id).in_(ids[start : start + 500]),
+                )
+                for account in (await session.exec(stmt)).all():
+                    found[(account.platform, account.platform_user_id)] = account
+    return found
 
 
 async def _create_account(

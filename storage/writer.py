@@ -15,9 +15,9 @@ writes once the database is back. No caller is left waiting, even if the writer 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
@@ -27,6 +27,8 @@ from sqlalchemy.sql.dml import Insert
 from storage.errors import DatabaseUnavailable, unavailable
 
 T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 Write = Callable[[AsyncConnection], Awaitable[Any]]
 
 MAX_BATCH: Final = 500
@@ -209,6 +211,66 @@ class GroupWriter:
                     job.future.set_exception(error)
             else:
                 _succeed([job], results)
+
+
+class GroupReader(Generic[K, V]):
+    """Lookups by key from concurrent tasks share queries, as writes share commits.
+
+    While ``fetch`` runs, the keys asked for meanwhile wait and go together into its next
+    call. ``fetch`` gets the distinct keys and returns the values found (a missing key reads
+    as ``None``). When it raises, every caller of that call gets its own error: a
+    :class:`DatabaseUnavailable` stays one (the caller may retry), any other error is
+    reported as a ``RuntimeError`` raised from it.
+    """
+
+    def __init__(self, fetch: Callable[[list[K]], Awaitable[dict[K, V]]]) -> None:
+        self._fetch = fetch
+        self._waiting: dict[K, list[asyncio.Future[V | None]]] = {}
+        self._running: asyncio.Task[None] | None = None
+
+    async def get(self, key: K) -> V | None:
+        """The value of ``key``, or ``None`` if there is none."""
+        future: asyncio.Future[V | None] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(key, []).append(future)
+        if self._running is None or self._running.done():
+            self._running = asyncio.create_task(self._drain(), name="group-reader")
+        return await future
+
+    async def _drain(self) -> None:
+        while self._waiting:
+            waiting, self._waiting = self._waiting, {}
+            try:
+                found = await self._fetch(list(waiting))
+            except Exception as error:
+                for futures in waiting.values():
+                    _fail_read(futures, error)
+                continue
+            except BaseException as error:
+                # Cancelled (the loop is closing): nobody may wait for a lookup to come.
+                for futures in (*waiting.values(), *self._waiting.values()):
+                    _fail_read(futures, error)
+                self._waiting = {}
+                raise
+            for key, futures in waiting.items():
+                for future in futures:
+                    if not future.done():  # its caller may have been cancelled meanwhile
+                        future.set_result(found.get(key))
+
+
+def _fail_read(futures: Sequence[asyncio.Future[Any]], cause: BaseException) -> None:
+    for future in futures:
+        if future.done():
+            continue
+        if not isinstance(cause, Exception):
+            future.cancel()
+            continue
+        error: Exception
+        if isinstance(cause, DatabaseUnavailable):
+            error = DatabaseUnavailable(str(cause), in_doubt=cause.in_doubt)
+        else:
+            error = RuntimeError(f"the lookup failed: {cause}")
+        error.__cause__ = cause
+        future.set_exception(error)
 
 
 def _succeed(jobs: Sequence[_Job], results: dict[int, Any]) -> None:

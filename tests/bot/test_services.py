@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from bot.testing import Harness
+from bot.types import UserRef
 from cogs.core import CoreCog
 
 
@@ -26,3 +30,37 @@ async def test_past_the_account_cache_a_returning_member_is_still_the_same_membe
         assert members == 100
         # The most recently seen stay cached: membre99 was the last looked up.
         assert ("discord", "membre99") in directory._accounts
+
+
+async def test_members_seen_side_by_side_after_a_restart_are_found_together() -> None:
+    async with Harness("discord", cogs=[CoreCog]) as h:
+        users = [h.platform.user(f"membre{i}") for i in range(60)]
+        ids = await asyncio.gather(*(h.bot.directory.member_for(u) for u in users))
+        await h.restart()  # caches empty, as after a downtime
+        queries: list[str] = []
+
+        def record(*args: Any) -> None:
+            if "FROM accounts" in str(args[2]):
+                queries.append(str(args[2]))
+
+        event.listen(h.db.engine.sync_engine, "before_cursor_execute", record)
+        try:
+            renamed = UserRef("discord", "membre3", "Membre Trois")
+            again = await asyncio.gather(
+                *(h.bot.directory.member_for(u) for u in [*users[:3], renamed, *users[4:]]),
+                h.bot.directory.member_for(h.platform.user("nouvelle")),
+            )
+        finally:
+            event.remove(h.db.engine.sync_engine, "before_cursor_execute", record)
+        assert again[:60] == ids  # the same members, the renamed one too
+        assert again[60] not in ids  # a newcomer gets a member of their own
+        # One query for the 61 found together, then the newcomer's and the rename's own.
+        assert len(queries) <= 6
+        async with h.db.engine.connect() as conn:
+            name = (
+                await conn.execute(
+                    text("SELECT display_name FROM accounts WHERE platform_user_id = 'membre3'")
+                )
+            ).scalar()
+            count = (await conn.execute(text("SELECT count(*) FROM members"))).scalar()
+        assert name == "Membre Trois" and count == 61

@@ -12,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import rounds as store
 from storage.database import Database
+from storage.errors import DatabaseUnavailable
 from storage.rounds import Answer
+from storage.writer import GroupReader
 
 
 async def _round(db: Database, now: datetime) -> int:
@@ -108,3 +110,26 @@ async def test_writes_are_committed_when_the_caller_resumes(db: Database, now: d
             assert await session.get(Answer, new_id) is not None
     finally:
         await other.dispose()
+
+
+async def test_concurrent_lookups_share_a_query_and_each_failure_is_its_own() -> None:
+    calls: list[list[int]] = []
+    fail = False
+
+    async def fetch(keys: list[int]) -> dict[int, str]:
+        calls.append(sorted(keys))
+        await asyncio.sleep(0)
+        if fail:
+            raise DatabaseUnavailable("the database went away")
+        return {k: f"v{k}" for k in keys if k % 2 == 0}
+
+    reader: GroupReader[int, str] = GroupReader(fetch)
+    found = await asyncio.gather(*(reader.get(k) for k in [1, 2, 2, 3, 4]))
+    assert found == [None, "v2", "v2", None, "v4"]
+    assert calls == [[1, 2, 3, 4]]  # one query, each key once
+    fail = True
+    errors = await asyncio.gather(reader.get(5), reader.get(6), return_exceptions=True)
+    assert all(isinstance(e, DatabaseUnavailable) for e in errors)
+    assert errors[0] is not errors[1]  # each caller its own, to retry or report
+    fail = False
+    assert await reader.get(6) == "v6"  # back: the next lookup works

@@ -21,7 +21,7 @@ from bot.platform import EventNotHandled
 from bot.scheduler import ManualScheduler
 from bot.supervisor import Supervisor
 from bot.testing import DEFAULT_START
-from bot.testing.postgres import PostgresServer, binaries, postgres_cluster
+from bot.testing.postgres import PostgresServer
 from bot.types import Event, MessagePosted
 from storage import state
 from storage.database import Database
@@ -255,16 +255,16 @@ async def test_a_bad_inbox_path_is_logged_and_retried_until_it_works(
     await db.dispose()
 
 
-def test_the_inbox_can_come_back_while_a_postgresql_restart_is_under_way(tmp_path: Path) -> None:
+def test_the_inbox_can_come_back_while_a_postgresql_restart_is_under_way(
+    tmp_path: Path, restartable_postgres: PostgresServer
+) -> None:
     """Real PostgreSQL, stopped under a running bot: the line written meanwhile is answered once."""
-    if binaries() is None:
-        pytest.skip("PostgreSQL server binaries not found: apt-get install postgresql")
     inbox = tmp_path / "inbox.jsonl"
     first = entry("1", "bonjour") + "\n"
     inbox.write_text(first)
-    with postgres_cluster() as server:
-        server.create_database("inbox")
-        asyncio.run(_survive_a_restart(server, server.url("inbox"), inbox, len(first)))
+    restartable_postgres.create_database("inbox")
+    url = restartable_postgres.url("inbox")
+    asyncio.run(_survive_a_restart(restartable_postgres, url, inbox, len(first)))
 
 
 async def _survive_a_restart(server: PostgresServer, url: str, inbox: Path, size: int) -> None:

@@ -157,11 +157,9 @@ class CourtesyBase(Cog):
                 )
                 settings = build_settings()
             engine = Engine(settings)
-            # What hosts approved in this circle (learnt only when the semantic layer runs).
-            engine.learn([e.text for e in await store.examples(self.services.db, circle_id)])
-            previous = self._states.get(circle_id)
-            activity = previous.activity if previous is not None else engine.new_activity()
-            state = CircleState(row, engine, activity)
+            if engine.model is not None:  # what hosts approved here matters to the model only
+                engine.learn([e.text for e in await store.examples(self.services.db, circle_id)])
+            state = CircleState(row, engine, engine.new_activity())
             self._states[circle_id] = state
         return state
 

@@ -33,6 +33,8 @@ MISSING_INTENT_NOTICE: Final = N_(
     "restart me. Until then members can still use my commands."
 )
 DONE: Final = "✅"
+#: Discord's error code for a second answer to one interaction.
+ALREADY_ACKNOWLEDGED: Final = 40060
 #: Discord's longest text input.
 _MAX_INPUT: Final = 4000
 
@@ -182,8 +184,13 @@ class Interactions(DiscordBase):
             await sink(event)
             await self._tell_hosts_about_intent(invocation)
             await invocation.finish()
-        except discord.HTTPException:
-            log.exception("discord: could not answer interaction %s", interaction.id)
+        except discord.HTTPException as error:
+            if error.code == ALREADY_ACKNOWLEDGED:
+                # A replayed interaction (a resumed gateway session): the core dropped it as
+                # handled, and its first delivery answered the member.
+                log.info("discord: interaction %s answered before (a replay)", interaction.id)
+            else:
+                log.exception("discord: could not answer interaction %s", interaction.id)
         finally:
             _current.reset(token)
 

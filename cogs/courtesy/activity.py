@@ -1,7 +1,9 @@
 """What members posted recently, for the flood and repeated-message rules.
 
-Pure bookkeeping: the caller passes the time of each message (the injected clock in the bot,
-the ``at`` field in the batch tool); nothing here reads a clock.
+Pure bookkeeping: the caller passes the time each message was *posted* (the platform's
+timestamp in the bot, the ``at`` field in the batch tool), never the time it was read: a
+backlog caught up in one burst after a downtime is counted as it was written. Nothing here
+reads a clock.
 """
 
 from __future__ import annotations
@@ -25,6 +27,17 @@ class Burst:
     repeats: int
 
 
+def posted_at(at: datetime | None, now: datetime) -> datetime:
+    """When a message was posted: the platform's timestamp, else (absent) ``now``.
+
+    A timestamp without a zone or at the epoch (a Matrix event without ``origin_server_ts``)
+    is no timestamp at all.
+    """
+    if at is None or at.tzinfo is None or at.timestamp() <= 0:
+        return now
+    return at
+
+
 class Activity:
     """Recent messages per member, kept only as long as the windows need them."""
 
@@ -33,17 +46,30 @@ class Activity:
         self.repeat_window = repeat_window
         self._seen: dict[str, deque[tuple[datetime, str]]] = {}
 
-    def record(self, author: str, fingerprint: str, now: datetime) -> Burst:
-        """Remember one message and say how it compares with the recent ones."""
+    def record(self, author: str, fingerprint: str, at: datetime) -> Burst:
+        """Remember one message posted at ``at`` and say how it compares with the earlier ones.
+
+        Messages may come slightly out of order (a backlog beside live events): each is kept
+        in its place by time and compared with those posted before it.
+        """
         history = self._seen.setdefault(author, deque())
-        horizon = now - max(self.flood_window, self.repeat_window)
+        newest = max(at, history[-1][0]) if history else at
+        horizon = newest - max(self.flood_window, self.repeat_window)
         while history and history[0][0] < horizon:
             history.popleft()
-        history.append((now, fingerprint))
-        flood_from = now - self.flood_window
-        repeat_from = now - self.repeat_window
-        recent = sum(1 for at, _ in history if at >= flood_from)
-        repeats = sum(1 for at, text in history if at >= repeat_from and text == fingerprint)
+        if history and history[-1][0] > at:
+            place = len(history)
+            while place and history[place - 1][0] > at:
+                place -= 1
+            history.insert(place, (at, fingerprint))
+        else:
+            history.append((at, fingerprint))
+        flood_from = at - self.flood_window
+        repeat_from = at - self.repeat_window
+        recent = sum(1 for when, _ in history if flood_from <= when <= at)
+        repeats = sum(
+            1 for when, text in history if repeat_from <= when <= at and text == fingerprint
+        )
         if len(self._seen) > _PRUNE_AT:
             self._prune(horizon)
         return Burst(recent, repeats)

@@ -33,6 +33,7 @@ from bot.types import (
     Verdict,
     Visibility,
 )
+from cogs.courtesy.activity import posted_at
 from cogs.courtesy.base import (
     WHY,
     CircleState,
@@ -111,6 +112,7 @@ class Enforcement(CourtesyBase):
             now=now,
             joined_at=await self._joined(ctx.member_id),
             activity=state.activity if posted else None,
+            posted_at=posted_at(event.at, now),
         )
         observed = None
         if semantic_observed(decision, state.engine.settings):

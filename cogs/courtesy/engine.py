@@ -220,13 +220,15 @@ class Engine:
         now: datetime | None = None,
         joined_at: datetime | None = None,
         activity: Activity | None = None,
+        posted_at: datetime | None = None,
     ) -> Decision:
         """Decide what to do with ``text``.
 
         ``lang`` (``fr``/``en``), when known, keeps the other language's words that are
         innocent in this one (``con``, ``bite``, ``retard``) from counting at all. ``activity``,
-        ``author`` and ``now`` enable the flood and repeat rules (and record the message);
-        ``joined_at`` (when the member was first seen) with ``now`` enables link spam.
+        ``author`` and ``now`` enable the flood and repeat rules (and record the message, as
+        posted at ``posted_at`` when given, else at ``now``); ``joined_at`` (when the member
+        was first seen) with ``now`` enables link spam.
         """
         lit, hits, found_links, tokens = self._read(text)
         words = self._word_hits(tokens, lang)
@@ -238,7 +240,9 @@ class Engine:
                 continue
             hits.append(hit)
         hits.extend(
-            self._message_hits(lit.text, tokens, found_links, author, now, joined_at, activity)
+            self._message_hits(
+                lit.text, tokens, found_links, author, now, joined_at, activity, posted_at
+            )
         )
         judgement = None
         if self.model is not None:
@@ -365,6 +369,7 @@ class Engine:
         now: datetime | None,
         joined_at: datetime | None,
         activity: Activity | None,
+        posted_at: datetime | None,
     ) -> list[_Hit]:
         settings = self.settings
         hits: list[_Hit] = []
@@ -385,7 +390,7 @@ class Engine:
                 )
         if activity is not None and author is not None and now is not None:
             fingerprint = " ".join(t.text for t in tokens) or text.strip()
-            burst = activity.record(author, fingerprint, now)
+            burst = activity.record(author, fingerprint, posted_at or now)
             if fingerprint and burst.repeats >= settings.repeat_count:
                 hits.append(_Hit("flood.repeat", 0, 0, f"{burst.repeats}×"))
             if burst.recent > settings.flood_messages:
@@ -495,8 +500,15 @@ def evaluate(
     now: datetime | None = None,
     joined_at: datetime | None = None,
     activity: Activity | None = None,
+    posted_at: datetime | None = None,
 ) -> Decision:
     """:meth:`Engine.evaluate` with the shipped rules."""
     return default_engine().evaluate(
-        text, lang, author=author, now=now, joined_at=joined_at, activity=activity
+        text,
+        lang,
+        author=author,
+        now=now,
+        joined_at=joined_at,
+        activity=activity,
+        posted_at=posted_at,
     )

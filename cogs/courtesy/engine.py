@@ -15,10 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any, Final
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Any, Final
 
 from cogs.courtesy.activity import Activity
 from cogs.courtesy.context import (
@@ -32,7 +29,13 @@ from cogs.courtesy.lexicon import Lexicon, WordHit, allow_lexicon, builtin_lexic
 from cogs.courtesy.normalize import Mapped, Token, fold, light, merge_glued, tokenize
 from cogs.courtesy.pii import links, mentions, personal_details
 from cogs.courtesy.rules import Action, Category, Settings, default_settings
-from cogs.courtesy.semantic import Encoder, Judgement, Model, default_model
+from cogs.courtesy.semantic import Judgement, default_model
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from cogs.courtesy.semantic import Encoder, Model
 
 MASK: Final = "•"
 #: Families the word rules judge well when they see the words.
@@ -196,6 +199,8 @@ class Engine:
         """Messages a host approved in this circle: the semantic layer allows similar ones."""
         if self.model is None or not texts:
             return
+        import numpy as np  # the semantic layer's: not loaded where it stays off
+
         vectors = np.asarray(self.encoder(list(texts)), dtype=np.float32)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         vectors = (vectors / np.where(norms == 0, 1.0, norms)).astype(np.float32)

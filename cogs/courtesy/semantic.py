@@ -13,6 +13,9 @@ Two linear models trained on our own labelled corpus (``data/corpus/``, see
 
 A family acts only above its threshold (chosen at training time on held-apart folds so that
 acceptable messages are rarely touched; a circle can raise or lower it per family).
+
+numpy is imported by the functions that compute, not by this module: a bot whose circles keep
+the layer off (the default) never loads it.
 """
 
 from __future__ import annotations
@@ -24,10 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Final
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Final, TypeAlias
 
 from cogs.courtesy.lexicon import DATA_DIR
 from cogs.courtesy.rules import Category
@@ -56,8 +56,11 @@ _LINK_RE: Final = re.compile(r"https?://|www\.|\b[\w-]+\.(?:gg|io|xyz|link|ly|me
 _QUOTE_RE: Final = re.compile('[«»“”"„]')
 _DIGITS_RE: Final = re.compile(r"\d")
 
-Vector = npt.NDArray[np.float32]
-Encoder = Callable[[Sequence[str]], npt.NDArray[np.float32]]
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    Encoder: TypeAlias = Callable[[Sequence[str]], npt.NDArray[np.float32]]
 
 
 def _bucket(feature: str) -> int:
@@ -76,6 +79,8 @@ def _word_features(word: str) -> tuple[int, ...]:
 
 def features(words: Sequence[str], text: str) -> npt.NDArray[np.int64]:
     """The hashed features of a message: its (folded, undisguised) ``words`` and raw ``text``."""
+    import numpy as np
+
     found: set[int] = set()
     for word in words:
         found.update(_word_features(word))
@@ -106,12 +111,16 @@ class Judgement:
 
 
 def _log_softmax(logits: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    import numpy as np
+
     shifted = logits - logits.max()
     result: npt.NDArray[np.float32] = shifted - np.log(np.exp(shifted).sum())
     return result
 
 
 def _softmax(logits: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    import numpy as np
+
     shifted = np.exp(logits - logits.max())
     result: npt.NDArray[np.float32] = shifted / shifted.sum()
     return result
@@ -136,6 +145,8 @@ class Model:
     @classmethod
     def load(cls, path: Path = ARTEFACT) -> Model:
         """The model saved at ``path`` by :mod:`cogs.courtesy.train`."""
+        import numpy as np
+
         with np.load(path) as data:
             classes = tuple(Category(c) for c in data["classes"])
             if classes != CLASSES:
@@ -165,6 +176,8 @@ class Model:
         self, gate_logits: npt.NDArray[np.float32], vector: npt.NDArray[np.float32]
     ) -> npt.NDArray[np.float32]:
         """Both models' evidence together, as probabilities."""
+        import numpy as np
+
         encoded = vector @ self.encoder_weights + self.encoder_bias
         stacked = np.concatenate([_log_softmax(gate_logits), _log_softmax(encoded)])
         return _softmax(stacked @ self.stack_weights + self.stack_bias)
@@ -183,6 +196,8 @@ class Model:
         decides on the gate alone. ``examples`` (unit vectors, one per row) are messages a
         host approved: one close enough allows the message.
         """
+        import numpy as np
+
         logits = self.gate_logits(features(words, text))
         probs = _softmax(logits)
         risk = float(1.0 - probs[0])

@@ -114,13 +114,16 @@ def embed_answers(
 
 
 def cluster(
-    vectors: Vectors, *, distance: float = THEME_DISTANCE, sample: int = CLUSTER_SAMPLE
+    vectors: Vectors, *, distance: float | None = None, sample: int | None = None
 ) -> npt.NDArray[np.int64]:
     """Theme number of each (unit) vector: average linkage on cosine distance.
 
     Deterministic. Beyond ``sample`` vectors, an evenly spaced sample is clustered and every
-    vector joins the theme whose centroid is nearest.
+    vector joins the theme whose centroid is nearest. The defaults (:data:`THEME_DISTANCE`,
+    :data:`CLUSTER_SAMPLE`) are read when called, so a bench can vary them.
     """
+    distance = THEME_DISTANCE if distance is None else distance
+    sample = CLUSTER_SAMPLE if sample is None else sample
     from scipy.cluster.hierarchy import fcluster, linkage  # type: ignore[import-untyped]
     from scipy.spatial.distance import squareform  # type: ignore[import-untyped]
 

@@ -475,7 +475,7 @@ def _best(
 ) -> Label | None:
     """The best-scoring candidate of a group, as a label (see the module's docstring)."""
     shared_needed = len(g.texts) >= 2
-    scored: list[tuple[float, str, _Candidate]] = []
+    scored: list[tuple[bool, float, str, _Candidate]] = []
     for candidate in _candidates(g, sources).values():
         content = candidate.content
         if len(set(content)) < len(content):
@@ -495,13 +495,13 @@ def _best(
         # A theme is named by what its answers share, not by one long answer.
         if shared_needed and all(g.df[lemma] < 2 for lemma in content):
             score *= 0.5
-        if len(candidate.key) < 2 or len(candidate.surfaces.most_common(1)[0][0].split()) < 2:
-            score *= 0.25  # one word: a label only when no phrase exists
-        scored.append((score, candidate.key[0], candidate))
+        # One word ("Temps") names a theme only when its sentences hold no phrase at all.
+        lone = len(candidate.key) < 2 or len(candidate.surfaces.most_common(1)[0][0].split()) < 2
+        scored.append((lone, score, candidate.key[0], candidate))
     if not scored:
         return None
-    scored.sort(key=lambda s: (-s[0], s[1]))
-    chosen = scored[0][2]
+    scored.sort(key=lambda s: (s[0], -s[1], s[2]))
+    chosen = scored[0][3]
     surface = chosen.surfaces.most_common(1)[0][0]
     return Label(surface[:1].upper() + surface[1:], surface, g.langs[min(chosen.sentences)])
 

@@ -156,6 +156,26 @@ def test_no_word_twice_even_when_answers_repeat_one() -> None:
     assert_phrase(name, [text for text, _ in repeating])
 
 
+def _source_lines(section: str) -> list[tuple[str, str]]:
+    """The hand-written lines of one section of the planted corpora's source."""
+    lines, inside = [], False
+    for line in (CORPUS.parent / "planted_source.txt").read_text(encoding="utf-8").splitlines():
+        if line.startswith("=="):
+            inside = line == f"== {section}"
+        elif inside and line.strip() and not line.startswith("#"):
+            lines.append((line.removeprefix("~ "), section.rsplit(" ", 1)[1]))
+    return lines
+
+
+def test_a_theme_all_about_one_word_is_still_named_with_a_phrase() -> None:
+    # Forty ways of saying "it takes time": the old scorer named the theme "Temps".
+    time = _source_lines("fr time fr")
+    name = label([FAKE_FR, PAY_FR, time], "fr")[2]
+    assert len(name.split()) >= 2, name
+    assert "temps" in words(name)
+    assert_phrase(name, [text for text, _ in time])
+
+
 def test_the_inline_phrase_keeps_a_name_but_not_the_sentence_capital() -> None:
     groups = [
         [

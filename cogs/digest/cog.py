@@ -11,19 +11,18 @@ import asyncio
 import contextlib
 import dataclasses
 import json
-from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Final
 
 from bot.cog import CircleContext, Cog, CommandContext, Services, command
 from bot.commands import Choice, OptionSpec, OptionType, Scope, UsageError
 from bot.i18n import N_, Translator, translator
 from bot.platform import PlatformError
-from bot.scheduler import JobRun, once
 from bot.types import Attachment, ChannelRef, Content, MessageRef, Role
 from cogs.digest import analysis as an
 from cogs.digest import render
-from cogs.digest.build import Stopped, embed_round, round_digest
+from cogs.digest.build import Stopped, round_digest
+from cogs.digest.embedding import Embeddings
 from cogs.digest.hosts import HostNotes, follow_up_text, with_fairness
 from cogs.rounds.signals import AnswerStored, RoundClosed
 from storage import digest as store
@@ -31,8 +30,6 @@ from storage import rounds as rounds_store
 from storage.models import Circle
 from storage.rounds import Round
 
-#: Answers are embedded in batches this often while a round is open.
-EMBED_EVERY: Final = timedelta(minutes=5)
 #: After a start, the open rounds' answers still without vectors are embedded this soon.
 EMBED_RESUME: Final = timedelta(seconds=5)
 #: How long a stop waits for a running embedding to finish its chunk and store it (seconds).
@@ -51,13 +48,9 @@ class DigestCog(Cog):
     def __init__(self, services: Services) -> None:
         super().__init__(services)
         self._posting: set[int] = set()
-        self._embedding: set[str] = set()
         #: Set at stop: embeddings end after their current chunk (see ``build.embed_round``).
         self._stopping = asyncio.Event()
-        self._rounds: dict[int, asyncio.Lock] = {}
-        self._running = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
+        self._embeddings = Embeddings(services, self._stopping)
         self._hosts = HostNotes(services, self.log)
 
     async def on_start(self) -> None:
@@ -73,14 +66,14 @@ class DigestCog(Cog):
                 and circle is not None
                 and self.services.platforms.serves(circle)
             ):
-                self._embed_at(round_.id, due)
+                self._embeddings.at(round_.id, due)
 
     async def on_stop(self) -> None:
         """Let a running embedding store its current chunk and end, for a bounded time."""
         self._stopping.set()
         try:
             async with asyncio.timeout(STOP_WAIT):
-                await self._idle.wait()
+                await self._embeddings.idle.wait()
         except TimeoutError:
             self.log.warning("digest work still running after %.1f s: abandoned", STOP_WAIT)
 
@@ -90,51 +83,7 @@ class DigestCog(Cog):
             with contextlib.suppress(Stopped):  # left pending: posted at the next start
                 await self.post_digest(signal.round_id)
         elif isinstance(signal, AnswerStored):
-            self._embed_soon(signal.round_id)
-
-    def _embed_soon(self, round_id: int) -> None:
-        """Embed a round's new answers at the end of the current few minutes, once.
-
-        The encoder works on batches in a thread, off the message path; the digest at the
-        close then finds almost every vector cached.
-        """
-        now = self.services.clock.now()
-        bucket = now - timedelta(seconds=now.timestamp() % EMBED_EVERY.total_seconds())
-        self._embed_at(round_id, bucket + EMBED_EVERY)
-
-    def _embed_at(self, round_id: int, due: datetime) -> None:
-        """Embed a round's answers still without vectors at ``due``, once."""
-        key = f"digest:embed:{round_id}:{due.isoformat()}"
-        if key in self._embedding:
-            return
-        self._embedding.add(key)
-
-        async def embed(run: JobRun) -> None:
-            self._embedding.discard(key)
-            with contextlib.suppress(Stopped):  # what was computed is stored; resumed at start
-                async with self._embedding_round(round_id):
-                    await embed_round(
-                        self.services.db,
-                        round_id,
-                        now=self.services.clock.now(),
-                        stop=self._stopping,
-                    )
-
-        self.services.scheduler.add(key, once(due), embed)
-
-    @contextlib.asynccontextmanager
-    async def _embedding_round(self, round_id: int) -> AsyncIterator[None]:
-        """One embedding of a round at a time (the next finds the vectors stored); a stop
-        waits for the running ones to end."""
-        self._running += 1
-        self._idle.clear()
-        try:
-            async with self._rounds.setdefault(round_id, asyncio.Lock()):
-                yield
-        finally:
-            self._running -= 1
-            if not self._running:
-                self._idle.set()
+            self._embeddings.soon(signal.round_id)
 
     # ------------------------------------------------------------ the digest
 
@@ -144,7 +93,7 @@ class DigestCog(Cog):
         Raises:
             Stopped: The bot is stopping (the vectors computed so far are stored).
         """
-        async with self._embedding_round(round_.id or 0):
+        async with self._embeddings.round(round_.id or 0):
             return await round_digest(
                 self.services.db,
                 round_,

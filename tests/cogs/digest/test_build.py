@@ -1,10 +1,10 @@
 """Embedding a stored round in chunks: each stored at once, a stop or a cancellation keeps them,
-and the next embedding (at the next start) computes only the answers still without vectors."""
+and the next embedding computes only the answers still without vectors (the open round's job
+and the bot's restarts: test_embedding.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -12,9 +12,8 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.testing import Harness
-from cogs.digest import clustering, model
+from cogs.digest import model
 from cogs.digest.build import Stopped, embed_round
-from cogs.digest.cog import DigestCog
 from storage import digest as digest_store
 from storage import rounds as store
 
@@ -106,48 +105,3 @@ async def test_a_cancelled_embedding_still_stores_the_chunk_it_was_computing(
         with pytest.raises(asyncio.CancelledError):
             await task
         assert len(await stored(h, ids)) == 2
-
-
-async def test_a_restart_embeds_only_the_answers_the_stop_left_without_vectors(
-    encoder: model.Encoder, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    async with Harness("matrix", start=START, hosts=["hana"]) as h:
-        ids = await open_round(h)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        first = Counting(encoder, lambda _: loop.call_soon_threadsafe(stop.set))  # at once
-        with pytest.raises(Stopped):
-            await embed_round(h.db, 1, now=START, encoder=first, stop=stop, chunk=3)
-        assert len(await stored(h, ids)) == 3
-
-        counting = Counting(encoder)
-        monkeypatch.setattr(clustering, "default_encoder", lambda: counting)
-        await h.restart()
-        await h.advance("5s")  # the start's catch-up batch
-        assert await stored(h, ids) == set(ids)
-        assert sum(counting.calls) == len(ANSWERS) - 3
-
-
-async def test_a_stop_ends_the_running_batch_after_its_chunk_without_an_error(
-    encoder: model.Encoder, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    async with Harness("matrix", start=START, hosts=["hana"]) as h:
-        ids = await open_round(h)
-        cog = next(c for c in h.bot.cogs if isinstance(c, DigestCog))
-        loop = asyncio.get_running_loop()
-        stopping: list[object] = []
-
-        def stop_the_cog(calls: int) -> None:
-            if calls == 2:  # the bot stops while the second chunk is computed
-                stopping.append(asyncio.run_coroutine_threadsafe(cog.on_stop(), loop))
-
-        counting = Counting(encoder, stop_the_cog)
-        monkeypatch.setattr(clustering, "default_encoder", lambda: counting)
-        monkeypatch.setattr(clustering, "CHUNK", 2)
-        with caplog.at_level(logging.INFO):
-            await h.advance("5m")  # the batch of the answers received meanwhile
-            await asyncio.wrap_future(stopping[0])  # type: ignore[arg-type]
-        assert counting.calls == [2, 2]
-        assert len(await stored(h, ids)) == 4
-        assert "embedding stopped after 4 of 7 answers" in caplog.text
-        assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text

@@ -87,6 +87,8 @@ class _Round:
     authors_by_profession: dict[str, set[str]]
     #: Each sentence's own language (a French answer's English sentence is English).
     spoken: list[str]
+    #: Each answer's language (given, else guessed once), by index in ``answers``.
+    answer_langs: list[str]
     locale: str = "fr"
     min_group: int = MIN_GROUP
 
@@ -133,6 +135,7 @@ def analyse(
     """
     extras = extras or Extras()
     answers = [a for a in answers if a.text.strip() and a.id in vectors]
+    answer_langs = [a.lang or guess_lang(a.text) for a in answers]
     texts: list[str] = []
     owner: list[int] = []
     langs: list[str] = []
@@ -142,7 +145,7 @@ def analyse(
         block = vectors[answer.id]
         if len(parts) != len(block):  # stale cache: should not happen, never crash a digest
             continue
-        lang = answer.lang or guess_lang(answer.text)
+        lang = answer_langs[index]
         texts += parts
         owner += [index] * len(parts)
         langs += [lang] * len(parts)
@@ -164,6 +167,7 @@ def analyse(
         labels=cluster(matrix),
         authors_by_profession=dict(authors_by_profession),
         spoken=[sentence_lang(text, lang) for text, lang in zip(texts, langs, strict=True)],
+        answer_langs=answer_langs,
         locale=locale,
         min_group=min_group,
     )
@@ -203,7 +207,7 @@ def analyse(
 
 def _participation(r: _Round, extras: Extras) -> Participation:
     answers = r.answers
-    langs = Counter(a.lang or guess_lang(a.text) for a in answers)
+    langs = Counter(r.answer_langs)
     members = max(extras.members, len({a.who for a in answers}))
     return Participation(
         answers=len(answers),
@@ -431,11 +435,10 @@ def _sub_questions(
     lack's label (for the follow-up question)."""
     out: list[SubQuestion] = []
     lack = ""
-    cues = [cue_kinds(text) for text in r.texts]
-    for question in questions:
-        kind = question_kind(question)
-        if kind == "other":
-            continue
+    kinds = [(q, k) for q in questions if (k := question_kind(q)) != "other"]
+    # Cue words are read only when a sub-question asks what is missing or disappointing.
+    cues = [cue_kinds(text) for text in r.texts] if kinds else []
+    for question, kind in kinds:
         found: list[tuple[int, Theme, int]] = []
         for c in clusters:
             hits = np.asarray([i for i in c.members.tolist() if kind in cues[i]], dtype=np.int64)

@@ -12,11 +12,11 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
+from bot.cache import LRU
 from bot.context import Context, EventContext
 from bot.effects import Effects, OnceOnly
 from bot.messenger import Messenger
@@ -165,7 +165,7 @@ class Directory:
         self._signals = signals
         # Bounded: past 100,000 members memory stays flat (the least recently seen are
         # looked up again if they come back).
-        self._accounts: OrderedDict[tuple[str, str], tuple[int, str]] = OrderedDict()
+        self._accounts: LRU[tuple[str, str], tuple[int, str]] = LRU(ACCOUNTS_CACHED)
         self._account_lookups: dict[tuple[str, str], asyncio.Future[Account]] = {}
         # Members first seen side by side (a backlog after a restart) are found together.
         self._known_accounts: GroupReader[tuple[str, str], Account] = GroupReader(
@@ -183,7 +183,6 @@ class Directory:
         key = (user.platform, user.id)
         cached = self._accounts.get(key)
         if cached is not None and cached[1] == user.display_name:
-            self._accounts.move_to_end(key)
             return cached[0]
         # One lookup per account at a time: a newcomer's burst of messages creates it once.
         pending = self._account_lookups.get(key)
@@ -193,9 +192,6 @@ class Directory:
             pending.add_done_callback(lambda _: self._account_lookups.pop(key, None))
         account = await asyncio.shield(pending)
         self._accounts[key] = (account.member_id, user.display_name)
-        self._accounts.move_to_end(key)
-        while len(self._accounts) > ACCOUNTS_CACHED:
-            self._accounts.popitem(last=False)
         return account.member_id
 
     async def _account(self, user: UserRef) -> Account:
@@ -210,9 +206,9 @@ class Directory:
 
     def forget_member(self, member_id: int) -> None:
         """Drop a deleted member from the caches (their next message makes a new member)."""
-        for key, (cached_id, _name) in list(self._accounts.items()):
+        for key, (cached_id, _name) in self._accounts.items():
             if cached_id == member_id:
-                del self._accounts[key]
+                self._accounts.pop(key)
 
     async def circle_for(self, channel: ChannelRef) -> Circle | None:
         """The circle a channel hosts (created with the defaults on first use); none in DMs."""

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import math
 import re
-from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo
 
+from bot.cache import LRU
 from bot.cog import Cog, Context, Services
 from bot.i18n import N_, Translator
 from bot.types import ChannelRef, MessageRef, UserRef
@@ -35,6 +35,10 @@ if TYPE_CHECKING:
     from bot.types import MessageEdited, MessagePosted, ThreadRef
 
 _EXCERPT: Final = 160
+#: Members whose first-seen time is kept in memory (the most recently active).
+FIRST_SEEN_CACHED: Final = 10_000
+#: Latest posts kept for /report and edits.
+RECENT_CACHED: Final = 5_000
 
 WHY: Final[dict[Category, str]] = {
     Category.OK: N_("nothing"),
@@ -140,8 +144,10 @@ class CourtesyBase(Cog):
     def __init__(self, services: Services) -> None:
         super().__init__(services)
         self._states: dict[int, CircleState] = {}
-        self._first_seen: dict[int, datetime] = {}
-        self._recent: OrderedDict[tuple[str, str], Recent] = OrderedDict()
+        # Bounded: past 100,000 members memory stays flat (a forgotten one is read again).
+        self._first_seen: LRU[int, datetime] = LRU(FIRST_SEEN_CACHED)
+        #: The latest posts, for /report and edits.
+        self._recent: LRU[tuple[str, str], Recent] = LRU(RECENT_CACHED)
 
     async def _state(self, circle: Circle) -> CircleState:
         """The circle's state, built from its stored settings on first use (or after a change)."""
@@ -164,12 +170,13 @@ class CourtesyBase(Cog):
         return state
 
     async def _joined(self, member_id: int) -> datetime | None:
-        if member_id not in self._first_seen:
+        joined = self._first_seen.get(member_id)
+        if joined is None:
             member = await members.get_member(self.services.db, member_id)
             if member is None:
                 return None
-            self._first_seen[member_id] = member.created_at
-        return self._first_seen[member_id]
+            joined = self._first_seen[member_id] = member.created_at
+        return joined
 
     async def _log_once(self, entry: store.AuditEntry) -> None:
         """Write an audit row once per event or command, whatever retries and replays follow."""

@@ -45,11 +45,11 @@ class CourtesyCog(Enforcement, Review, Tuning, SemanticControls):
         await store.erase_member(self.services.db, member_id)
         for circle_id in learnt:
             await self._relearn(circle_id)
-        self._first_seen.pop(member_id, None)
+        self._first_seen.pop(member_id)
         for state in self._states.values():
             state.activity.forget(str(member_id))
         for key in [k for k, r in self._recent.items() if r.member_id == member_id]:
-            del self._recent[key]
+            self._recent.pop(key)
 
     async def _relearn(self, circle_id: int) -> None:
         """Rebuild a circle's engine from the examples left (activity kept)."""

@@ -57,7 +57,6 @@ MUTE_MEMORY: Final = timedelta(days=30)
 #: A newcomer whose spam is removed twice within this window is muted.
 SPAM_WINDOW: Final = timedelta(hours=24)
 SPAM_MUTE_AT: Final = 2
-_RECENT_LIMIT: Final = 5_000
 _VISIBILITY: Final = {
     Action.REDACT: Visibility.REDACTED,
     Action.HOLD: Visibility.HELD,
@@ -143,8 +142,6 @@ class Enforcement(CourtesyBase):
     def _remember(self, event: MessagePosted, member_id: int) -> None:
         key = (event.message.channel.platform, event.message.id)
         self._recent[key] = Recent(event.message, event.author, member_id, event.text)
-        while len(self._recent) > _RECENT_LIMIT:
-            self._recent.popitem(last=False)
 
     def _remember_edit(self, event: MessageEdited) -> None:
         key = (event.message.channel.platform, event.message.id)

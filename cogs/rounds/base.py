@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from bot.cache import LRU
 from bot.cog import CircleContext, Cog, Services
 from bot.types import ChannelRef, ThreadRef
 from cogs.professions import ProfessionTag
@@ -18,6 +19,8 @@ from storage.rounds import CircleSettings, Round
 
 #: State key prefix of the members already asked for their profession.
 ASKED: Final = "asked-profession"
+#: Members whose profession is kept in memory (the most recently active; others read again).
+PROFESSIONS_CACHED: Final = 10_000
 
 
 class RoundsBase(Cog):
@@ -30,7 +33,7 @@ class RoundsBase(Cog):
         self._settings: dict[int, CircleSettings] = {}
         # Hot-path caches (every answer needs its round and its author's profession).
         self._threads: dict[tuple[str, str], Round] = {}
-        self._professions: dict[int, ProfessionTag | None] = {}
+        self._professions: LRU[int, ProfessionTag | None] = LRU(PROFESSIONS_CACHED)
         self._asked: set[int] = set()
 
     async def _next_text(self, ctx: CircleContext) -> str:

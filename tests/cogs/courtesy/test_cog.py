@@ -476,3 +476,19 @@ async def test_a_mute_is_lifted_on_the_platform_when_it_ends_even_after_a_restar
         await h.restart(downtime="2m")
         await h.advance("9m")
         assert "bob" not in h.platform.mutes
+
+
+async def test_past_the_first_seen_cache_a_long_standing_member_is_no_newcomer(
+    profile: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("cogs.courtesy.base.FIRST_SEEN_CACHED", 2)
+    async with running(profile) as h:
+        await h.say("ana", "Bonjour à toutes et à tous")
+        await h.advance("3d")
+        for name in ("bob", "cy", "dan"):  # ana's first-seen time leaves the cache
+            await h.say(name, "Bonjour !")
+        assert len(courtesy(h)._first_seen) == 2  # memory stays flat past the cache
+        ref = await h.say("ana", "Le compte rendu : https://docs.example/cr")
+        assert not deleted(h, ref)  # read again: three days in the circle, not a newcomer
+        ref = await h.say("newbie", "Super offre : https://promo.example/x")
+        assert deleted(h, ref)

@@ -125,6 +125,8 @@ class Messenger:
         if not chunks:
             return [replace(content, text="", card=card)]
         messages = [Content(text=chunk) for chunk in chunks]
+        # The hosts' one mention rides on the first message: it is what members see first.
+        messages[0] = replace(messages[0], ping=content.ping)
         messages[-1] = replace(
             messages[-1], card=card, attachments=content.attachments, actions=content.actions
         )

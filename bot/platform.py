@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from bot.types import ChannelRef, Content, Event, MessageRef, Role, ThreadRef, UserRef
+from bot.types import ChannelRef, Content, Event, MessageRef, Ping, Role, ThreadRef, UserRef
 
 if TYPE_CHECKING:
     from bot.commands import Choice, CommandSpec
@@ -29,6 +29,8 @@ class Capabilities:
     cards: bool = False
     #: Prefix of text commands when commands are not native (``!`` on Matrix, ``/`` on a console).
     command_prefix: str = "/"
+    #: What hosts may have the bot ping: ``"role"`` (Discord), ``"room"`` (Matrix), ``""`` nothing.
+    ping: str = ""
 
 
 DISCORD_LIKE = Capabilities(
@@ -38,6 +40,7 @@ DISCORD_LIKE = Capabilities(
     threads=True,
     reactions=True,
     cards=True,
+    ping="role",
 )
 """The capability profile of Discord."""
 
@@ -50,6 +53,7 @@ MATRIX_LIKE = Capabilities(
     reactions=True,
     cards=False,
     command_prefix="!",
+    ping="room",
 )
 """The capability profile of Matrix."""
 
@@ -168,6 +172,15 @@ class HasHostsChannel(Protocol):
 
     def mention_channel(self, where: ChannelRef | ThreadRef) -> str:
         """How the bot's text points to a channel or thread there (Discord: ``<#id>``)."""
+
+
+@runtime_checkable
+class ChecksPing(Protocol):
+    """An adapter that can tell whether the bot may make a mention in a channel (Matrix: the
+    room's power levels decide who may notify the whole room)."""
+
+    async def may_ping(self, channel: ChannelRef, ping: Ping) -> bool:
+        """Whether a message of the bot in ``channel`` may carry ``ping``."""
 
 
 @runtime_checkable

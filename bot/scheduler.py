@@ -121,13 +121,14 @@ class Scheduler:
         if self._jobs.pop(key, None) is not None and self._started:
             self._unwatch(key)
 
-    def next_fire_time(self, key: str) -> datetime | None:
-        """When the job fires next, or ``None``."""
+    def next_fire_time(self, key: str, *, not_before: datetime | None = None) -> datetime | None:
+        """When the job fires next (at ``not_before`` or later, if given), or ``None``."""
         job = self._jobs.get(key)
         if job is None:
             return None
         now = self.clock.now()
-        return next(fire_times(job.trigger, now, now + timedelta(days=400)), None)
+        after = now if not_before is None else max(now, not_before - _TICK)
+        return next(fire_times(job.trigger, after, now + timedelta(days=400)), None)
 
     async def start(self) -> None:
         """Catch up missed runs, then start firing jobs as they fall due."""
@@ -284,7 +285,9 @@ class ManualScheduler(Scheduler):
         """Move the clock forward by ``delta``, firing every job that falls due, in order.
 
         The clock shows each job's fire time while it runs. Jobs added while advancing (a
-        round that schedules its own close) fire too if they fall due before the end.
+        round that schedules its own close) fire too if they fall due before the end. A fire
+        time at the very instant the advance starts is due too (a slot at the console's start
+        time, a job added since the last advance); the ledger skips one that already ran.
         """
         start = self.clock.now()
         end = start + delta
@@ -305,10 +308,11 @@ class ManualScheduler(Scheduler):
     def _next_due(
         self, start: datetime, end: datetime, fired: set[tuple[str, datetime]]
     ) -> tuple[datetime, Job] | None:
-        # Several jobs may share a fire time: look from just before the clock's time, but
-        # never at or before where this advance started (that was already due before).
+        # Several jobs may share a fire time: look from just before the clock's time. The
+        # start instant is included: a job added at that instant, after the previous advance
+        # (or the catch-up at start) looked, is due now; one that ran is refused by its claim.
         now = self.clock.now()
-        after = start if now == start else now - _TICK
+        after = max(start, now) - _TICK
         best: tuple[datetime, Job] | None = None
         for job in self._jobs.values():
             for when in fire_times(job.trigger, after, end):

@@ -186,6 +186,17 @@ class Action:
 
 
 @dataclass(frozen=True, slots=True)
+class Ping:
+    """A mention hosts opted into: a role (Discord) or, without one, the whole room (Matrix).
+
+    It travels beside the text, never in it: the text's mention syntax is always defused, and
+    adapters allow this mention alone at the API level.
+    """
+
+    role: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Content:
     """What the bot says: Markdown text, an optional card, attachments and actions.
 
@@ -197,6 +208,8 @@ class Content:
     card: Card | None = None
     attachments: tuple[Attachment, ...] = ()
     actions: tuple[Action, ...] = ()
+    #: The one mention this message makes, opted into by the circle's hosts (none by default).
+    ping: Ping | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,28 +1,26 @@
 """The circle itself: its settings (language, timezone, schedule) and how the bot is doing.
 
-``/circle setup`` and ``/circle status`` for hosts live here, as does ``/circle health``.
+``/circle status`` and ``/circle health`` live here, ``/circle setup`` in :mod:`~cogs.circle.setup`.
 Changing a circle's settings emits :class:`~bot.types.CircleChanged`, so the cogs that keep
 something per circle (the rounds' schedule) follow.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_timedelta
 
 from bot.cog import CircleContext, Cog, CommandContext, command
-from bot.commands import Choice, OptionSpec, OptionType, Scope
-from bot.i18n import N_, Translator, translator
+from bot.commands import Scope
+from bot.i18n import N_, Translator
 from bot.messenger import escape
-from bot.scheduler import cron, fire_times
 from bot.supervisor import TaskStatus
 from bot.types import Role
+from cogs.circle.setup import SetupMixin
 from cogs.professions import tag_for_key
-from cogs.rounds.shared import next_question, opening_job, when
-from storage import jobs, ledger, members
+from cogs.rounds.shared import next_question, when
+from storage import jobs, ledger
 from storage import rounds as rounds_store
 
 _TASK_STATUS = {
@@ -32,7 +30,7 @@ _TASK_STATUS = {
 }
 
 
-class CircleCog(Cog):
+class CircleCog(SetupMixin, Cog):
     """A circle's settings and the bot's health, for hosts."""
 
     name = "circle"
@@ -206,134 +204,6 @@ class CircleCog(Cog):
         if nothing_open:
             lines += ["", nothing_open]
         await ctx.reply("\n".join(lines))
-
-    @command(
-        "circle",
-        "setup",
-        description=N_("Change the circle's language, timezone, schedule and round length."),
-        options=[
-            OptionSpec(
-                "language",
-                N_("fr or en"),
-                choices=(Choice("fr", N_("French")), Choice("en", N_("English"))),
-            ),
-            OptionSpec("timezone", N_("An IANA timezone, e.g. Europe/Paris"), max_length=64),
-            OptionSpec(
-                "schedule", N_("When questions are posted, as cron: 0 9 * * mon"), max_length=100
-            ),
-            OptionSpec(
-                "round_days",
-                N_("How many days a round stays open"),
-                OptionType.NUMBER,
-                min_value=0.25,
-                max_value=30,
-            ),
-            OptionSpec(
-                "reminder_hours",
-                N_("Hours before the close for the reminder (0: none)"),
-                OptionType.INTEGER,
-                min_value=0,
-                max_value=240,
-            ),
-            OptionSpec("charter", N_("The charter line shown with each question"), max_length=300),
-        ],
-        role=Role.HOST,
-        scope=Scope.CIRCLE,
-        private=True,
-    )
-    async def setup(self, ctx: CircleContext) -> None:
-        """Validate every change first; apply all of them or none."""
-        circle = ctx.circle
-        settings = await rounds_store.ensure_settings(
-            self.services.db, circle.id or 0, now=self.services.clock.now()
-        )
-        t = ctx.t
-        o = ctx.options
-        problems: list[str] = []
-        timezone = o["timezone"] or circle.timezone
-        try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            problems.append(
-                t._(
-                    "Unknown timezone “{tz}”: use a name such as Europe/Paris or America/Montreal.",
-                    tz=escape(timezone),
-                )
-            )
-        schedule = o["schedule"] or settings.prompt_cron
-        trigger = None
-        if not problems:
-            try:
-                trigger = cron(schedule, timezone)
-            except (ValueError, TypeError):
-                problems.append(
-                    t._(
-                        "“{cron}” is not a schedule: write minute hour day month weekday, "
-                        "e.g. 0 9 * * mon.",
-                        cron=escape(schedule),
-                    )
-                )
-        round_hours = (
-            round(o["round_days"] * 24) if o["round_days"] is not None else settings.round_hours
-        )
-        reminder_hours = (
-            o["reminder_hours"] if o["reminder_hours"] is not None else settings.reminder_hours
-        )
-        if trigger is not None:
-            now = self.services.clock.now()
-            upcoming = list(fire_times(trigger, now, now + timedelta(days=400)))[:2]
-            if len(upcoming) == 2 and upcoming[1] - upcoming[0] < timedelta(hours=round_hours):
-                problems.append(
-                    t._(
-                        "A round must close before the next question: it can last at most "
-                        "{hours} hours with this schedule.",
-                        hours=int((upcoming[1] - upcoming[0]).total_seconds() // 3600),
-                    )
-                )
-            elif not upcoming:
-                problems.append(t._("This schedule never fires."))
-        if reminder_hours >= round_hours:
-            problems.append(
-                t._("The reminder must come before the close ({hours} hours).", hours=round_hours)
-            )
-        if problems:
-            await ctx.reply("\n".join(f"• {p}" for p in problems))
-            return
-        if o["language"] or o["timezone"]:
-            circle = await members.update_circle(
-                self.services.db,
-                circle.id or 0,
-                locale=o["language"] or circle.locale,
-                timezone=timezone,
-            )
-        settings = await rounds_store.update_settings(
-            self.services.db,
-            circle.id or 0,
-            prompt_cron=schedule,
-            round_hours=round_hours,
-            reminder_hours=reminder_hours,
-            charter_line=o["charter"] if o["charter"] is not None else settings.charter_line,
-        )
-        # The rounds (and whoever keeps something per circle) follow the new settings.
-        await self.services.directory.changed(circle)
-        t = translator(circle.locale)
-        next_at = self.services.scheduler.next_fire_time(opening_job(circle.id))
-        await ctx.reply(
-            t._(
-                "Settings saved. Language: {lang}; timezone: {tz}; questions: {cron}; "
-                "rounds last {hours} h, reminder {reminder} h before the close.",
-                lang=circle.locale,
-                tz=circle.timezone,
-                cron=f"`{settings.prompt_cron}`",
-                hours=settings.round_hours,
-                reminder=settings.reminder_hours,
-            )
-            + (
-                "\n" + t._("Next question: {when}.", when=when(t, circle, next_at))
-                if next_at
-                else ""
-            )
-        )
 
     # ------------------------------------------------------------ member data
 

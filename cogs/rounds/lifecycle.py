@@ -1,8 +1,9 @@
 """A round's life: scheduled opening, the posted prompt and its thread, the reminder, the close.
 
 Each circle has a schedule (cron, in its timezone). At each slot the bot posts the next prompt
-of the circle's bank, opens a thread, reminds once before the close (no ping: counts and the
-professions not heard yet), then closes the thread.
+of the circle's bank, opens a thread, reminds once before the close (counts and the professions
+not heard yet), then closes the thread. Neither pings anyone unless the hosts opted in
+(``/circle setup mention:on``): then the question and the reminder mention once per round.
 
 Exactly one post per slot: the scheduler's ledger claims each (job, time) once, and the round
 row (unique per circle and slot) is written before the post, so a duplicate fire, a restart or
@@ -16,6 +17,7 @@ change (the same signal, emitted by ``/circle setup``).
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -24,11 +26,11 @@ from babel.dates import format_timedelta
 from bot.effects import event_key
 from bot.i18n import N_, Translator, translator
 from bot.scheduler import JobRun, cron, once
-from bot.types import CircleChanged, Content
+from bot.types import CircleChanged, Content, Ping
 from cogs.professions import circle_professions, tag_for_key
 from cogs.rounds.bank import render, seed_keys
 from cogs.rounds.base import ASKED, RoundsBase
-from cogs.rounds.shared import opening_job, when
+from cogs.rounds.shared import circle_ping, opening_job, when
 from cogs.rounds.signals import RoundClosed, RoundOpened
 from storage import rounds as store
 from storage import state
@@ -211,7 +213,9 @@ class LifecycleMixin(RoundsBase):
         t = translator(circle.locale)
         messenger = self.services.platforms.messenger(circle.platform)
         channel = self._channel(circle)
-        refs = await messenger.send(channel, self._prompt_content(t, circle, settings, round_))
+        content = self._prompt_content(t, circle, settings, round_)
+        ping = await self._ping_once(circle, round_.id or 0, "question")
+        refs = await messenger.send(channel, replace(content, ping=ping))
         round_.message_id = refs[0].id
         platform = self.services.platforms.get(circle.platform)
         if platform.capabilities.threads:
@@ -295,9 +299,24 @@ class LifecycleMixin(RoundsBase):
             lines.append(t._("Your view counts: answer in the thread."))
         elif expected:
             lines.append(t._("Every profession of the circle has spoken. Thank you!"))
+        ping = await self._ping_once(circle, round_id, "reminder")
         await self.services.platforms.messenger(circle.platform).send(
-            self._channel(circle), "\n".join(lines)
+            self._channel(circle), Content(text="\n".join(lines), ping=ping)
         )
+
+    async def _ping_once(self, circle: Circle, round_id: int, what: str) -> Ping | None:
+        """The hosts' opt-in mention for a round's question or reminder: once per round, ever.
+
+        Claimed in the effects ledger under the round, not under whatever posts it: a restart,
+        a replay or a second run of the job posts without pinging again.
+        """
+        ping = await circle_ping(self.services.db, circle.id or 0)
+        if ping is None:
+            return None
+        effects = self.services.effects
+        async with effects.scope(event_key("round-ping", str(round_id), what)):
+            first = await effects.once("ping", _first_time, encode=_mark, decode=_again)
+        return ping if first else None
 
     async def _circle_profession_keys(self, circle: Circle) -> set[str]:
         """The professions of the circle: its members' and every one that ever answered."""
@@ -335,3 +354,15 @@ class LifecycleMixin(RoundsBase):
         if thread is not None:
             await self.services.platforms.get(circle.platform).close_thread(thread)
         await self.services.signals.emit(RoundClosed(round_id, circle.id or 0, late=late))
+
+
+async def _first_time() -> bool:
+    return True
+
+
+def _mark(_first: bool) -> str:
+    return "1"
+
+
+def _again(_raw: str) -> bool:
+    return False

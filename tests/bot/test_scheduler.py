@@ -165,6 +165,29 @@ async def test_jobs_due_at_the_same_time_all_fire_in_order(tmp_path: Path) -> No
     await db.dispose()
 
 
+async def test_a_slot_due_exactly_when_the_fake_clock_starts_fires_once(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'jobs.db'}")
+    await db.upgrade()
+    clock = FakeClock(utc(2026, 1, 5, 8))  # Monday 09:00 in Paris: FakeClock's default start
+    scheduler = ManualScheduler(db, clock, grace=timedelta(hours=1))
+    ran: list[datetime] = []
+
+    async def record(r: JobRun) -> None:
+        ran.append(r.scheduled_for)
+
+    await scheduler.start()
+    # Added after the start (a circle first seen on the console's first line), at that instant.
+    scheduler.add("weekly", cron(PARIS_MONDAY_9, "Europe/Paris"), record, since=clock.now())
+    assert await scheduler.advance(timedelta(days=1)) == 1
+    assert ran == [utc(2026, 1, 5, 8)]
+    assert await scheduler.advance(timedelta(days=6)) == 1  # ends at the next slot, included
+    assert ran == [utc(2026, 1, 5, 8), utc(2026, 1, 12, 8)]
+    # The next advance starts where the last one ended, at that slot: it does not run twice.
+    assert await scheduler.advance(timedelta(hours=1)) == 0
+    assert ran == [utc(2026, 1, 5, 8), utc(2026, 1, 12, 8)]
+    await db.dispose()
+
+
 async def test_since_prevents_catching_up_runs_from_before_a_job_existed(tmp_path: Path) -> None:
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'jobs.db'}")
     await db.upgrade()

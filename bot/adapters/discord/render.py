@@ -165,10 +165,18 @@ def action_view(actions: Sequence[Action]) -> discord.ui.View | None:
 
 
 def message_kwargs(content: Content) -> dict[str, Any]:
-    """What ``send``/``edit`` take for ``content``: text, an embed, files, buttons, no mentions."""
+    """What ``send``/``edit`` take for ``content``: text, an embed, files, buttons, no mentions
+    (but the role of ``content.ping``)."""
     kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
     if content.text:
         kwargs["content"] = content.text
+    if content.ping is not None and content.ping.role is not None:
+        # The hosts' opt-in role mention, and it alone: the text's own syntax stays defused.
+        role = int(content.ping.role)
+        kwargs["content"] = f"<@&{role}> " + content.text
+        kwargs["allowed_mentions"] = discord.AllowedMentions(
+            everyone=False, users=False, roles=[discord.Object(role)], replied_user=False
+        )
     files = [
         discord.File(io.BytesIO(a.data), filename=a.filename, description=a.description or None)
         for a in content.attachments[:_MAX_FILES]

@@ -1,4 +1,4 @@
-"""Moderation through power levels: mute, unmute, and who counts as a host."""
+"""Moderation through power levels: mute, unmute, who counts as a host, who may ping the room."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from nio import RoomGetStateEventResponse
 
 from bot.adapters.matrix.base import MUTE, MatrixBase
-from bot.types import ChannelRef, Role, UserRef
+from bot.types import ChannelRef, Ping, Role, UserRef
 from storage import state
 
 
@@ -77,3 +77,13 @@ class Moderation(MatrixBase):
             levels = await self._power_levels(channel.id)
             level = int((levels.get("users") or {}).get(user.id, levels.get("users_default", 0)))
         return Role.HOST if level >= self.settings.host_power_level else Role.MEMBER
+
+    async def may_ping(self, channel: ChannelRef, ping: Ping) -> bool:
+        """Whether the bot's power level reaches what the room asks for ``@room``."""
+        me = self.client.user_id
+        if me in self._creators.get(channel.id, ()):
+            return True
+        levels = await self._power_levels(channel.id)
+        needed = int((levels.get("notifications") or {}).get("room", 50))
+        mine = int((levels.get("users") or {}).get(me, levels.get("users_default", 0)))
+        return mine >= needed

@@ -24,7 +24,7 @@ from bot.adapters.matrix.base import DM, MatrixBase
 from bot.adapters.matrix.render import to_html, to_plain
 from bot.effects import idempotency_key
 from bot.platform import NotSupported, PlatformError
-from bot.types import Attachment, ChannelRef, Content, MessageRef, ThreadRef, UserRef
+from bot.types import Attachment, ChannelRef, Content, MessageRef, Ping, ThreadRef, UserRef
 
 
 class Sending(MatrixBase):
@@ -44,7 +44,9 @@ class Sending(MatrixBase):
         event_id: str = response.event_id
         return event_id
 
-    def _text_content(self, text: str, thread: ThreadRef | None) -> dict[str, Any]:
+    def _text_content(
+        self, text: str, thread: ThreadRef | None, ping: Ping | None = None
+    ) -> dict[str, Any]:
         content: dict[str, Any] = {
             "msgtype": "m.notice",
             "body": to_plain(text),
@@ -52,6 +54,11 @@ class Sending(MatrixBase):
             "formatted_body": to_html(text),
             "m.mentions": {},
         }
+        if ping is not None and ping.role is None:
+            # The hosts' opt-in @room, and it alone: the text's own mentions stay defused.
+            content["body"] = "@room " + content["body"]
+            content["formatted_body"] = "@room " + content["formatted_body"]
+            content["m.mentions"] = {"room": True}
         return self._in_thread(content, thread)
 
     def _in_thread(self, content: dict[str, Any], thread: ThreadRef | None) -> dict[str, Any]:
@@ -75,7 +82,7 @@ class Sending(MatrixBase):
         first: str | None = None
         if content.text:
             first = await self._send_event(
-                channel.id, "m.room.message", self._text_content(content.text, thread)
+                channel.id, "m.room.message", self._text_content(content.text, thread, content.ping)
             )
             if thread is not None:
                 self._remember(self._thread_tail, thread.id, first)

@@ -80,7 +80,7 @@ class Moderation(MatrixBase):
 
     async def may_ping(self, channel: ChannelRef, ping: Ping) -> bool:
         """Whether the bot's power level reaches what the room asks for ``@room``."""
-        me = self.client.user_id
+        me = self.user_id
         if me in self._creators.get(channel.id, ()):
             return True
         levels = await self._power_levels(channel.id)

@@ -20,7 +20,7 @@ from bot.i18n import N_, Translator, translator
 from bot.platform import PlatformError
 from bot.types import Attachment, ChannelRef, Content, MessageRef, Role
 from cogs.digest import analysis as an
-from cogs.digest import render
+from cogs.digest import render, votes
 from cogs.digest.build import Stopped, round_digest
 from cogs.digest.embedding import Embeddings
 from cogs.digest.hosts import HostNotes, follow_up_text, with_fairness
@@ -88,13 +88,13 @@ class DigestCog(Cog):
     # ------------------------------------------------------------ the digest
 
     async def compute(self, round_: Round, circle: Circle) -> an.Digest:
-        """Analyse a round (embeddings cached in storage for the next time).
+        """Analyse a round (embeddings cached in storage for the next time), read its votes.
 
         Raises:
             Stopped: The bot is stopping (the vectors computed so far are stored).
         """
         async with self._embeddings.round(round_.id or 0):
-            return await round_digest(
+            digest = await round_digest(
                 self.services.db,
                 round_,
                 locale=circle.locale,
@@ -102,6 +102,7 @@ class DigestCog(Cog):
                 stop=self._stopping,
                 min_group=self.services.config.digest.min_profession_size,
             )
+        return await votes.with_votes(self.services.db, digest, round_, self.services.config)
 
     def _title(self, t: Translator, round_: Round) -> str:
         return render.title(t, round_.number)
@@ -456,7 +457,7 @@ def _without_author(d: an.Digest, who: str) -> an.Digest:
         return dataclasses.replace(t, quote=clean(t.quote))
 
     return dataclasses.replace(
-        d,
+        votes.without_author(d, who),
         shared=tuple(theme(t) for t in d.shared),
         distinctive=tuple(dataclasses.replace(x, theme=theme(x.theme)) for x in d.distinctive),
         sub_questions=tuple(

@@ -3,8 +3,11 @@
 Runs the real bot (every default cog) on the in-memory platform with a fake clock and SQLite
 in a temporary folder: the question is posted, members of a dozen professions answer in French
 and English (from ``data/demo_answers.json``, written for the demo), comment and react, the
-courtesy rules act on the few rude or personal-detail messages, the reminder and the close
-come, and the digest is printed and saved (Markdown, a web page, the PNG chart and the JSON data).
+courtesy rules act on the few rude or personal-detail messages, two thirds into the round the
+bot drafts statements from the answers and members vote on them privately (``/vote`` in a
+direct conversation, as on Matrix), the reminder and the close come, and the digest is printed
+and saved (Markdown, a web page, the PNG chart and the JSON data) with where professions agree
+and where they differ.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any, Final
 
 from bot.i18n import translator
 from bot.simulation import Simulation
-from bot.types import MessageRef, Visibility
+from bot.types import ChannelRef, MessageRef, Visibility
 from cogs.digest import analysis as an
 from cogs.digest import html, render
 from cogs.professions import tag_for_key
@@ -138,9 +141,13 @@ async def run_demo(out: Path, *, locale: str = "fr", quiet: bool = False) -> int
             + ", ".join(sorted({a.visibility for a in acted}) or ["none"]),
         )
         before = len(h.sent)
-        await h.advance("3d12h")  # the reminder comes a day before the close
+        await h.advance("3d12h")  # statements at two thirds; the reminder a day before the close
         reminder = [s.text for s in h.sent[before:] if s.where == "channel"]
         _say(quiet, "-- reminder:\n" + "\n".join(reminder))
+        statements = [s.text for s in h.public() if s.text.startswith("**#")]
+        _say(quiet, "-- statements drafted from the answers:\n" + "\n".join(statements))
+        votes = await _vote(h, members, statements, rng)
+        _say(quiet, f"-- {votes} private votes from {len(members)} members")
         await h.advance("1d")
         record = await digest_store.get(h.db, round_.id)
         if record is None or record.status != digest_store.DIGEST_POSTED:
@@ -161,6 +168,37 @@ async def run_demo(out: Path, *, locale: str = "fr", quiet: bool = False) -> int
         _save(out, record.markdown, record.chart or b"", record.data, page)
         _say(quiet, f"-- saved digest.md, digest.html and participation.png in {out}/")
     return 0
+
+
+async def _vote(
+    h: Simulation,
+    members: list[tuple[str, DemoAnswer]],
+    statements: list[str],
+    rng: random.Random,
+) -> int:
+    """Most members vote on each statement in a direct conversation with the bot. The first
+    statement is agreed across professions; on the others each profession leans its own way,
+    so the digest has both bridges and cruxes."""
+    numbers = [int(text.split("**#")[1].split("**")[0]) for text in statements]
+    professions = sorted({a.profession for _, a in members})
+    lean = {
+        (n, p): 0.85 if i == 0 else rng.choice((0.1, 0.5, 0.9))
+        for i, n in enumerate(numbers)
+        for p in professions
+    }
+    votes = 0
+    for name, answer in members:
+        direct = ChannelRef(h.platform.name, f"dm-{name}", direct=True)
+        for number in numbers:
+            if rng.random() < 0.25:  # not everyone votes on everything
+                continue
+            roll = rng.random()
+            agree = lean[(number, answer.profession)]
+            choice = "agree" if roll < agree else "pass" if roll < agree + 0.08 else "disagree"
+            await h.platform.command(name, f"/vote {number} {choice}", channel=direct)
+            votes += 1
+        await h.advance("1m")
+    return votes
 
 
 def _save(out: Path, markdown: str, chart: bytes, data: str, page: str) -> None:

@@ -21,7 +21,7 @@ from bot.i18n import N_, Translator, translator
 from bot.messenger import escape
 from bot.platform import HasHostsChannel, PlatformError
 from bot.types import Action, ActionStyle, ChannelRef, Content
-from cogs.digest import render
+from cogs.digest import render, votes_view
 from cogs.digest.analysis import SHOWN_DISTINCTIVE, SHOWN_SHARED
 from cogs.digest.result import Digest, Quote
 from storage import rounds as rounds_store
@@ -112,9 +112,9 @@ def fairness_text(d: Digest, t: Translator) -> str:
 
 
 def with_fairness(text: str, d: Digest, t: Translator) -> str:
-    """A private note to hosts, the fairness line after it."""
-    fair = fairness_text(d, t)
-    return f"{text}\n\n{fair}" if text and fair else text or fair
+    """A private note to hosts, the fairness line after it (and why no vote is ranked)."""
+    notes = [n for n in (text, fairness_text(d, t), votes_view.hosts_note(d.votes, t)) if n]
+    return "\n\n".join(notes)
 
 
 def follow_up_text(t: Translator, round_: Round, prompt_id: int, question: str, prefix: str) -> str:

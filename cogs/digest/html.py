@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from typing import Final
 
 from bot.i18n import Translator
-from cogs.digest import render
+from cogs.digest import render, votes_view
 from cogs.digest.analysis import Digest, Distinctive, Quote, Theme
 
 #: No resource but the page itself and its inline images: nothing is fetched, nothing runs.
 POLICY: Final = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
-STYLE: Final = """
+STYLE: Final = (
+    """
 :root {
   color-scheme: light dark;
   --bg: #fbfbfa; --fg: #1f2328; --muted: #57606a; --accent: #2f6690;
@@ -69,6 +70,8 @@ td.n, th.n { text-align: right; white-space: nowrap; }
   background: var(--card); border: 1px solid var(--rule); border-radius: 8px;
 }
 """
+    + votes_view.HTML_STYLE
+)
 
 _OPEN, _CLOSE = "\ue000", "\ue001"
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
@@ -226,6 +229,7 @@ def body(d: Digest, t: Translator, *, chart: bytes | None = None) -> str:
             for a in d.agreement
         )
         out.append(_section(t._("Agreement across professions"), f"<ul>{items}</ul>"))
+    out += [_section(title, part) for title, part in votes_view.html_sections(d.votes, t)]
     if d.not_heard:
         labels = ", ".join(render.profession_label(k, t) for k in d.not_heard)
         said = t._("{professions}: your view is missing.", professions=labels)

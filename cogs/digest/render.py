@@ -17,6 +17,7 @@ from bot.i18n import Translator
 from bot.messenger import escape, quote, split_text
 from bot.platform import Capabilities
 from bot.types import Attachment, Card, Content
+from cogs.digest import votes_view
 from cogs.digest.analysis import SHOWN_DISTINCTIVE as SHOWN_DISTINCTIVE
 from cogs.digest.analysis import SHOWN_SHARED as SHOWN_SHARED
 from cogs.digest.result import Digest, Quote, Theme, real
@@ -128,6 +129,7 @@ def sections(d: Digest, t: Translator) -> list[Section]:
                 ),
             )
         )
+    out += [Section(title, entries) for title, entries in votes_view.sections(d.votes, t)]
     if d.not_heard:
         labels = ", ".join(profession_label(k, t) for k in d.not_heard)
         out.append(
@@ -292,13 +294,25 @@ def chart_png(d: Digest, t: Translator, *, number: int | None = None, day: str =
             "{n} answers without a profession given.",
             p.unstated,
         )
+    bars = 1.5 + 0.42 * max(len(rows), 1)
+    votes = votes_view.panel_height(d.votes)
     figure = Figure(
-        figsize=(CHART_INCHES, 1.5 + 0.42 * max(len(rows), 1)),
+        figsize=(CHART_INCHES, bars + votes),
         dpi=CHART_DPI,
         facecolor=CHART_BACKGROUND,
         layout="constrained",
     )
-    axes = figure.add_subplot(facecolor=CHART_BACKGROUND)
+    grid = figure.add_gridspec(2 if votes else 1, 1, height_ratios=[bars, votes] if votes else None)
+    axes = figure.add_subplot(grid[0], facecolor=CHART_BACKGROUND)
+    if votes:  # a second panel: agreement by profession on the statements shown
+        votes_view.draw_panel(
+            figure.add_subplot(grid[1]),
+            d.votes,
+            t,
+            text=CHART_TEXT,
+            background=CHART_BACKGROUND,
+            wrap=_wrap,
+        )
     positions = list(range(len(rows)))
     axes.barh(positions, answers, color=CHART_ANSWERS, label=t._("answers"))
     axes.barh(positions, comments, left=answers, color=CHART_COMMENTS, label=t._("comments"))
@@ -319,7 +333,13 @@ def chart_png(d: Digest, t: Translator, *, number: int | None = None, day: str =
     axes.spines[["top", "right"]].set_visible(False)
     axes.spines[["left", "bottom"]].set_color(CHART_TEXT)
     axes.margins(x=0.08)
-    if rows:
+    if rows and votes:  # under its own bars, above the votes' panel
+        legend = axes.legend(
+            loc="upper center", bbox_to_anchor=(0.5, -0.06), ncols=2, frameon=False
+        )
+        for text in legend.get_texts():
+            text.set_color(CHART_TEXT)
+    elif rows:
         legend = figure.legend(loc="outside lower center", ncols=2, frameon=False)
         for text in legend.get_texts():
             text.set_color(CHART_TEXT)
@@ -464,6 +484,7 @@ def as_json(d: Digest, t: Translator) -> dict[str, Any]:
             for a in d.agreement
         ],
         "not_heard": [{"profession": k, "label": profession_label(k, t)} for k in d.not_heard],
+        "votes": votes_view.as_json(d.votes, t),
         "follow_up": follow_up_question(d, t),
     }
 

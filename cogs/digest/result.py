@@ -157,9 +157,79 @@ class Participation:
 class FollowUp:
     """A question the host may add to the bank; worded at render time, in the circle's language."""
 
-    kind: str  # "missing" | "distinctive" | "shared" | "not_heard" | "generic"
+    kind: str  # "crux" | "missing" | "distinctive" | "shared" | "not_heard" | "generic"
     label: str = ""
     profession: str = ""
+    #: A crux's other side (the profession that agrees least; ``profession`` agrees most).
+    other: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class VoteCount:
+    """How one profession (or "other professions") voted on a statement."""
+
+    profession: str
+    agree: int
+    disagree: int
+    passed: int
+
+    @property
+    def votes(self) -> int:
+        """Every vote, passes included."""
+        return self.agree + self.disagree + self.passed
+
+
+@dataclass(frozen=True, slots=True)
+class VoteEntry:
+    """A ranked statement with its votes by profession (most votes first, the others last)."""
+
+    statement_id: int
+    text: str
+    voters: int
+    consensus: float
+    spread: float
+    counts: tuple[VoteCount, ...]
+    #: ``member:<id>`` when a member proposed it (to erase with their data; never shown).
+    author: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Votes:
+    """The round's statements where professions agree (bridges) and where they differ (cruxes).
+
+    A profession with fewer voters than the guard is counted under :data:`OTHER`; a statement
+    with fewer than ``min_voters`` voters from ``min_professions`` professions is not ranked.
+    """
+
+    agree: tuple[VoteEntry, ...] = ()
+    differ: tuple[VoteEntry, ...] = ()
+    #: Statements open to votes, members who voted on any, and statements ranked.
+    statements: int = 0
+    voters: int = 0
+    ranked: int = 0
+    min_voters: int = 0
+    min_professions: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data (JSON-ready)."""
+        return asdict(self)
+
+
+def votes_from_dict(data: Mapping[str, Any]) -> Votes:
+    """Votes back from their plain data (empty data: no votes)."""
+
+    def entry(e: Mapping[str, Any]) -> VoteEntry:
+        return VoteEntry(**{**e, "counts": tuple(VoteCount(**c) for c in e["counts"])})
+
+    return Votes(
+        agree=tuple(entry(e) for e in data.get("agree", ())),
+        differ=tuple(entry(e) for e in data.get("differ", ())),
+        statements=int(data.get("statements", 0)),
+        voters=int(data.get("voters", 0)),
+        ranked=int(data.get("ranked", 0)),
+        min_voters=int(data.get("min_voters", 0)),
+        min_professions=int(data.get("min_professions", 0)),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +248,8 @@ class Digest:
     quoted: tuple[str, ...] = ()
     #: Answers a round needs before themes appear, when this one has fewer; 0 otherwise.
     themes_from: int = 0
+    #: Where professions agree and differ on the round's statements (no votes: empty).
+    votes: Votes = field(default_factory=Votes)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data (JSON-ready)."""
@@ -225,4 +297,5 @@ def from_dict(data: Mapping[str, Any]) -> Digest:
         follow_up=FollowUp(**data["follow_up"]),
         quoted=tuple(data.get("quoted", ())),
         themes_from=int(data.get("themes_from", 0)),
+        votes=votes_from_dict(data.get("votes") or {}),
     )

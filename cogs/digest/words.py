@@ -144,6 +144,19 @@ def follow_up_question(d: Digest, t: Translator) -> str:
     """The suggested next question, in the circle's language, quoting the theme's label."""
     f = d.follow_up
     theme = theme_phrase(f.label)
+    if f.kind == "crux" and theme and f.profession and f.other:
+        return t._(
+            "{first} and {second} members do not agree on “{statement}”: what separates "
+            "you on this?",
+            first=profession_label(f.profession, t),
+            second=profession_label(f.other, t),
+            statement=theme,
+        )
+    if f.kind == "crux" and theme:
+        return t._(
+            "Professions do not agree on “{statement}”: what separates you on this?",
+            statement=theme,
+        )
     if f.kind == "missing" and theme:
         return t._(
             "Many of you said this is missing: “{theme}”. What would concretely help you?",

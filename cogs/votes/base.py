@@ -3,7 +3,9 @@
 At each point of ``[votes] draft_at`` (percent of a round's length; default two thirds and
 the close) a job drafts statements from the answers so far (:mod:`~cogs.votes.drafting`,
 over the digest's themes) and posts them in the round's thread, one message each, with
-Agree / Disagree / Pass buttons where the platform has buttons.
+Agree / Disagree / Pass buttons where the platform has buttons. The draft "at the close" runs
+:data:`CLOSE_LEAD` before it, so its statements are in the round when the close's digest
+reads the votes; a round already closed (a host closed it early) gets no more drafts.
 
 Exactly once: the scheduler claims each job occurrence once and runs it in its own effects
 scope; the statements are stored through :meth:`~bot.effects.Effects.stored` (a replay finds
@@ -16,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from bot.cog import Cog, Services
 from bot.i18n import N_, Translator, translator
@@ -36,6 +38,9 @@ from storage.votes import Statement
 if TYPE_CHECKING:
     from bot.config import VotesSettings
 
+#: How long before the close the last draft runs. A job due at the close itself may run after
+#: the round's close job, whose digest would then miss the statements it posts.
+CLOSE_LEAD: Final = timedelta(minutes=1)
 #: The choices, in the order buttons show them.
 CHOICE_LABELS = (
     (store.AGREE, N_("Agree"), ActionStyle.SUCCESS),
@@ -109,6 +114,7 @@ class VotesBase(Cog):
                 await self.draft_round(round_id)
 
             at = round_.opened_at + timedelta(seconds=length.total_seconds() * percent / 100)
+            at = min(at, round_.closes_at - CLOSE_LEAD)
             self.services.scheduler.add(
                 draft_job(round_id, percent), once(at), run, since=round_.opened_at
             )
@@ -119,8 +125,8 @@ class VotesBase(Cog):
         """Draft statements from the round's answers so far and post them; the new ones."""
         db = self.services.db
         round_ = await rounds_store.get_round(db, round_id)
-        if round_ is None:
-            return []
+        if round_ is None or round_.status != rounds_store.ROUND_OPEN:
+            return []  # closed: its digest is computed, a statement now would miss it
         circle = await self.services.directory.circle_by_id(round_.circle_id)
         if circle is None or not self.services.platforms.serves(circle):
             return []

@@ -5,6 +5,7 @@ The round has four leading themes; three professions of three members each answe
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from bot.adapters.memory import Sent
@@ -12,6 +13,8 @@ from bot.config import Config
 from bot.effects import event_key
 from bot.testing import Harness
 from cogs.votes import VotesCog
+from storage import digest as digest_store
+from storage import rounds as rounds_store
 from storage import votes as store
 
 #: Member name -> (profession as they say it, answer).
@@ -159,3 +162,40 @@ async def test_no_draft_when_turned_off_or_when_too_few_answered(profile: str) -
         await h.say("ana", ANSWERS["ana"][1], thread=thread)
         await h.advance("4d1h")
         assert statements_posted(h) == []
+
+
+def digest_index(h: Harness) -> int:
+    """Where the close's digest is among the bot's messages."""
+    for i, s in enumerate(h.sent):
+        body = s.content.card.body if s.content.card else s.text
+        if "**Participation**" in body:
+            return i
+    raise AssertionError("no digest posted")
+
+
+async def test_the_draft_at_the_close_comes_before_the_digest_and_is_in_it(profile: str) -> None:
+    at_close = Config.model_validate({"votes": {"draft_at": [100]}})
+    async with Harness(profile, start=START, hosts=["hana"], config=at_close) as h:
+        await answered(h)
+        await h.advance("6d1h")  # past the close
+        posted = [i for i, s in enumerate(h.sent) if s in statements_posted(h)]
+        assert posted and max(posted) < digest_index(h)
+        record = await digest_store.get(h.db, 1)
+        assert record is not None
+        assert json.loads(record.data)["votes"]["statements"] == len(posted)
+
+
+async def test_a_bot_down_over_the_close_posts_no_statement_after_the_digest() -> None:
+    async with Harness("discord", start=START, hosts=["hana"]) as h:
+        await answered(h)
+        await h.restart(downtime="6d")  # the close and both drafts were missed
+        await h.advance("1m")
+        closed = await rounds_store.get_round(h.db, 1)
+        assert closed is not None and closed.status == rounds_store.ROUND_CLOSED
+        # Caught up in order: the drafts were due first, so they come before the digest.
+        posted = [i for i, s in enumerate(h.sent) if s in statements_posted(h)]
+        assert max(posted, default=-1) < digest_index(h)
+        record = await digest_store.get(h.db, 1)
+        assert record is not None
+        assert json.loads(record.data)["votes"]["statements"] == len(posted)
+        assert await votes_cog(h).draft_round(1) == []  # closed: no more drafts

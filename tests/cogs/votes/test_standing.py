@@ -66,7 +66,7 @@ async def test_the_digest_hook_ranks_bridges_and_cruxes_with_counts_by_professio
         text = "\n".join(
             "\n".join([title, *entries]) for title, entries in sections(s, translator("fr"))
         )
-        assert "Là où les métiers s’accordent" in text and "Là où les métiers divergent" in text
+        assert "Où les métiers s’accordent" in text and "Où les métiers divergent" in text
         assert "Infirmier / Infirmière 3 sur 3" in text and "Architecte 0 sur 3" in text
         assert "autres métiers 0 sur 1" in text and "Avocat" not in text  # the lone lawyer
         assert "7 votants" in text and NARROW not in text

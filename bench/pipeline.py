@@ -11,6 +11,10 @@ same workload) from ``A`` authors are posted in the round's thread, ``C`` at a t
 gateway delivers a busy channel's events, each awaited until the bot has fully handled and
 stored it. It reports throughput and per-message latency.
 
+Every courtesy layer runs, the semantic layer included: it ships off, so the host turns it on
+for the circle first (``/mod semantic enforce``, not measured); ``--without-semantic`` leaves
+it off, ``--without-courtesy`` leaves the courtesy cog out (the core path).
+
 The budget (≥ 2,000 messages/s) is reported as PASS or FAIL; the exit code is 0 either way,
 benchmarks report, they do not gate. The exit code is non-zero only when the run is invalid
 (a message was not stored, or the bot answered with an error notice).
@@ -20,10 +24,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
+import io
 import json
 import math
 import os
 import platform
+import pstats
 import random
 import resource
 import sqlite3
@@ -282,6 +289,8 @@ class Result:
     authors: int
     concurrency: int
     courtesy: bool
+    #: The semantic layer on (enforce) in the circle, turned on by the host before measuring.
+    semantic: bool
     warmup: int
     seed: int
     authors_first_seen_while_measuring: int
@@ -292,6 +301,9 @@ class Result:
     max_ms: float
     mean_ms: float
     total_seconds: float
+    #: CPU time of this process (event loop and database thread) per measured message: less
+    #: swayed than the wall clock by other work on the machine.
+    cpu_ms_per_message: float
     peak_rss_mib: float
     budget_messages_per_second: int
     passed: bool
@@ -343,8 +355,11 @@ async def run(
     concurrency: int = CONCURRENCY,
     *,
     courtesy: bool = True,
+    semantic: bool = True,
+    profiler: cProfile.Profile | None = None,
 ) -> Result:
-    """Post the workload through a running bot and measure the measured part."""
+    """Post the workload through a running bot and measure the measured part (profiled by
+    ``profiler`` when given: the figures then include its overhead)."""
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     work = workload(messages, authors)
     warm, measured = work[:WARMUP], work[WARMUP:]
@@ -352,6 +367,11 @@ async def run(
     latencies = [0] * messages
     cogs = [cog for cog in default_cogs() if courtesy or cog.name != "courtesy"]
     async with Harness(profile=profile, hosts=["host"], cogs=cogs) as harness:
+        if courtesy and semantic:
+            # It ships off: a circle turns it on (every layer measured, the encoder's too).
+            turned = await harness.command("host", "/mod semantic enforce")
+            if not any("on" in s.text.lower() or "activ" in s.text.lower() for s in turned):
+                raise RuntimeError(f"/mod semantic enforce: {[s.text for s in turned]}")
         await harness.command("host", "/prompt now")
         thread = list(harness.platform.threads.values())[-1]
         for i, name in enumerate(sorted({a for a, _ in warm})):
@@ -372,9 +392,14 @@ async def run(
                 await post(name, text, thread=thread)
                 latencies[i] = clock() - before
 
-        started = clock()
+        if profiler is not None:
+            profiler.enable()
+        started, cpu_started = clock(), time.process_time()
         await asyncio.gather(*(one(i, n, t) for i, (n, t) in enumerate(measured)))
         elapsed_ns = clock() - started
+        if profiler is not None:
+            profiler.disable()
+        cpu_seconds = time.process_time() - cpu_started
         rows = await count_rows(harness.db)
         notices = [s.text for s in harness.sent[sent_before:] if "incident" in s.text]
         replies = len(notices)
@@ -387,6 +412,7 @@ async def run(
         authors=authors,
         concurrency=concurrency,
         courtesy=courtesy,
+        semantic=courtesy and semantic,
         warmup=WARMUP,
         seed=SEED,
         authors_first_seen_while_measuring=first_seen,
@@ -397,6 +423,7 @@ async def run(
         max_ms=round(ordered[-1] / 1e6, 3),
         mean_ms=round(sum(ordered) / messages / 1e6, 3),
         total_seconds=round(seconds, 3),
+        cpu_ms_per_message=round(cpu_seconds / messages * 1e3, 3),
         peak_rss_mib=round(peak_rss_mib(), 1),
         budget_messages_per_second=BUDGET_MESSAGES_PER_SECOND,
         passed=throughput >= BUDGET_MESSAGES_PER_SECOND,
@@ -410,6 +437,15 @@ async def run(
         sqlite_version=sqlite3.sqlite_version,
         load_average_1m=None if load is None else round(load, 2),
     )
+
+
+def top_functions(profiler: cProfile.Profile, count: int) -> str:
+    """The profiled part's costliest functions, by own time then by cumulative time."""
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out).strip_dirs()
+    stats.sort_stats("tottime").print_stats(count)
+    stats.sort_stats("cumulative").print_stats(count)
+    return out.getvalue()
 
 
 def problems(result: Result) -> list[str]:
@@ -429,7 +465,13 @@ def report(result: Result) -> str:
     lines = [
         "Cercle message-pipeline benchmark (memory adapter → router → courtesy → stored answer)",
         f"  profile     {result.profile}"
-        + ("" if result.courtesy else " (without the courtesy rules)"),
+        + (
+            " (without the courtesy rules)"
+            if not result.courtesy
+            else ", every courtesy layer, the semantic layer turned on (/mod semantic enforce)"
+            if result.semantic
+            else ", the courtesy rules without the semantic layer (it ships off)"
+        ),
         f"  workload    {result.messages:,} messages from {result.authors:,} authors "
         f"(+{result.warmup} warm-up, not measured; seed {result.seed}), "
         f"{result.concurrency} in flight",
@@ -445,7 +487,8 @@ def report(result: Result) -> str:
         f"(budget ≥ {result.budget_messages_per_second:,}: {verdict})",
         f"  latency     p50 {result.p50_ms:.3f} ms, p99 {result.p99_ms:.3f} ms, "
         f"max {result.max_ms:.3f} ms, mean {result.mean_ms:.3f} ms",
-        f"  total       {result.total_seconds:.3f} s",
+        f"  total       {result.total_seconds:.3f} s; CPU {result.cpu_ms_per_message:.3f} ms "
+        "a message (this process, event loop and database thread)",
         f"  peak RSS    {result.peak_rss_mib:.1f} MiB",
         f"  stored      {result.rows_stored:,} rows, {result.bot_replies} bot replies",
         f"  machine     {result.platform}, {result.cpu_count} CPUs, {result.cpu_model}",
@@ -467,6 +510,18 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="leave the courtesy rules out (the core path: adapter → router → stored answer)",
     )
+    parser.add_argument(
+        "--without-semantic",
+        action="store_true",
+        help="leave the courtesy semantic layer off, as it ships (on by default here)",
+    )
+    parser.add_argument(
+        "--profile-top",
+        type=int,
+        default=0,
+        metavar="N",
+        help="profile the measured part (cProfile) and print its N costliest functions",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     if args.messages < 1 or args.authors < 1 or args.concurrency < 1:
@@ -477,6 +532,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run once and print the figures; 0 unless the run is invalid."""
     args = parse_args(argv)
+    profiler = cProfile.Profile() if args.profile_top else None
     result = asyncio.run(
         run(
             args.messages,
@@ -484,8 +540,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.profile,
             args.concurrency,
             courtesy=not args.without_courtesy,
+            semantic=not args.without_semantic,
+            profiler=profiler,
         )
     )
+    if profiler is not None:
+        print(top_functions(profiler, args.profile_top), file=sys.stderr)
     found = problems(result)
     if args.json:
         print(json.dumps({**asdict(result), "problems": found}, ensure_ascii=False))

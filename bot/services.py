@@ -201,7 +201,7 @@ class Directory:
             return found
         # New, or renamed: created or updated (with its member's name) one by one.
         return await members.account_for(
-            self._db, user.platform, user.id, name, now=self._clock.now()
+            self._db, user.platform, user.id, name, now=self._clock.now(), absent=found is None
         )
 
     def forget_member(self, member_id: int) -> None:

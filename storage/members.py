@@ -38,16 +38,26 @@ async def _find_circle(session: AsyncSession, platform: str, space_id: str) -> C
 
 
 async def account_for(
-    db: Database, platform: str, platform_user_id: str, display_name: str, *, now: datetime
+    db: Database,
+    platform: str,
+    platform_user_id: str,
+    display_name: str,
+    *,
+    now: datetime,
+    absent: bool = False,
 ) -> Account:
     """Return the account of a platform user, creating it and its member if needed.
 
     A new account gets a new member, created in the same transaction. When the
     display name changed, the account follows it, and so does the member's name
     unless it was changed to something else than the account's previous name.
+    ``absent``: the caller has just looked and found no account (it is created without
+    looking again; if it appeared meanwhile, the existing one is used).
     """
-    async with db.session() as session:
-        account = await _find_account(session, platform, platform_user_id)
+    account = None
+    if not absent:
+        async with db.session() as session:
+            account = await _find_account(session, platform, platform_user_id)
     if account is not None and account.display_name == display_name:
         return account
     if account is None:
@@ -138,6 +148,14 @@ async def get_member(db: Database, member_id: int) -> Member | None:
     """Return a member by id."""
     async with db.session() as session:
         return await session.get(Member, member_id)
+
+
+async def members_created(db: Database, member_ids: list[int]) -> dict[int, datetime]:
+    """When each of these members was first seen (those that exist), in one query."""
+    async with db.session() as session:
+        stmt = select(Member.id, Member.created_at).where(col(Member.id).in_(member_ids))
+        rows = (await session.exec(stmt)).all()
+    return {member_id: created for member_id, created in rows if member_id is not None}
 
 
 async def set_member_locale(db: Database, member_id: int, locale: str | None) -> None:

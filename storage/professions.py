@@ -99,6 +99,13 @@ async def get_member_profession(db: Database, member_id: int) -> MemberProfessio
         return await _member_profession(session, member_id)
 
 
+async def member_professions(db: Database, member_ids: list[int]) -> dict[int, MemberProfession]:
+    """The current profession of each of these members who set one, in one query."""
+    async with db.session() as session:
+        stmt = select(MemberProfession).where(col(MemberProfession.member_id).in_(member_ids))
+        return {row.member_id: row for row in (await session.exec(stmt)).all()}
+
+
 async def set_member_profession(
     db: Database,
     member_id: int,

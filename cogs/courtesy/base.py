@@ -28,6 +28,7 @@ from cogs.courtesy.semantic import LAYER_ENCODER, LAYER_EXAMPLE, LAYER_GATE
 from storage import courtesy as store
 from storage import members
 from storage.models import Circle
+from storage.writer import GroupReader
 
 if TYPE_CHECKING:
     from bot.cog import CircleContext, EventContext
@@ -146,6 +147,10 @@ class CourtesyBase(Cog):
         self._states: dict[int, CircleState] = {}
         # Bounded: past 100,000 members memory stays flat (a forgotten one is read again).
         self._first_seen: LRU[int, datetime] = LRU(FIRST_SEEN_CACHED)
+        # Members first seen side by side (a newcomers' burst, a backlog) are read together.
+        self._first_seen_reader: GroupReader[int, datetime] = GroupReader(
+            partial(members.members_created, services.db)
+        )
         #: The latest posts, for /report and edits.
         self._recent: LRU[tuple[str, str], Recent] = LRU(RECENT_CACHED)
 
@@ -172,10 +177,10 @@ class CourtesyBase(Cog):
     async def _joined(self, member_id: int) -> datetime | None:
         joined = self._first_seen.get(member_id)
         if joined is None:
-            member = await members.get_member(self.services.db, member_id)
-            if member is None:
+            joined = await self._first_seen_reader.get(member_id)
+            if joined is None:
                 return None
-            joined = self._first_seen[member_id] = member.created_at
+            self._first_seen[member_id] = joined
         return joined
 
     async def _log_once(self, entry: store.AuditEntry) -> None:

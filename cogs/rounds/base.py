@@ -12,10 +12,12 @@ from typing import Final
 from bot.cache import LRU
 from bot.cog import CircleContext, Cog, Services
 from bot.types import ChannelRef, ThreadRef
-from cogs.professions import ProfessionTag
+from cogs.professions import ProfessionTag, tag_for_key
 from cogs.rounds.shared import next_question
+from storage import professions as professions_store
 from storage.models import Circle
 from storage.rounds import CircleSettings, Round
+from storage.writer import GroupReader
 
 #: State key prefix of the members already asked for their profession.
 ASKED: Final = "asked-profession"
@@ -34,7 +36,14 @@ class RoundsBase(Cog):
         # Hot-path caches (every answer needs its round and its author's profession).
         self._threads: dict[tuple[str, str], Round] = {}
         self._professions: LRU[int, ProfessionTag | None] = LRU(PROFESSIONS_CACHED)
+        # Authors first seen side by side (a round announced, a backlog) are read together.
+        self._profession_reader: GroupReader[int, ProfessionTag] = GroupReader(self._professions_of)
         self._asked: set[int] = set()
+
+    async def _professions_of(self, member_ids: list[int]) -> dict[int, ProfessionTag]:
+        """The current profession of those of these members who set one."""
+        found = await professions_store.member_professions(self.services.db, member_ids)
+        return {member: tag_for_key(p.key, p.wording) for member, p in found.items()}
 
     async def _next_text(self, ctx: CircleContext) -> str:
         """Which question comes next in the circle of ``ctx``, and when."""

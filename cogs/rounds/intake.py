@@ -57,7 +57,7 @@ class IntakeMixin(RoundsBase):
 
     async def _profession(self, member_id: int) -> ProfessionTag | None:
         if member_id not in self._professions:
-            self._professions[member_id] = await profession_of(self.services.db, member_id)
+            self._professions[member_id] = await self._profession_reader.get(member_id)
         return self._professions[member_id]
 
     async def on_message(self, ctx: EventContext) -> None:

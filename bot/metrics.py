@@ -43,6 +43,25 @@ class Metrics:
             "Chat adapters currently connected.",
             registry=self.registry,
         )
+        # labels() takes a lock and builds a key each call: once per label set is enough.
+        self._handled: dict[tuple[str, str], Counter] = {}
+        self._moderated: dict[tuple[str, str], Counter] = {}
+
+    def handled(self, platform: str, kind: str) -> None:
+        """Count one event handled (``cercle_messages_handled``)."""
+        child = self._handled.get((platform, kind))
+        if child is None:
+            child = self._handled[(platform, kind)] = self.messages.labels(platform, kind)
+        child.inc()
+
+    def moderated(self, category: str, visibility: str) -> None:
+        """Count one message the courtesy rules acted on (``cercle_moderation_actions``)."""
+        child = self._moderated.get((category, visibility))
+        if child is None:
+            child = self._moderated[(category, visibility)] = self.moderation.labels(
+                category, visibility
+            )
+        child.inc()
 
     def serve(self, port: int, host: str = "127.0.0.1") -> None:
         """Expose ``/metrics`` over HTTP (a background thread of prometheus_client)."""

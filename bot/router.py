@@ -161,7 +161,7 @@ class Router:
             if await self._effects.settled(key) is not None:
                 log.debug("dropping %s handled before (a replay)", kind)
                 return
-            self._metrics.messages.labels(platform_name, type(event).__name__).inc()
+            self._metrics.handled(platform_name, type(event).__name__)
             await self._settle(event, key)
         except Exception as error:
             self._seen.pop(seen, None)

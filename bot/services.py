@@ -275,7 +275,7 @@ class Verdicts:
             if not opinion.advisory and opinion.visibility >= verdict.visibility:
                 verdict = opinion
         if verdict.rule is not None or verdict.visibility is not Visibility.VISIBLE:
-            self._metrics.moderation.labels(verdict.category, verdict.visibility.name.lower()).inc()
+            self._metrics.moderated(verdict.category, verdict.visibility.name.lower())
         return verdict, opinions
 
     async def judge(self, ctx: Context, text: str, *, ident: str = "") -> Verdict:

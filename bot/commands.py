@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from bot.i18n import N_, Translator
+from bot.i18n import N_, Translator, english_name, local_name
 from bot.types import Role
 
 NAME_RE: Final = re.compile(r"^[a-z0-9_-]{1,32}$")
@@ -99,6 +99,10 @@ class CommandSpec:
         """The option called ``name``."""
         return next((o for o in self.options if o.name == name), None)
 
+    def option_named(self, name: str) -> OptionSpec | None:
+        """The option called ``name`` in English or in French (``texte`` is ``text``)."""
+        return self.option(name) or self.option(english_name(name))
+
 
 class UsageError(Exception):
     """A command was malformed; the member is shown ``problem`` and the generated usage."""
@@ -111,7 +115,10 @@ class UsageError(Exception):
 
     def render(self, t: Translator, prefix: str) -> str:
         """The localized problem followed by the usage line."""
-        lines = [t._(self.problem, **self.params)]
+        params = dict(self.params)
+        if self.spec is not None and self.spec.option(str(params.get("name"))) is not None:
+            params["name"] = local_name(str(params["name"]), t.locale)
+        lines = [t._(self.problem, **params)]
         if self.spec is not None:
             lines.append(t._("Usage: {usage}", usage=usage(self.spec, t, prefix)))
         return "\n".join(lines)
@@ -162,7 +169,7 @@ def validate_spec(spec: CommandSpec) -> list[str]:
 # ---------------------------------------------------------------- parsing
 
 # `name:` counts only when a value follows at once: "votre position: pour" stays text.
-_OPTION_RE: Final = re.compile(r"(?<!\S)([a-z0-9_-]{1,32}):(?=\S)")
+_OPTION_RE: Final = re.compile(r"(?<!\S)([a-z0-9_\-à-öø-ÿœ]{1,32}):(?=\S)")
 _QUOTES: Final = {'"': '"', "'": "'", "«": "»", "“": "”"}
 _TRUE: Final = frozenset({"true", "yes", "y", "on", "1", "oui", "o", "vrai"})
 _FALSE: Final = frozenset({"false", "no", "n", "off", "0", "non", "faux"})
@@ -177,7 +184,7 @@ def split_path(text: str, specs: Iterable[CommandSpec]) -> tuple[CommandSpec, st
     by_path = {spec.path: spec for spec in specs}
     for size in (2, 1):
         if len(words) >= size:
-            path = tuple(w.lower() for w in words[:size])
+            path = tuple(english_name(w.lower()) for w in words[:size])
             if path in by_path:
                 rest = text.split(None, size)
                 return by_path[path], rest[size] if len(rest) > size else ""
@@ -201,11 +208,12 @@ def split_arguments(spec: CommandSpec, text: str) -> dict[str, str]:
     for match in _OPTION_RE.finditer(text):
         if match.start() < pos:
             continue  # inside a quoted value already consumed
-        name = match.group(1)
-        if spec.option(name) is None:
+        option = spec.option_named(match.group(1))
+        if option is None:
             continue  # ordinary text that happens to contain a colon
+        name = option.name
         free.append(text[pos : match.start()])
-        value, pos = _read_value(spec, name, text, match.end())
+        value, pos = _read_value(spec, match.group(1), text, match.end())
         if name in raw:
             raise UsageError(spec, N_("The option {name} is given twice."), name=name)
         raw[name] = value
@@ -332,7 +340,8 @@ def usage(spec: CommandSpec, t: Translator, prefix: str = "/") -> str:
     """One line such as ``/prompt add <text> [position:<number>]``."""
     parts = [prefix + spec.qualified_name]
     for option in spec.options:
-        token = f"<{option.name}>" if option.rest else f"{option.name}:<{_placeholder(option, t)}>"
+        name = local_name(option.name, t.locale)
+        token = f"<{name}>" if option.rest else f"{name}:<{_placeholder(option, t)}>"
         parts.append(token if option.required else f"[{token}]")
     return " ".join(parts)
 
@@ -344,7 +353,7 @@ def describe(spec: CommandSpec, t: Translator, prefix: str = "/") -> str:
         need = t._("required") if option.required else t._("optional")
         line = t._(
             "{option} ({need}): {description}",
-            option=f"`{option.name}`",
+            option=f"`{local_name(option.name, t.locale)}`",
             need=need,
             description=t._(option.description),
         )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gettext
 import io
+from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -79,3 +80,97 @@ class Translator:
 def translator(locale: str | None) -> Translator:
     """The shared translator for a locale."""
     return Translator(locale)
+
+
+#: French names of command words, options and the ``other`` value. Discord shows them to
+#: French clients; text platforms accept them beside the English ones, and French help
+#: writes options with them. Each is a valid Discord name (lowercase, no spaces) and no two
+#: English names share a French one, so a French name always leads back to its command.
+FRENCH_NAMES: Final[Mapping[str, str]] = {
+    # command words
+    "answer": "répondre",
+    "charter": "charte",
+    "circle": "cercle",
+    "forget": "oublier",
+    "health": "santé",
+    "mydata": "mes-données",
+    "setup": "réglages",
+    "status": "état",
+    "digest": "synthèse",
+    "credit": "crédit",
+    "export": "exporter",
+    "now": "maintenant",
+    "preview": "aperçu",
+    "help": "aide",
+    "allow": "autoriser",
+    "approve": "approuver",
+    "log": "journal",
+    "queue": "file",
+    "reject": "refuser",
+    "rule": "règle",
+    "semantic": "sémantique",
+    "strikes": "avertissements",
+    "test": "tester",
+    "threshold": "seuil",
+    "profession": "métier",
+    "add": "ajouter",
+    "list": "liste",
+    "me": "moi",
+    "merge": "fusionner",
+    "proposals": "propositions",
+    "set": "définir",
+    "prompt": "question",
+    "next": "prochaine",
+    "remove": "retirer",
+    "skip": "passer",
+    "suggest": "proposer",
+    "report": "signaler",
+    "statement": "énoncé",
+    "drop": "écarter",
+    "edit": "modifier",
+    "vote": "voter",
+    # options
+    "text": "texte",
+    "reset": "rétablir",
+    "confirm": "confirmer",
+    "language": "langue",
+    "timezone": "fuseau",
+    "schedule": "calendrier",
+    "round_days": "jours",
+    "reminder_hours": "rappel",
+    "named": "nommé",
+    "round": "tour",
+    "command": "commande",
+    "word": "mot",
+    "id": "numéro",
+    "member": "membre",
+    "reason": "motif",
+    "family": "famille",
+    "value": "valeur",
+    "label": "libellé",
+    "into": "dans",
+    "name": "nom",
+    "as": "comme",
+    "sub1": "sous1",
+    "sub2": "sous2",
+    "sub3": "sous3",
+    "choice": "choix",
+    # values
+    "other": "autre",
+}
+_ENGLISH_NAMES: Final[Mapping[str, str]] = {fr: en for en, fr in FRENCH_NAMES.items()}
+
+
+def local_name(name: str, locale: str | None) -> str:
+    """A command word or option name as a member of ``locale`` reads it."""
+    return FRENCH_NAMES.get(name, name) if normalize_locale(locale) == "fr" else name
+
+
+def english_name(name: str) -> str:
+    """The English name behind a French one (English names are returned as they are)."""
+    return _ENGLISH_NAMES.get(name.lower(), name)
+
+
+def english_path(words: Iterable[str]) -> list[str]:
+    """A command path typed in either language, in English: ``question ajouter`` → prompt add."""
+    return [english_name(word) for word in words]

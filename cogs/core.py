@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.cog import Cog, CommandContext, Context, command
 from bot.commands import Choice, CommandSpec, OptionSpec, describe, help_index
-from bot.i18n import N_
+from bot.i18n import N_, english_path
 
 
 class CoreCog(Cog):
@@ -41,15 +41,28 @@ class CoreCog(Cog):
             )
             await ctx.reply(intro + "\n\n" + help_index(visible, t, ctx.prefix, ctx.role))
             return
-        matches = [spec for spec in self.services.commands.find(name) if spec.role <= ctx.role]
+        known = self._find(name)
+        matches = [spec for spec in known if spec.role <= ctx.role]
         if not matches:
-            await ctx.reply(
-                t._("I know no command called {name}.", name=f"`{ctx.prefix}{name.strip()}`")
-                + "\n\n"
-                + help_index(visible, t, ctx.prefix, ctx.role)
+            shown = f"`{ctx.prefix}{' '.join(name.lower().lstrip('/!').split())}`"
+            problem = (
+                t._("{name} is for hosts only.", name=shown)
+                if known
+                else t._("I know no command called {name}.", name=shown)
             )
+            await ctx.reply(problem + "\n\n" + help_index(visible, t, ctx.prefix, ctx.role))
             return
         await ctx.reply("\n\n".join(describe(spec, t, ctx.prefix) for spec in matches))
+
+    def _find(self, name: str) -> list[CommandSpec]:
+        """Commands named by their path (``prompt``, ``prompt add``) or by a subcommand alone
+        (``add``), in English or in French."""
+        words = tuple(english_path(name.lower().lstrip("/!").split()))
+        specs = self.services.commands.specs
+        found = [spec for spec in specs if words and spec.path[: len(words)] == words]
+        if not found and len(words) == 1:
+            found = [spec for spec in specs if len(spec.path) == 2 and spec.path[1] == words[0]]
+        return found
 
     async def suggest(
         self, spec: CommandSpec, option: OptionSpec, partial: str, ctx: Context

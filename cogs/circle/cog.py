@@ -151,7 +151,7 @@ class CircleCog(SetupMixin, Cog):
         round_ = await rounds_store.latest_round(self.services.db, ctx.circle_id)
         if round_ is None or round_.status != rounds_store.ROUND_OPEN:
             upcoming = await next_question(self.services.db, self.services.scheduler, ctx)
-            nothing_open = t._("No round is open right now: {next}", next=upcoming)
+            nothing_open = t._("No round is open right now. {next}", next=upcoming)
             if round_ is None:
                 await ctx.reply(nothing_open)
                 return

@@ -20,7 +20,7 @@ from cogs.professions import tag_for_key
 
 def title(t: Translator, number: int | None) -> str:
     """A digest's title: its round's number when it has one."""
-    return t._("Digest — circle #{n}", n=number) if number else t._("Digest")
+    return t._("Digest — round #{n}", n=number) if number else t._("Digest")
 
 
 def long_date(t: Translator, moment: datetime, timezone: str = "UTC") -> str:

@@ -13,7 +13,7 @@ from typing import Any, Final
 
 from bot.cog import CircleContext, Cog, CommandContext, Context, command
 from bot.commands import Choice, CommandSpec, OptionSpec, OptionType, Scope
-from bot.i18n import N_, Translator
+from bot.i18n import N_, Translator, local_name
 from bot.messenger import escape
 from bot.types import Role
 from cogs.professions import matching, vocabulary
@@ -114,7 +114,7 @@ class ProfessionsCog(Cog):
                         "I do not know the profession “{profession}”. Pick one of the "
                         "suggestions, or use {other} to propose your wording to the hosts.",
                         profession=escape(chosen),
-                        other="`as:other`",
+                        other=_other(t),
                     )
                 )
                 return
@@ -199,8 +199,8 @@ class ProfessionsCog(Cog):
             t._(
                 "Accept one as a new profession with {add}, or group it under an existing "
                 "one with {merge}.",
-                add=f"`{ctx.prefix}profession add id:<n>`",
-                merge=f"`{ctx.prefix}profession merge id:<n> into:<profession>`",
+                add=f"`{ctx.prefix}profession add <n>`",
+                merge=f"`{ctx.prefix}profession merge <n> {local_name('into', t.locale)}:<…>`",
             )
         )
         await ctx.reply("\n".join(lines))
@@ -496,7 +496,8 @@ class ProfessionsCog(Cog):
     @staticmethod
     def _suggestion(t: Translator, match: Match, option: str) -> str:
         """``Label — `option:key```: how to pick this profession."""
-        return f"{_label(match.key, t.locale)} — `{option}:{_as_value(match.key)}`"
+        name = local_name(option, t.locale)
+        return f"{_label(match.key, t.locale)} — `{name}:{_as_value(match.key)}`"
 
     def _unsure(self, t: Translator, prefix: str, wording: str, matches: tuple[Match, ...]) -> str:
         close = [m for m in matches if m.score >= matching.SUGGEST][:SUGGESTIONS]
@@ -510,7 +511,12 @@ class ProfessionsCog(Cog):
                 "Run {command} again with one of them added: your wording stays as you wrote "
                 "it. None fits? Add {other} and the hosts will consider it.",
                 command=f"`{prefix}profession set`",
-                other="`as:other`",
+                other=_other(t),
             ),
         ]
         return "\n".join(lines)
+
+
+def _other(t: Translator) -> str:
+    """``as:other`` in the reader's language (``comme:autre``)."""
+    return f"`{local_name('as', t.locale)}:{local_name('other', t.locale)}`"

@@ -110,8 +110,9 @@ class IntakeMixin(RoundsBase):
                 late=round_.status == store.ROUND_CLOSED,
                 **common,
             )
-        if tag is None:
+        if tag is None and (verdict is None or verdict.public):
             # Also when the answer was stored before a crash: the question is asked once, ever.
+            # Never about a removed or held message: its author is told that instead.
             await self._ask_profession_once(ctx)
         if stored is not None and parent is None:
             await self.services.signals.emit(AnswerStored(round_.id, round_.circle_id))
@@ -226,7 +227,7 @@ class IntakeMixin(RoundsBase):
         round_ = await store.current_round(self.services.db, ctx.circle_id)
         if round_ is None:
             await ctx.reply(
-                ctx.t._("No round is open right now: {next}", next=await self._next_text(ctx))
+                ctx.t._("No round is open right now. {next}", next=await self._next_text(ctx))
             )
             return
         text = ctx.options["text"]
@@ -247,5 +248,7 @@ class IntakeMixin(RoundsBase):
             )
             await remember_posts(self.services, ctx.user, shown)
             await ctx.reply(ctx.t._("Thank you, your answer is in the round."))
+        elif verdict.visibility is Visibility.HELD:
+            await ctx.reply(ctx.t._("Your answer waits for a host's review."))
         else:
-            await ctx.reply(ctx.t._("Thank you: your answer waits for a host's review."))
+            await ctx.reply(ctx.t._("Your answer was not added to the round."))

@@ -219,7 +219,7 @@ class LifecycleMixin(RoundsBase):
         round_.message_id = refs[0].id
         platform = self.services.platforms.get(circle.platform)
         if platform.capabilities.threads:
-            title = t._("Circle #{n}", n=round_.number)
+            title = t._("Round #{n}", n=round_.number)
             name = f"{title} — {round_.prompt_text}"
             thread = await platform.start_thread(
                 refs[0], name[:95].rstrip() + ("…" if len(name) > 95 else "")
@@ -242,11 +242,13 @@ class LifecycleMixin(RoundsBase):
             "/" if platform.capabilities.native_commands else platform.capabilities.command_prefix
         )
         lines = [
-            t._("**Circle #{n} — question of the week**", n=round_.number),
+            t._("**Round #{n} — question of the week**", n=round_.number),
             "",
             f"**{round_.prompt_text}**",
         ]
-        lines += [f"• {sub}" for sub in subs]
+        # A sub-question the question already asks is not asked twice.
+        asked = round_.prompt_text.casefold()
+        lines += [f"• {sub}" for sub in subs if sub.strip(" ?!.").casefold() not in asked]
         lines += [
             "",
             t._(

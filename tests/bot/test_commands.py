@@ -195,8 +195,8 @@ def test_missing_required_option_renders_in_french() -> None:
     error = usage_error("position:2")
     rendered = error.render(FR, "!")
     lines = rendered.splitlines()
-    assert lines[0] == "L’option text est obligatoire."
-    assert lines[1].startswith("Utilisation : !prompt add <text>")
+    assert lines[0] == "L’option texte est obligatoire."  # option names in French, too
+    assert lines[1].startswith("Utilisation : !prompt add <texte>")
     assert "[position:<nombre>]" in lines[1]
     assert "[anonymous:<oui|non>]" in lines[1]
     assert "required" not in rendered
@@ -310,9 +310,8 @@ def test_max_length_counts_characters() -> None:
     assert (
         error.render(EN, "/").splitlines()[0] == "text is too long (201 characters, at most 200)."
     )
-    assert (
-        error.render(FR, "/").splitlines()[0] == "text est trop long (201 caractères, 200 au plus)."
-    )
+    french = error.render(FR, "/").splitlines()[0]
+    assert french == "texte est trop long (201 caractères, 200 au plus)."
 
 
 # --- finding the command ----------------------------------------------------------------
@@ -359,7 +358,7 @@ def test_usage_exact_in_english() -> None:
 
 def test_usage_exact_in_french() -> None:
     assert usage(PROMPT_ADD, FR, "!") == (
-        "!prompt add <text> [position:<nombre>] [weight:<nombre>] "
+        "!prompt add <texte> [position:<nombre>] [weight:<nombre>] "
         "[anonymous:<oui|non>] [kind:<open|closed>]"
     )
 

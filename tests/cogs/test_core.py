@@ -40,7 +40,7 @@ async def test_help_lists_commands_privately_in_french_by_default(profile: str) 
         assert replies[0].to is not None and replies[0].to.id == "ana"
         assert h.public() == []  # help never clutters the channel
         prefix = "/" if profile == "discord" else "!"
-        assert f"`{prefix}help` — Affiche les commandes" in help_text
+        assert f"`{prefix}help` — Afficher les commandes" in help_text
         assert "intelligence collective" in help_text
 
 
@@ -68,12 +68,13 @@ async def test_help_for_one_command_shows_usage_and_options(profile: str) -> Non
     async with Harness(profile, cogs=[CoreCog, Hosting], hosts=["hana"]) as h:
         text = (await h.command("hana", "/help command:prompt"))[0].text
         prefix = "/" if profile == "discord" else "!"
-        assert f"`{prefix}prompt add <text>`" in text
-        assert "• `text` (obligatoire) : The test question" in text
+        assert f"`{prefix}prompt add <texte>`" in text
+        assert "• `texte` (obligatoire) : The test question" in text
         assert "Réservé aux hôtes." in text
-        # A member asking about a host command learns nothing about it.
+        # A member asking about a host command is told it is for hosts, not that it does not exist.
         denied = (await h.command("ana", "/help command:prompt add"))[0].text
-        assert "Je ne connais aucune commande" in denied
+        assert f"`{prefix}prompt add` est réservé aux hôtes." in denied
+        assert "The test question" not in denied
 
 
 async def test_help_suggests_command_names_as_you_type() -> None:

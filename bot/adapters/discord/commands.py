@@ -2,6 +2,8 @@
 
 Every spec becomes a slash command (grouped by first word); a spec with a ``menu`` label is
 also offered in the message menu (Apps → label), named in English with localizations.
+Command, subcommand and option names carry their French names (:data:`bot.i18n.FRENCH_NAMES`):
+a French client shows ``/question ajouter``, and the interaction still names ``prompt add``.
 
 Pure data: the payload here is exactly what ``PUT /applications/{id}/commands`` receives, so
 ``cercle discord commands --json`` and the sync share one function, and its hash decides
@@ -12,12 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 from bot.commands import CommandSpec, OptionSpec, OptionType, Scope
-from bot.i18n import N_, Translator, translator
+from bot.i18n import N_, Translator, local_name, translator
 from bot.types import Role
 
 #: Discord's application command types.
@@ -40,6 +43,8 @@ GUILD_INSTALL: Final = 0
 HOST_PERMISSIONS: Final = 1 << 13
 
 MAX_NAME: Final = 32
+#: Discord's rule for a localized name: letters of any script, digits, - and _, lowercase.
+LOCAL_NAME_RE: Final = re.compile(r"[-_\w]{1,32}")
 MAX_DESCRIPTION: Final = 100
 MAX_OPTIONS: Final = 25
 MAX_CHOICES: Final = 25
@@ -50,7 +55,17 @@ MAX_COMMAND_CHARS: Final = 8000
 #: Locales a payload is localized into (Discord's locale codes).
 LOCALES: Final = ("fr",)
 
-GROUP_DESCRIPTION: Final = N_("/{group}: {subcommands}")
+#: What a group of commands is for, as a sentence (Discord shows it above its subcommands).
+GROUP_DESCRIPTIONS: Final[Mapping[str, str]] = {
+    "circle": N_("Your circle: the open round, your data, and for hosts its settings and health."),
+    "digest": N_("The digest of a round: how you are credited, and for hosts posting it."),
+    "mod": N_("Moderation for hosts: the review queue, the rules and members' strikes."),
+    "profession": N_("Your profession, and for hosts the circle's professions and proposals."),
+    "prompt": N_("The weekly questions: the next one, your suggestions, and for hosts the bank."),
+    "statement": N_("Short statements of the round that members vote on."),
+}
+#: A group no sentence was written for yet.
+GROUP_DESCRIPTION: Final = N_("The {group} commands.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +90,13 @@ def _english() -> Translator:
     return translator("en")
 
 
+def _names(name: str) -> dict[str, str]:
+    """A command word or option name in each locale where it differs from English."""
+    return {
+        locale: local_name(name, locale) for locale in LOCALES if local_name(name, locale) != name
+    }
+
+
 def _choice_value(option: OptionSpec, value: str) -> str | int | float:
     if option.type is OptionType.INTEGER:
         return int(value)
@@ -89,6 +111,7 @@ def render_option(option: OptionSpec) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "type": OPTION_TYPES[option.type],
         "name": option.name,
+        "name_localizations": _names(option.name),
         "description": _clip(en._(option.description), MAX_DESCRIPTION),
         "description_localizations": _localized(option.description),
         "required": option.required,
@@ -117,6 +140,7 @@ def render_option(option: OptionSpec) -> dict[str, Any]:
 def _leaf(spec: CommandSpec, name: str) -> dict[str, Any]:
     return {
         "name": name,
+        "name_localizations": _names(name),
         "description": _clip(_english()._(spec.description), MAX_DESCRIPTION),
         "description_localizations": _localized(spec.description),
         "options": [render_option(option) for option in spec.options],
@@ -156,18 +180,16 @@ def render_commands(specs: Iterable[CommandSpec]) -> list[dict[str, Any]]:
         payload.append({"type": CHAT_INPUT, **_leaf(spec, name), **_access([spec])})
     for name, members in groups.items():
         members = sorted(members, key=lambda s: s.path)
-        subcommands = ", ".join(s.path[1] for s in members)
-        description = _english()._(GROUP_DESCRIPTION, group=name, subcommands=subcommands)
+        sentence = GROUP_DESCRIPTIONS.get(name, GROUP_DESCRIPTION)
         payload.append(
             {
                 "type": CHAT_INPUT,
                 "name": name,
-                "description": _clip(description, MAX_DESCRIPTION),
+                "name_localizations": _names(name),
+                "description": _clip(_english()._(sentence, group=name), MAX_DESCRIPTION),
                 "description_localizations": {
                     locale: _clip(
-                        translator(locale)._(
-                            GROUP_DESCRIPTION, group=name, subcommands=subcommands
-                        ),
+                        translator(locale)._(sentence, group=local_name(name, locale)),
                         MAX_DESCRIPTION,
                     )
                     for locale in LOCALES
@@ -232,6 +254,9 @@ def _check_node(node: Mapping[str, Any], where: str) -> list[str]:
     problems = []
     if not NAME_RE.fullmatch(str(node["name"])):
         problems.append(f"{where}: invalid name {node['name']!r}")
+    for locale, name in node.get("name_localizations", {}).items():
+        if not LOCAL_NAME_RE.fullmatch(name) or name != name.lower():
+            problems.append(f"{where}: invalid {locale} name {name!r}")
     descriptions = [
         node.get("description", ""),
         *node.get("description_localizations", {}).values(),

@@ -48,7 +48,7 @@ def test_piped_help_prints_generated_help_and_exits_zero(tmp_path: Path) -> None
     assert result.returncode == 0, result.stderr
     assert "[private → ana] Cercle:" in result.stdout
     assert "**Commandes**" in result.stdout
-    assert "`/help` — Affiche les commandes" in result.stdout
+    assert "`/help` — Afficher les commandes" in result.stdout
     # The embedded default: SQLite in ./data, created on first run.
     assert (tmp_path / "data" / "cercle.db").exists()
 
@@ -78,7 +78,7 @@ def test_fake_clock_script_with_directives(tmp_path: Path) -> None:
     assert "not a duration: 'soon'" in out
     assert "line 7: expected `name> text`" in out
     assert "line 8: there is no thread to reply in yet" in out
-    assert "`/help [<command>]`" in out
+    assert "`/help [<commande>]`" in out
     # Simulated time never touches the real database.
     assert not (tmp_path / "data").exists()
 

@@ -82,7 +82,7 @@ async def test_archive_writes_a_page_per_digest_and_an_index_newest_first(
     assert "wrote 2 digest pages" in capsys.readouterr().err
     index = (out / "index.html").read_text(encoding="utf-8")
     assert links(index) == ["circle-1-round-2.html", "circle-1-round-1.html"]
-    assert index.index("Synthèse — cercle n°2") < index.index("Synthèse — cercle n°1")
+    assert index.index("Synthèse — tour n°2") < index.index("Synthèse — tour n°1")
     assert "18 janvier 2026" in index and "11 janvier 2026" in index  # the days they closed
     first = (out / "circle-1-round-1.html").read_text(encoding="utf-8")
     second = (out / "circle-1-round-2.html").read_text(encoding="utf-8")

@@ -78,7 +78,7 @@ def test_demo_runs_a_week_and_saves_every_section(
     text = (tmp_path / "demo-out" / "digest.md").read_text(encoding="utf-8")
     assert text.strip() in captured.out
     for section in (
-        "Synthèse — cercle n°1",
+        "Synthèse — tour n°1",
         "Participation",
         "Ce que les métiers partagent",
         "Ce qui distingue chaque métier",
@@ -90,7 +90,7 @@ def test_demo_runs_a_week_and_saves_every_section(
         assert section in text, section
     assert (tmp_path / "demo-out" / "participation.png").read_bytes().startswith(b"\x89PNG")
     page = (tmp_path / "demo-out" / "digest.html").read_text(encoding="utf-8")
-    assert page.startswith("<!DOCTYPE html>") and "Synthèse — cercle n°1" in page
+    assert page.startswith("<!DOCTYPE html>") and "Synthèse — tour n°1" in page
     assert "data:image/png;base64," in page and "idiot" not in page
     data = json.loads((tmp_path / "demo-out" / "digest.json").read_text(encoding="utf-8"))
     assert data["participation"]["answers"] >= 100

@@ -123,7 +123,7 @@ def test_the_page_in_chromium_fits_a_phone_with_the_chart_loaded(browser: Any) -
         _fits(seen)
         assert seen["text"] > 1500  # not blank
         assert seen["headings"][:3] == [
-            "Synthèse — cercle n°3",
+            "Synthèse — tour n°3",
             "Participation",
             "Ce que les métiers partagent",
         ]

@@ -111,9 +111,9 @@ async def test_close_but_unsure_suggests_and_stores_nothing(profile: str) -> Non
         prefix = "/" if profile == "discord" else "!"
         assert text.startswith("Je ne sais pas bien à quel métier correspond « ingénieur »")
         choices = [line for line in text.splitlines() if line.startswith("• ")]
-        assert len(choices) == 3 and all("`as:" in line for line in choices)
-        assert "Ingénieur / Ingénieure en génie civil — `as:civil_engineer`" in text
-        assert f"`{prefix}profession set`" in text and "`as:other`" in text
+        assert len(choices) == 3 and all("`comme:" in line for line in choices)
+        assert "Ingénieur / Ingénieure en génie civil — `comme:civil_engineer`" in text
+        assert f"`{prefix}profession set`" in text and "`comme:autre`" in text
         assert await profession_of(h.db, await member(h, "ana")) is None
         assert signals(h) == []
 
@@ -174,9 +174,9 @@ async def test_a_300_character_profession_is_refused_and_changes_nothing(profile
         await reply(h, "ana", "/profession set infirmière")
         before = len(signals(h))
         text = await reply(h, "ana", "/profession set " + "infirmière " * 27 + "abc")
-        assert "name est trop long (300 caractères, 100 au plus)." in text
+        assert "nom est trop long (300 caractères, 100 au plus)." in text
         prefix = "/" if profile == "discord" else "!"
-        assert f"Utilisation : {prefix}profession set <name>" in text
+        assert f"Utilisation : {prefix}profession set <nom>" in text
         tag = await profession_of(h.db, await member(h, "ana"))
         assert tag is not None and (tag.key, tag.wording) == ("nurse", "infirmière")
         assert len(signals(h)) == before
@@ -206,7 +206,7 @@ async def test_host_adds_a_proposal_as_a_new_profession(profile: str) -> None:
         listing = await reply(h, "hana", "/profession proposals")
         assert "#1 “dompteur de nuages” (2 membres)" in listing
         prefix = "/" if profile == "discord" else "!"
-        assert f"`{prefix}profession add id:<n>`" in listing
+        assert f"`{prefix}profession add <n>`" in listing
         recorder(h).signals.clear()
 
         text = await reply(h, "hana", "/profession add id:1")
@@ -233,7 +233,7 @@ async def test_host_adds_a_proposal_as_a_new_profession(profile: str) -> None:
         text = await reply(h, "cy", "/profession set dompteuse de nuages")
         assert text.startswith("Votre métier : Dompteur de nuages")
         text = await reply(h, "hana", "/profession add id:1")
-        assert text == "La proposition #1 est déjà réglée."
+        assert text == "La proposition n°1 est déjà réglée."
 
 
 async def test_host_adds_with_a_label_of_their_own(profile: str) -> None:
@@ -285,7 +285,7 @@ async def test_merge_into_something_unclear_changes_nothing(profile: str) -> Non
         await reply(h, "ana", "/profession set dompteur de nuages")
         text = await reply(h, "hana", "/profession merge id:1 into:ingénieur")
         assert "Je ne connais pas le métier « ingénieur »." in text
-        assert "Vouliez-vous dire l’un de ceux-ci ?" in text and "`into:civil_engineer`" in text
+        assert "Vouliez-vous dire l’un de ceux-ci ?" in text and "`dans:civil_engineer`" in text
         text = await reply(h, "hana", "/profession merge id:1 into:other")
         assert "Je ne connais pas le métier « other »." in text
         tag = await profession_of(h.db, await member(h, "ana"))
@@ -296,7 +296,7 @@ async def test_merge_into_something_unclear_changes_nothing(profile: str) -> Non
 async def test_unknown_proposal_number(profile: str) -> None:
     async with harness(profile) as h:
         text = await reply(h, "hana", "/profession merge id:42 into:nurse")
-        assert text == "Il n’y a pas de proposition #42 dans ce cercle."
+        assert text == "Il n’y a pas de proposition n°42 dans ce cercle."
 
 
 async def test_members_cannot_run_host_commands(profile: str) -> None:

@@ -36,7 +36,7 @@ def test_scripted_week_through_the_console(tmp_path: Path) -> None:
     out = result.stdout
     blocks = out.split("\n\n")
     # The host opened a round: the prompt in the channel, then answers in its thread.
-    assert "[#circle] Cercle:\n**Cercle n°1 — la question de la semaine**" in out
+    assert "[#circle] Cercle:\n**Tour n°1 — la question de la semaine**" in out
     # The reminder, one day before the close: counts and who is missing, no ping.
     reminder = next(b for b in blocks if "Ce tour se termine dans" in b)
     assert "3 réponses de 3 métiers" in reminder

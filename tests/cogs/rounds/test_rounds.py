@@ -56,7 +56,7 @@ async def test_full_round_from_schedule_to_close(profile: str, db_url: str | Non
         await h.advance("2m")
         posts = prompt_posts(h)
         assert len(posts) == 1
-        assert "Cercle n°1" in posts[0]
+        assert "Tour n°1" in posts[0]
         assert "Que pensez-vous de l'usage des réseaux sociaux dans votre métier" in posts[0]
         assert "• Que vous manque-t-il ?" in posts[0]
         assert "Courtois, bienveillant et légal" in posts[0]
@@ -231,7 +231,7 @@ async def test_answer_command_outside_the_thread(profile: str) -> None:
     async with Harness(profile, start=START) as h:
         await wake(h)
         before_round = await h.command("ana", "/answer trop tôt")
-        assert "Aucun tour n'est ouvert" in before_round[0].text
+        assert "Aucun tour n’est ouvert" in before_round[0].text
         await h.advance("2h")
         await h.command("ana", "/profession set infirmière")
         await h.command("ana", "/answer Les réseaux m'aident à trouver des remplaçantes.")
@@ -300,7 +300,7 @@ async def test_member_suggestion_approved_by_a_host(profile: str) -> None:
         listing = (await h.command("hana", "/prompt list"))[0].text
         assert "fatigue numérique" in listing
         rejected = await h.command("hana", f"/prompt reject id:{prompt_id}")
-        assert "Il n'y a pas de question" in rejected[0].text
+        assert "Il n’y a pas de question" in rejected[0].text
 
 
 @pytest.mark.parametrize(
@@ -308,7 +308,7 @@ async def test_member_suggestion_approved_by_a_host(profile: str) -> None:
     [
         ("/prompt add", "obligatoire"),
         ("/prompt add " + "x" * 5000, "trop long"),
-        ("/prompt remove id:999", "Il n'y a pas de question #999"),
+        ("/prompt remove id:999", "Il n’y a pas de question n°999"),
         ("/prompt remove id:abc", "attend un nombre"),
     ],
 )

@@ -192,7 +192,7 @@ async def _open_round(world: Any, s: Any) -> discord.Thread:
     result = await s.hana.slash(s.channel, "prompt now")
     assert result.response is not None  # the prompt is the command's public answer
     prompt = result.response.message
-    assert prompt.content.startswith("**Cercle n°1")
+    assert prompt.content.startswith("**Tour n°1")
     threads = s.channel.threads
     assert len(threads) == 1
     return threads[0]

@@ -5,7 +5,9 @@ sentence encoder shipped inside its wheel, so French and English sentences about
 thing land in the same theme. Embedding sentences costs about as much as embedding whole
 answers (the encoder's cost follows the number of tokens) and lets one answer speak to
 several themes. Sentences are grouped by average-linkage clustering on cosine distance
-(deterministic; on large rounds a fixed sample is clustered and the rest joins the nearest
+(deterministic; see clustering.py: from a few hundred sentences on, on their vectors and the
+words they share, cut relative to the round's own distances, then fragments join the theme
+they belong to; on large rounds a fixed sample is clustered and the rest joins the nearest
 theme), themes are named with a phrase of their own sentences in the digest's language (see
 labelling.py) and quoted with their most central sentence, in the circle's language when the
 theme has one in it.
@@ -164,7 +166,7 @@ def analyse(
         owner=np.asarray(owner, dtype=np.int64),
         langs=langs,
         vectors=matrix,
-        labels=cluster(matrix),
+        labels=cluster(matrix, texts),
         authors_by_profession=dict(authors_by_profession),
         spoken=[sentence_lang(text, lang) for text, lang in zip(texts, langs, strict=True)],
         answer_langs=answer_langs,

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
+import math
+import re
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 
-from cogs.digest.language import sentences, text_hash
+from cogs.digest.labelling import CONTENT_STOP
+from cogs.digest.language import fold, sentences, text_hash
 from cogs.digest.model import DIMS, AnswerIn, Encoder, Progress, Vectors
 from cogs.digest.model import default_encoder as default_encoder  # its callers import it here
-
-#: Cosine distance under which average-linkage merges sentences into one theme.
-THEME_DISTANCE: Final = 0.75
-#: Above this many sentences, a fixed sample is clustered and the rest assigned.
-CLUSTER_SAMPLE: Final = 2500
-
 
 # ---------------------------------------------------------------- embedding
 
@@ -98,38 +97,151 @@ def embed_answers(
 # ---------------------------------------------------------------- clustering
 
 
-def cluster(
-    vectors: Vectors, *, distance: float | None = None, sample: int | None = None
-) -> npt.NDArray[np.int64]:
-    """Theme number of each (unit) vector: average linkage on cosine distance.
+#: Small rounds: cosine distance under which average linkage merges sentences into a theme.
+THEME_DISTANCE: Final = 0.75
+#: From this many sentences on, themes are found as :func:`cluster` says for large rounds;
+#: below, by :data:`THEME_DISTANCE` alone (a few dozen sentences leave no fragments to merge).
+LARGE_ROUND: Final = 300
+#: Large rounds: where the round's own distances are cut, as a quantile of all its pairwise
+#: distances (not a fixed distance: on a round about work and social networks every
+#: sentence is near every other, and a cut that suits one round splits another into
+#: fragments). Chosen on the French planted corpus (bench/digest_planted.py); the English
+#: one is the check.
+THEME_QUANTILE: Final = 0.1
+#: Weight of a sentence's shared words beside its (unit) vector: the encoder sets "l'algo a
+#: changé" far from "sans payer de pub on est invisible"; the words their round-mates share
+#: ("algo", "payer", "visibilité") bring them back together.
+WORDS_WEIGHT: Final = 0.5
+#: A word counts when at least this many sentences of the round use it; at most
+#: :data:`MAX_WORDS` words (the round's most used) count.
+MIN_WORD_SENTENCES: Final = 2
+MAX_WORDS: Final = 2000
+#: A theme keeps a centroid of its own in :func:`refine` when it holds at least this share
+#: of the round's sentences; a smaller one is a fragment, and its sentences join the nearest.
+MIN_THEME_SHARE: Final = 0.01
+#: Rounds of reassignment in :func:`refine` (it stops earlier when nothing moves).
+REFINE_ROUNDS: Final = 10
+#: Above this many sentences, a fixed sample is clustered and the rest assigned.
+CLUSTER_SAMPLE: Final = 2500
+_TERM_RE: Final = re.compile(r"[^\W\d_]{3,}")
 
-    Deterministic. Beyond ``sample`` vectors, an evenly spaced sample is clustered and every
-    vector joins the theme whose centroid is nearest. The defaults (:data:`THEME_DISTANCE`,
-    :data:`CLUSTER_SAMPLE`) are read when called, so a bench can vary them.
+
+def terms(text: str) -> set[str]:
+    """A sentence's content words, folded and cut to five letters ("payer", "payé": "paye")."""
+    return {
+        fold(word)[:5]
+        for word in _TERM_RE.findall(text.lower().replace("’", "'"))
+        if word not in CONTENT_STOP
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Words:
+    """The words a round's sentences share: a column and a weight (IDF) for each."""
+
+    column: dict[str, int]
+    idf: npt.NDArray[np.float32]
+
+    @classmethod
+    def of(cls, texts: Sequence[str]) -> Words:
+        """The words at least :data:`MIN_WORD_SENTENCES` of ``texts`` use (most used first)."""
+        bags = [terms(text) for text in texts]
+        df = Counter(t for bag in bags for t in bag)
+        common = [t for t, n in df.most_common(MAX_WORDS) if n >= MIN_WORD_SENTENCES]
+        idf = [math.log(len(bags) / df[t]) for t in common]
+        return cls({t: i for i, t in enumerate(common)}, np.asarray(idf, dtype=np.float32))
+
+    def features(self, vectors: Vectors, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        """Unit rows: each sentence's unit vector beside its shared words (unit TF-IDF)."""
+        unit = _unit(vectors.astype(np.float32))
+        if not self.column or WORDS_WEIGHT <= 0:
+            return unit
+        words = np.zeros((len(texts), len(self.column)), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for term in terms(text):
+                if (at := self.column.get(term)) is not None:
+                    words[row, at] = self.idf[at]
+        return _unit(np.hstack([unit, WORDS_WEIGHT * _unit(words)]))
+
+
+def _unit(rows: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    out: npt.NDArray[np.float32] = rows / np.maximum(
+        np.linalg.norm(rows, axis=1, keepdims=True), 1e-12
+    )
+    return out
+
+
+def _centroids(
+    rows: npt.NDArray[np.float32], labels: npt.NDArray[np.int64]
+) -> npt.NDArray[np.float32]:
+    centroids = np.zeros((int(labels.max()) + 1, rows.shape[1]), dtype=np.float32)
+    np.add.at(centroids, labels, rows)
+    return _unit(centroids)
+
+
+def refine(rows: npt.NDArray[np.float32], labels: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """k-means rounds from the linkage's themes: each sentence moves to the nearest centroid
+    of a theme holding :data:`MIN_THEME_SHARE` of the round. A theme said in many wordings
+    ends up one theme, its fragments joining it rather than standing beside it. Themes are
+    numbered 0.. by first sentence."""
+    size = max(2, math.ceil(MIN_THEME_SHARE * len(rows)))
+    for _ in range(REFINE_ROUNDS):
+        keep = np.flatnonzero(np.bincount(labels) >= size)
+        if not len(keep):
+            break
+        moved = keep[np.argmax(rows @ _centroids(rows, labels)[keep].T, axis=1)]
+        if np.array_equal(moved, labels):
+            break
+        labels = moved
+    _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
+    return np.asarray(np.argsort(np.argsort(first))[inverse], dtype=np.int64)
+
+
+def cluster(
+    vectors: Vectors, texts: Sequence[str] | None = None, *, sample: int | None = None
+) -> npt.NDArray[np.int64]:
+    """Theme number of each sentence (``vectors``, and ``texts`` their sentences).
+
+    Below :data:`LARGE_ROUND` sentences, or without ``texts``: average linkage on the cosine
+    distance between vectors, cut at :data:`THEME_DISTANCE`. From there on, average linkage
+    on the sentences' vectors and shared words (:class:`Words`), cut at the
+    :data:`THEME_QUANTILE` of the round's own distances, then :func:`refine`. Deterministic.
+    Beyond ``sample`` sentences (default :data:`CLUSTER_SAMPLE`), an evenly spaced sample is
+    clustered and every sentence joins the theme whose centroid is nearest. The module's
+    constants are read when called, so a bench can vary them.
     """
-    distance = THEME_DISTANCE if distance is None else distance
-    sample = CLUSTER_SAMPLE if sample is None else sample
     from scipy.cluster.hierarchy import fcluster, linkage  # type: ignore[import-untyped]
     from scipy.spatial.distance import squareform  # type: ignore[import-untyped]
 
+    sample = CLUSTER_SAMPLE if sample is None else sample
     n = len(vectors)
     if n < 2:
         return np.zeros(n, dtype=np.int64)
     picked = np.arange(n) if n <= sample else np.unique(np.linspace(0, n - 1, sample).astype(int))
-    block = vectors[picked].astype(np.float64)
-    block /= np.maximum(np.linalg.norm(block, axis=1, keepdims=True), 1e-12)
-    distances = np.clip(1.0 - block @ block.T, 0.0, 2.0)  # cosine, on unit vectors
+    large = texts is not None and len(texts) == n and n >= LARGE_ROUND
+    words = Words.of([texts[i] for i in picked.tolist()]) if large and texts is not None else None
+
+    def rows_of(at: npt.NDArray[np.int64] | slice) -> npt.NDArray[np.float32]:
+        if words is None or texts is None:
+            return _unit(vectors[at].astype(np.float32))
+        index: Sequence[int] = range(n)[at] if isinstance(at, slice) else at.tolist()
+        return words.features(vectors[at], [texts[i] for i in index])
+
+    rows = rows_of(picked)
+    block = rows.astype(np.float64)
+    distances = np.clip(1.0 - block @ block.T, 0.0, 2.0)  # cosine, on unit rows
     np.fill_diagonal(distances, 0.0)
-    tree = linkage(squareform(distances, checks=False), method="average")
-    labels = np.asarray(fcluster(tree, t=distance, criterion="distance"), dtype=np.int64) - 1
+    condensed = squareform(distances, checks=False)
+    cut = float(np.quantile(condensed, THEME_QUANTILE)) if words is not None else THEME_DISTANCE
+    tree = linkage(condensed, method="average")
+    labels = np.asarray(fcluster(tree, t=cut, criterion="distance"), dtype=np.int64) - 1
+    if words is not None:
+        labels = refine(rows, labels)
     if n <= sample:
         return labels
-    count = int(labels.max()) + 1
-    centroids = np.zeros((count, vectors.shape[1]), dtype=np.float32)
-    np.add.at(centroids, labels, vectors[picked].astype(np.float32))
-    centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-9)
+    centroids = _centroids(rows, labels)
     out = np.empty(n, dtype=np.int64)
-    for at in range(0, n, 20_000):
-        block = vectors[at : at + 20_000].astype(np.float32)
-        out[at : at + 20_000] = np.argmax(block @ centroids.T, axis=1)
+    for at in range(0, n, 5_000):
+        part = slice(at, min(at + 5_000, n))
+        out[part] = np.argmax(rows_of(part) @ centroids.T, axis=1)
     return out

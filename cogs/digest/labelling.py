@@ -165,6 +165,8 @@ _GENERIC: Final = frozenset(
     )
 )
 _NOT_CONTENT: Final = _FUNCTION_FR | _FUNCTION_EN | _GENERIC
+#: Words that say nothing of a theme (stop, function, generic words), for the clustering.
+CONTENT_STOP: Final = STOP_WORDS | _NOT_CONTENT
 #: French elisions: "d'échange" is "d'" then "échange", so a label can start at "échange".
 _ELIDED_RE: Final = re.compile(r"(?i)^(l|d|j|qu|n|s|c|m|t|jusqu|lorsqu|puisqu|quoiqu)['’](\w.*)$")
 #: No label crosses these: a phrase is contiguous within a clause.

@@ -103,6 +103,7 @@ def platforms(
                     bot_name=config.bot.name,
                     advance=step,
                     supervisor=supervisor,
+                    locale=config.bot.locale,
                 )
             )
         elif name == "memory" and config.memory.inbox:

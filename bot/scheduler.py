@@ -100,6 +100,8 @@ class Scheduler:
         self.on_run: Callable[[bool], None] | None = None
         #: The effects ledger: a run taken over after a crash repeats no side effect.
         self.effects: Effects | None = None
+        #: The latest fire time of each job this scheduler ran or found already run.
+        self._done: dict[str, datetime] = {}
 
     @property
     def jobs(self) -> dict[str, Job]:
@@ -127,7 +129,11 @@ class Scheduler:
         if job is None:
             return None
         now = self.clock.now()
-        after = now if not_before is None else max(now, not_before - _TICK)
+        # A fire time at this very instant is still to come unless it ran: simulated time
+        # stands on it until the next advance, which fires it (ManualScheduler.advance).
+        after = now if self._done.get(key) == now else now - _TICK
+        if not_before is not None:
+            after = max(after, not_before - _TICK)
         return next(fire_times(job.trigger, after, now + timedelta(days=400)), None)
 
     async def start(self) -> None:
@@ -162,6 +168,8 @@ class Scheduler:
         A failing job never stops the scheduler: the error is logged and kept in the ledger.
         """
         now = self.clock.now()
+        if scheduled_for > self._done.get(job.key, scheduled_for - _TICK):
+            self._done[job.key] = scheduled_for
         claimed = await jobs.claim_run(
             self.db,
             job.key,

@@ -7,11 +7,15 @@ so it can be scripted::
     ana> /prompt add text:"..."     ana runs a command (options as name:value, quotes allowed)
     ana>> text                      ana replies inside the current round's thread
     ana>>> text                     ana replies to the thread's latest message by someone else
+    ana>+ 👍                        ana reacts to the latest message by someone else (thread
+    ana>+2 👍                       first, else channel); ``+2`` the one before it, and so on
     :advance 3d                     with --clock fake: move time on, firing jobs due meanwhile
     :now                            print the (simulated) time
     :help                           this summary
 
-Every bot message is printed as one block, headed by where it was posted. The reader runs
+It starts with a banner in the circle's language naming the first commands. Every bot message
+is printed as one block, headed by where it was posted; its attachments (a digest's chart, an
+export) are saved under ``./console-out/`` and their path printed. The reader runs
 under a :class:`~bot.supervisor.Supervisor`: a line that fails is logged and the reader starts
 again (with backoff); a line the core could not settle (``EventNotHandled``) is handed again.
 """
@@ -24,10 +28,12 @@ import sys
 import threading
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
+from pathlib import Path
 from typing import Final, TextIO
 
 from bot.adapters.memory import MemoryPlatform
 from bot.clock import Clock, parse_duration
+from bot.i18n import N_, translator
 from bot.platform import Capabilities, EventNotHandled, EventSink
 from bot.supervisor import Supervisor
 from bot.types import ChannelRef, Content, MessageRef, ThreadRef, UserRef
@@ -40,11 +46,17 @@ CONSOLE: Final = Capabilities(
     reactions=True,
     cards=False,
     command_prefix="/",
+    ping="room",
 )
 
 READER: Final = "console-reader"
 
 _LINE_RE: Final = re.compile(r"^\s*(?P<name>[\w.@-]{1,64})\s*(?P<arrow>>{1,3})\s?(?P<text>.*)$")
+_REACT_RE: Final = re.compile(
+    r"^\s*(?P<name>[\w.@-]{1,64})\s*>\+(?P<back>\d{0,3})\s+(?P<emoji>\S+)\s*$"
+)
+#: Where attachments are saved, relative to the working directory.
+OUT_DIR: Final = Path("console-out")
 
 HELP: Final = """\
 Console syntax:
@@ -52,10 +64,25 @@ Console syntax:
   NAME> /group sub opt:value NAME runs a command; quotes allowed: opt:"two words"
   NAME>> text                NAME replies in the current thread
   NAME>>> text               NAME answers the thread's latest message by someone else
+  NAME>+ 👍                  NAME reacts to the latest message by someone else (in the
+  NAME>+2 👍                 thread, else the channel); +2 the one before it, +3 ...
   :advance 3d | 2h | 1d12h   move the fake clock on (start with --clock fake)
   :now                       print the current time
   :help                      this text
-End of input stops the bot."""
+Attachments are saved under ./console-out/. End of input stops the bot."""
+
+BANNER: Final = N_(
+    "{bot}, in the console room #{channel}. To begin:\n"
+    "  {member}> /help            what I can do\n"
+    "  {host}> /circle setup     the circle's settings (for hosts{hosts_note})\n"
+    "  {advance}\n"
+    "  :help                 the console's syntax; end of input (Ctrl-D) stops me"
+)
+BANNER_ADVANCE: Final = N_(":advance 1d           let a day pass (simulated time)")
+BANNER_NO_ADVANCE: Final = N_(
+    ":advance 1d           lets a day pass with simulated time: start with --clock fake"
+)
+BANNER_NO_HOST: Final = N_(": start with --host {name}")
 
 Advance = Callable[[timedelta], Awaitable[int]]
 
@@ -78,12 +105,17 @@ class ConsolePlatform(MemoryPlatform):
         bot_name: str = "Cercle",
         advance: Advance | None = None,
         supervisor: Supervisor | None = None,
+        locale: str = "fr",
+        out_dir: Path = OUT_DIR,
     ) -> None:
         super().__init__(clock, name="console", capabilities=CONSOLE, channel=channel, hosts=hosts)
         self._input = input if input is not None else sys.stdin
         self._output = output if output is not None else sys.stdout
         self._bot_name = bot_name
         self._advance = advance
+        self._locale = locale
+        self._host_names = list(hosts)
+        self.out_dir = out_dir
         self.supervisor = supervisor if supervisor is not None else Supervisor(clock)
         self._lines: asyncio.Queue[str | None] = asyncio.Queue()
         #: The line being handled, kept until it is (or fails for another reason).
@@ -92,8 +124,10 @@ class ConsolePlatform(MemoryPlatform):
         self.current_thread: ThreadRef | None = None
 
     async def start(self, sink: EventSink) -> None:
-        """Start reading lines."""
+        """Greet, then start reading lines."""
         await super().start(sink)
+        self._output.write(self.banner() + "\n\n")
+        self._output.flush()
         self._pump()
         self.supervisor.start(READER, self._read_loop)
 
@@ -132,13 +166,44 @@ class ConsolePlatform(MemoryPlatform):
         self.current_thread = thread
         return thread
 
+    def banner(self) -> str:
+        """The first lines a newcomer reads, in the circle's language."""
+        t = translator(self._locale)
+        host = self._host_names[0] if self._host_names else "ana"
+        return t._(
+            BANNER,
+            bot=self._bot_name,
+            channel=self.channel.name or self.channel.id,
+            member="ana",
+            host=host,
+            hosts_note="" if self._host_names else t._(BANNER_NO_HOST, name=host),
+            advance=t._(BANNER_ADVANCE if self._advance is not None else BANNER_NO_ADVANCE),
+        )
+
     def _print(self, where: str, content: Content) -> None:
-        lines = [f"[{where}] {self._bot_name}:", content.text]
+        lines = [f"[{where}] {self._bot_name}:"]
+        if content.ping is not None:
+            lines.append("@room" if content.ping.role is None else f"@{content.ping.role}")
+        lines.append(content.text)
         lines.extend(
-            f"(attachment: {a.filename}, {len(a.data):,} bytes)" for a in content.attachments
+            f"(attachment saved: {self._save(a.filename, a.data)}, {len(a.data):,} bytes)"
+            for a in content.attachments
         )
         self._output.write("\n".join(lines).rstrip() + "\n\n")
         self._output.flush()
+
+    def _save(self, filename: str, data: bytes) -> Path:
+        """Write an attachment under :attr:`out_dir`, never over an earlier one."""
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        name = Path(filename).name or "attachment"
+        path = self.out_dir / name
+        stem, suffix = path.stem, path.suffix
+        n = 1
+        while path.exists():
+            n += 1
+            path = self.out_dir / f"{stem}-{n}{suffix}"
+        path.write_bytes(data)
+        return path
 
     def notice(self, text: str) -> None:
         """A line from the console itself (not the bot)."""
@@ -187,6 +252,10 @@ class ConsolePlatform(MemoryPlatform):
         if stripped.startswith(":"):
             await self._directive(stripped[1:])
             return
+        react = _REACT_RE.match(line)
+        if react is not None:
+            await self._react(react["name"], react["emoji"], int(react["back"] or 1), number)
+            return
         match = _LINE_RE.match(line)
         if match is None:
             self.notice(f"line {number}: expected `name> text` (type :help for the syntax)")
@@ -206,6 +275,27 @@ class ConsolePlatform(MemoryPlatform):
                 self.notice(f"line {number}: nobody else has posted in the thread yet")
                 return
         await self.post(name, text, thread=thread, reply_to=reply_to)
+
+    async def _react(self, name: str, emoji: str, back: int, number: int) -> None:
+        """``NAME>+N emoji``: react to the N-th latest message by someone else, here."""
+        user = self.user(name)
+        where = self.current_thread
+        here = [
+            p.ref
+            for p in self.posted.values()
+            if p.ref.thread == where and p.author.id != user.id and not p.deleted
+        ]
+        here += [
+            s.ref
+            for s in self.sent
+            if s.where in ("channel", "thread") and s.ref.thread == where and not s.deleted
+        ]
+        # Members' posts and the bot's messages share one counter, the last part of their id.
+        here.sort(key=lambda ref: int(ref.id.rsplit("-", 1)[-1]))
+        if not 1 <= back <= len(here):
+            self.notice(f"line {number}: there is no message {back} back to react to")
+            return
+        await self.add_reaction(name, here[-back], emoji)
 
     def _latest_in_thread(self, thread: ThreadRef | None, excluding: UserRef) -> MessageRef | None:
         for posted in reversed(self.posted.values()):

@@ -10,7 +10,7 @@ import pytest
 
 from bot.cog import Cog, CommandContext, EventContext, command
 from bot.commands import OptionSpec, OptionType, Scope
-from bot.testing import Harness
+from bot.testing import Harness, Sent
 from bot.types import ChannelRef, MessagePosted, Role, Verdict, Visibility
 from cogs.core import CoreCog
 
@@ -266,17 +266,37 @@ async def test_signals_reach_every_cog_even_if_one_fails() -> None:
     assert heard == [("listener", "profession-set"), ("listener2", "profession-set")]
 
 
+async def spam(h: Harness, name: str, text: str) -> list[Sent]:
+    """A member runs a command 100 ms after the previous one (simulated time moves)."""
+    h.clock.advance(timedelta(milliseconds=100))
+    return await h.command(name, text)
+
+
 async def test_a_member_spamming_commands_is_throttled_politely(profile: str) -> None:
     async with Harness(profile, cogs=[CoreCog, Probe]) as h:
         for _ in range(8):
-            await h.command("ana", "/echo times:1 hi")
-        replies = [await h.command("ana", "/echo times:1 hi") for _ in range(3)]
+            await spam(h, "ana", "/echo times:1 hi")
+        replies = [await spam(h, "ana", "/echo times:1 hi") for _ in range(3)]
         assert "plus vite que je ne peux suivre" in replies[0][0].text
         assert replies[1] == [] and replies[2] == []  # told once, then ignored a moment
         assert (await h.command("bob", "/echo times:1 bob"))[0].text == "bob"  # others unaffected
         h.clock.advance(timedelta(seconds=11))
         assert (await h.command("ana", "/echo times:1 again"))[0].text == "again"
         assert h.bot.metrics.value("cercle_commands_throttled_total") == 3
+
+
+async def test_commands_while_simulated_time_stands_still_are_never_throttled() -> None:
+    async with Harness("matrix", cogs=[CoreCog, Probe]) as h:
+        # A console script between two :advance: forty commands at one instant all answered.
+        replies = [await h.command("ana", f"/echo times:1 n{i}") for i in range(40)]
+        assert [r[0].text for r in replies] == [f"n{i}" for i in range(40)]
+        assert h.bot.metrics.value("cercle_commands_throttled_total") == 0
+        # Throttled while time moves, a member is not locked out once it stands still.
+        for _ in range(8):
+            await spam(h, "bob", "/echo times:1 hi")
+        assert "plus vite" in (await spam(h, "bob", "/echo times:1 hi"))[0].text
+        assert await spam(h, "bob", "/echo times:1 hi") == []  # still too fast: ignored
+        assert (await h.command("bob", "/echo times:1 still"))[0].text == "still"
 
 
 async def test_throttle_memory_is_bounded_and_an_active_member_is_still_throttled(
@@ -288,7 +308,7 @@ async def test_throttle_memory_is_bounded_and_an_active_member_is_still_throttle
             await h.command(f"m{i}", "/echo times:1 hi")
         assert len(h.bot.router._recent) == 20  # memory stays flat
         for _ in range(8):
-            await h.command("ana", "/echo times:1 hi")
-        replies = await h.command("ana", "/echo times:1 hi")
+            await spam(h, "ana", "/echo times:1 hi")
+        replies = await spam(h, "ana", "/echo times:1 hi")
         assert "plus vite que je ne peux suivre" in replies[0].text
         assert len(h.bot.router._recent) == 20

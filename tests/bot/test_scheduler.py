@@ -178,10 +178,14 @@ async def test_a_slot_due_exactly_when_the_fake_clock_starts_fires_once(tmp_path
     await scheduler.start()
     # Added after the start (a circle first seen on the console's first line), at that instant.
     scheduler.add("weekly", cron(PARIS_MONDAY_9, "Europe/Paris"), record, since=clock.now())
+    # What members are told agrees: the slot at this instant is the next one until it ran.
+    assert scheduler.next_fire_time("weekly") == utc(2026, 1, 5, 8)
     assert await scheduler.advance(timedelta(days=1)) == 1
     assert ran == [utc(2026, 1, 5, 8)]
+    assert scheduler.next_fire_time("weekly") == utc(2026, 1, 12, 8)
     assert await scheduler.advance(timedelta(days=6)) == 1  # ends at the next slot, included
     assert ran == [utc(2026, 1, 5, 8), utc(2026, 1, 12, 8)]
+    assert scheduler.next_fire_time("weekly") == utc(2026, 1, 19, 8)  # the clock is on it: ran
     # The next advance starts where the last one ended, at that slot: it does not run twice.
     assert await scheduler.advance(timedelta(hours=1)) == 0
     assert ran == [utc(2026, 1, 5, 8), utc(2026, 1, 12, 8)]

@@ -394,7 +394,7 @@ class Engine:
                     _Hit("spam.link", 0, 0, domain if newcomer else f"{len(outside)} links")
                 )
         if activity is not None and author is not None and now is not None:
-            fingerprint = " ".join(t.text for t in tokens) or text.strip()
+            fingerprint = " ".join([t.forms[0] for t in tokens]) or text.strip()
             burst = activity.record(author, fingerprint, posted_at or now)
             if fingerprint and burst.repeats >= settings.repeat_count:
                 hits.append(_Hit("flood.repeat", 0, 0, f"{burst.repeats}×"))

@@ -77,6 +77,12 @@ def _word_features(word: str) -> tuple[int, ...]:
     return tuple(_bucket(g) for g in grams)
 
 
+@lru_cache(maxsize=65536)
+def _pair_bucket(first: str, second: str) -> int:
+    """A word pair's feature (most pairs of a circle's messages come back)."""
+    return _bucket(f"b:{first} {second}")
+
+
 def features(words: Sequence[str], text: str) -> npt.NDArray[np.int64]:
     """The hashed features of a message: its (folded, undisguised) ``words`` and raw ``text``."""
     import numpy as np
@@ -84,7 +90,7 @@ def features(words: Sequence[str], text: str) -> npt.NDArray[np.int64]:
     found: set[int] = set()
     for word in words:
         found.update(_word_features(word))
-    found.update(_bucket(f"b:{a} {b}") for a, b in itertools.pairwise(words))
+    found.update(map(_pair_bucket, words, itertools.islice(words, 1, None)))
     found.update(_bucket(f"e:{e}") for e in set(_EMOJI_RE.findall(text)))
     if _LINK_RE.search(text):
         found.add(_bucket("x:link"))

@@ -71,18 +71,13 @@ Console syntax:
   :help                      this text
 Attachments are saved under ./console-out/. End of input stops the bot."""
 
-BANNER: Final = N_(
-    "{bot}, in the console room #{channel}. To begin:\n"
-    "  {member}> /help            what I can do\n"
-    "  {host}> /circle setup     the circle's settings (for hosts{hosts_note})\n"
-    "  {advance}\n"
-    "  :help                 the console's syntax; end of input (Ctrl-D) stops me"
-)
-BANNER_ADVANCE: Final = N_(":advance 1d           let a day pass (simulated time)")
-BANNER_NO_ADVANCE: Final = N_(
-    ":advance 1d           lets a day pass with simulated time: start with --clock fake"
-)
-BANNER_NO_HOST: Final = N_(": start with --host {name}")
+BANNER: Final = N_("{bot}, in the console room #{channel}. To begin:")
+BANNER_HELP: Final = N_("what I can do")
+BANNER_SETUP: Final = N_("the circle's settings (for hosts)")
+BANNER_SETUP_NO_HOST: Final = N_("the circle's settings (for hosts: start with --host {name})")
+BANNER_ADVANCE: Final = N_("let a day pass (simulated time)")
+BANNER_NO_ADVANCE: Final = N_("let a day pass, in simulated time: start with --clock fake")
+BANNER_SYNTAX: Final = N_("the console's syntax; end of input (Ctrl-D) stops me")
 
 Advance = Callable[[timedelta], Awaitable[int]]
 
@@ -170,15 +165,21 @@ class ConsolePlatform(MemoryPlatform):
         """The first lines a newcomer reads, in the circle's language."""
         t = translator(self._locale)
         host = self._host_names[0] if self._host_names else "ana"
-        return t._(
-            BANNER,
-            bot=self._bot_name,
-            channel=self.channel.name or self.channel.id,
-            member="ana",
-            host=host,
-            hosts_note="" if self._host_names else t._(BANNER_NO_HOST, name=host),
-            advance=t._(BANNER_ADVANCE if self._advance is not None else BANNER_NO_ADVANCE),
-        )
+        rows = [
+            ("ana> /help", t._(BANNER_HELP)),
+            (
+                f"{host}> /circle setup",
+                t._(BANNER_SETUP) if self._host_names else t._(BANNER_SETUP_NO_HOST, name=host),
+            ),
+            (
+                ":advance 1d",
+                t._(BANNER_ADVANCE if self._advance is not None else BANNER_NO_ADVANCE),
+            ),
+            (":help", t._(BANNER_SYNTAX)),
+        ]
+        width = max(len(line) for line, _ in rows) + 3
+        head = t._(BANNER, bot=self._bot_name, channel=self.channel.name or self.channel.id)
+        return "\n".join([head, *(f"  {line:<{width}}{what}" for line, what in rows)])
 
     def _print(self, where: str, content: Content) -> None:
         lines = [f"[{where}] {self._bot_name}:"]

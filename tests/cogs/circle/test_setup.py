@@ -54,9 +54,9 @@ async def test_day_and_time_set_the_schedule_and_are_validated(profile: str) -> 
         bad_day = (await h.command("hana", "/circle setup day:someday"))[0].text
         assert "« someday » n'est pas un jour" in bad_day and "circle setup [" in bad_day
         bad_time = (await h.command("hana", "/circle setup time:25:00"))[0].text
-        assert "« 25:00 » n'est pas une heure" in bad_time and "[time:<" in bad_time
+        assert "« 25:00 » n'est pas une heure" in bad_time and "[heure:<" in bad_time
         both = (await h.command("hana", '/circle setup schedule:"0 9 * * mon" day:lundi'))[0].text
-        assert "soit schedule:" in both
+        assert "soit calendrier:" in both
         assert (await store.get_settings(h.db, 1)).prompt_cron == "15 7 * * tue"  # type: ignore[union-attr]
         await h.advance("1d")  # Tuesday 6 January, 07:15 Paris = 06:15 UTC
         round_ = await store.latest_round(h.db, 1)

@@ -355,13 +355,20 @@ def describe(spec: CommandSpec, t: Translator, prefix: str = "/") -> str:
             "{option} ({need}): {description}",
             option=f"`{local_name(option.name, t.locale)}`",
             need=need,
-            description=t._(option.description),
+            description=_after_colon(t._(option.description), t),
         )
         lines.append(f"• {line}")
     lines.extend(t._(example, prefix=prefix) for example in spec.examples)
     if spec.role >= Role.HOST:
         lines.append(t._("For hosts only."))
     return "\n".join(lines)
+
+
+def _after_colon(text: str, t: Translator) -> str:
+    """French goes on in lower case after a colon (``(obligatoire) : le texte``)."""
+    if t.locale == "fr" and text[:1].isupper() and not text[1:2].isupper():
+        return text[0].lower() + text[1:]
+    return text
 
 
 def help_index(specs: Sequence[CommandSpec], t: Translator, prefix: str, role: Role) -> str:

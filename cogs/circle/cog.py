@@ -17,6 +17,7 @@ from bot.i18n import N_, Translator
 from bot.messenger import escape
 from bot.supervisor import TaskStatus
 from bot.types import Role
+from cogs.circle.jobs import job_words, moment, round_of, status_words
 from cogs.circle.setup import SetupMixin
 from cogs.professions import tag_for_key
 from cogs.rounds.shared import next_question, when
@@ -57,12 +58,27 @@ class CircleCog(SetupMixin, Cog):
             if (when := scheduler.next_fire_time(key)) is not None
         )
         lines.append(t._("Scheduled jobs: {n}", n=len(scheduler.jobs)))
-        lines += [f"• `{key}` → {when.isoformat(timespec='minutes')}" for when, key in upcoming[:5]]
         runs = await jobs.recent_runs(self.services.db, 5)
+        # Hosts read what a job does, for which round, and when in the circle's timezone.
+        tz = ctx.circle.timezone if ctx.circle is not None else "UTC"
+        circle_id = ctx.circle.id if ctx.circle is not None else None
+        numbers = await self._round_numbers(
+            [k for _, k in upcoming[:5]] + [r.job_key for r in runs]
+        )
+        lines += [
+            f"• {job_words(t, key, numbers, circle_id)} → {moment(t, when, tz)}"
+            for when, key in upcoming[:5]
+        ]
         if runs:
             lines.append(t._("Last job runs:"))
             lines += [
-                f"• `{run.job_key}` {run.scheduled_for.isoformat(timespec='minutes')}: {run.status}"
+                "• "
+                + t._(
+                    "{job}, {when}: {status}",
+                    job=job_words(t, run.job_key, numbers, circle_id),
+                    when=moment(t, run.scheduled_for, tz),
+                    status=status_words(t, run.status),
+                )
                 for run in runs
             ]
         metrics = self.services.metrics
@@ -80,18 +96,27 @@ class CircleCog(SetupMixin, Cog):
                 throttled=int(metrics.value("cercle_commands_throttled_total")),
             )
         )
-        lines += self._task_lines(t)
+        lines += self._task_lines(t, tz)
         lines += await self._dead_letter_lines(ctx)
         await ctx.reply("\n".join(lines))
 
-    def _task_lines(self, t: Translator) -> list[str]:
+    async def _round_numbers(self, keys: list[str]) -> dict[int, int]:
+        """The numbers of the rounds these jobs work on, by round id."""
+        numbers: dict[int, int] = {}
+        for round_id in {r for key in keys if (r := round_of(key)) is not None}:
+            round_ = await rounds_store.get_round(self.services.db, round_id)
+            if round_ is not None:
+                numbers[round_id] = round_.number
+        return numbers
+
+    def _task_lines(self, t: Translator, tz: str) -> list[str]:
         """The supervised background tasks, and why the failing ones failed."""
         states = self.services.supervisor.states()
         if not states:
             return []
         lines = [t._("Background tasks:")]
         for task in states:
-            since = task.since.isoformat(timespec="minutes")
+            since = moment(t, task.since, tz)
             if task.status is TaskStatus.RESTARTING:
                 state = t._(
                     "restarting in {seconds} s (restarted {n} times)",
@@ -104,7 +129,7 @@ class CircleCog(SetupMixin, Cog):
             if task.last_error:
                 line += " — " + t._(
                     "last failure {when}: {error}",
-                    when=task.failed_at.isoformat(timespec="minutes") if task.failed_at else "?",
+                    when=moment(t, task.failed_at, tz) if task.failed_at else "?",
                     error=escape(task.last_error[:200]),
                 )
             lines.append(line)
@@ -113,6 +138,7 @@ class CircleCog(SetupMixin, Cog):
     async def _dead_letter_lines(self, ctx: CommandContext) -> list[str]:
         """The events of this channel the bot gave up on, newest first."""
         t = ctx.t
+        tz = ctx.circle.timezone if ctx.circle is not None else "UTC"
         count, latest = await ledger.dead_letters(
             self.services.db, ctx.channel.platform, ctx.channel.id
         )
@@ -131,7 +157,7 @@ class CircleCog(SetupMixin, Cog):
                 + t._(
                     "{kind} at {when}, {attempts} attempts: {error}",
                     kind=dead.kind,
-                    when=dead.handled_at.isoformat(timespec="minutes"),
+                    when=moment(t, dead.handled_at, tz),
                     attempts=dead.attempts,
                     error=escape((dead.error or "?")[:200]),
                 )

@@ -366,7 +366,7 @@ def test_usage_exact_in_french() -> None:
 def test_describe_lists_options_and_host_notice() -> None:
     text = describe(PROMPT_REMOVE, FR, "!")
     assert text.splitlines()[0] == "`!prompt remove number:<nombre>`"
-    assert "• `number` (obligatoire) : Which prompt" in text
+    assert "• `number` (obligatoire) : which prompt" in text
     assert text.splitlines()[-1] == "Réservé aux hôtes."
     assert "hosts only" not in describe(PROMPT_ADD, EN)
 

@@ -69,7 +69,7 @@ async def test_help_for_one_command_shows_usage_and_options(profile: str) -> Non
         text = (await h.command("hana", "/help command:prompt"))[0].text
         prefix = "/" if profile == "discord" else "!"
         assert f"`{prefix}prompt add <texte>`" in text
-        assert "• `texte` (obligatoire) : The test question" in text
+        assert "• `texte` (obligatoire) : the test question" in text
         assert "Réservé aux hôtes." in text
         # A member asking about a host command is told it is for hosts, not that it does not exist.
         denied = (await h.command("ana", "/help command:prompt add"))[0].text
@@ -102,7 +102,8 @@ async def test_health_for_hosts_only(profile: str) -> None:
         await h.advance("7d")
         report = (await h.command("hana", "/circle health"))[0].text
         assert f"Adaptateur {profile} : connecté" in report
-        assert "rounds:1:open" in report
-        assert ": done" in report  # the reminder and close jobs ran
+        # Jobs in words and in the circle's timezone (Paris), never as their internal keys.
+        assert "• le rappel du tour n°1, sam. 10 janv., 08:00 : terminée" in report
+        assert "rounds:" not in report and "+00:00" not in report
         denied = (await h.command("ana", "/circle health"))[0].text
         assert "réservé aux hôtes" in denied

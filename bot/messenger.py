@@ -23,6 +23,9 @@ _ID_MENTION_RE: Final = re.compile(r"<(@[!&]?|#)(\d+)>")
 _ROLE_MENTION_RE: Final = re.compile(r"<(@&)(\d+)>")
 _MARKDOWN_SPECIAL_RE: Final = re.compile(r"([\\`*_~|>#\[\]()<])")
 _SENTENCE_END_RE: Final = re.compile(r"(?<=[.!?…])\s+")
+#: Characters kept free in a message that carries the hosts' mention, for what the adapter
+#: writes before its text (``<@&`` and up to 20 digits of a Discord role, or ``@room``).
+_PING_ROOM: Final = 32
 
 
 def escape(text: str) -> str:
@@ -121,7 +124,8 @@ class Messenger:
         if card is not None and not caps.cards:
             text = "\n\n".join(part for part in (text, card_as_text(card)) if part)
             card = None
-        chunks = split_text(defuse_mentions(text), caps.max_message_length)
+        limit = caps.max_message_length - (_PING_ROOM if content.ping is not None else 0)
+        chunks = split_text(defuse_mentions(text), limit)
         if not chunks:
             return [replace(content, text="", card=card)]
         messages = [Content(text=chunk) for chunk in chunks]

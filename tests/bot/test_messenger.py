@@ -13,7 +13,7 @@ from bot.adapters.memory import MemoryPlatform
 from bot.clock import FakeClock
 from bot.messenger import Messenger, card_as_text, defuse_mentions, escape, quote, split_text
 from bot.platform import DISCORD_LIKE, MATRIX_LIKE, Capabilities
-from bot.types import Attachment, Card, Content
+from bot.types import Attachment, Card, Content, Ping
 
 ZWSP = "\u200b"
 PROFILES = {"discord": DISCORD_LIKE, "matrix": MATRIX_LIKE}
@@ -354,3 +354,13 @@ async def test_reply_private_is_a_direct_message_on_matrix_like() -> None:
     assert sent.to == alice
     assert sent.text == "Rien que pour vous"
     assert all(s.where != "ephemeral" for s in memory.sent)
+
+
+def test_the_hosts_mention_rides_on_the_first_message_with_room_for_it() -> None:
+    # Two paragraphs fill 1,990 of Discord's 2,000 characters: no room left for a role.
+    text = "\n\n".join(f"Paragraph {i}: " + "word " * 196 for i in range(6))
+    messages = Messenger(platform(DISCORD_LIKE)).prepare(Content(text, ping=Ping(role="4242")))
+    assert len(messages) > 1
+    assert [m.ping for m in messages] == [Ping(role="4242")] + [None] * (len(messages) - 1)
+    # What Discord's adapter puts before the text still fits the platform's limit.
+    assert all(len("<@&" + "9" * 20 + "> " + m.text) <= 2000 for m in messages)

@@ -84,7 +84,9 @@ async def test_a_new_slot_inside_the_open_round_is_skipped_as_the_warning_says(
         assert round_ is not None and round_.scheduled_for == utc(2026, 1, 14, 8)
 
 
-async def test_the_warning_comes_only_when_a_new_slot_falls_inside_the_open_round(profile: str) -> None:
+async def test_the_warning_comes_only_when_a_new_slot_falls_inside_the_open_round(
+    profile: str,
+) -> None:
     async with Harness(profile, start=START, hosts=["hana"]) as h:
         await h.say("ana", "bonjour")
         await h.advance("1h")

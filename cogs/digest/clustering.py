@@ -143,22 +143,22 @@ class Words:
     idf: npt.NDArray[np.float32]
 
     @classmethod
-    def of(cls, texts: Sequence[str]) -> Words:
-        """The words at least :data:`MIN_WORD_SENTENCES` of ``texts`` use (most used first)."""
-        bags = [terms(text) for text in texts]
+    def of(cls, bags: Sequence[set[str]]) -> Words:
+        """The words (:func:`terms`) at least :data:`MIN_WORD_SENTENCES` of the sentences use,
+        most used first."""
         df = Counter(t for bag in bags for t in bag)
         common = [t for t, n in df.most_common(MAX_WORDS) if n >= MIN_WORD_SENTENCES]
         idf = [math.log(len(bags) / df[t]) for t in common]
         return cls({t: i for i, t in enumerate(common)}, np.asarray(idf, dtype=np.float32))
 
-    def features(self, vectors: Vectors, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+    def features(self, vectors: Vectors, bags: Sequence[set[str]]) -> npt.NDArray[np.float32]:
         """Unit rows: each sentence's unit vector beside its shared words (unit TF-IDF)."""
         unit = _unit(vectors.astype(np.float32))
         if not self.column or WORDS_WEIGHT <= 0:
             return unit
-        words = np.zeros((len(texts), len(self.column)), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for term in terms(text):
+        words = np.zeros((len(bags), len(self.column)), dtype=np.float32)
+        for row, bag in enumerate(bags):
+            for term in bag:
                 if (at := self.column.get(term)) is not None:
                     words[row, at] = self.idf[at]
         return _unit(np.hstack([unit, WORDS_WEIGHT * _unit(words)]))
@@ -219,15 +219,19 @@ def cluster(
         return np.zeros(n, dtype=np.int64)
     picked = np.arange(n) if n <= sample else np.unique(np.linspace(0, n - 1, sample).astype(int))
     large = texts is not None and len(texts) == n and n >= LARGE_ROUND
-    words = Words.of([texts[i] for i in picked.tolist()]) if large and texts is not None else None
+    bags = [terms(texts[i]) for i in picked.tolist()] if large and texts is not None else []
+    words = Words.of(bags) if bags else None
 
-    def rows_of(at: npt.NDArray[np.int64] | slice) -> npt.NDArray[np.float32]:
+    def rows_of(at: slice) -> npt.NDArray[np.float32]:
         if words is None or texts is None:
             return _unit(vectors[at].astype(np.float32))
-        index: Sequence[int] = range(n)[at] if isinstance(at, slice) else at.tolist()
-        return words.features(vectors[at], [texts[i] for i in index])
+        return words.features(vectors[at], [terms(text) for text in texts[at]])
 
-    rows = rows_of(picked)
+    rows = (
+        words.features(vectors[picked], bags)
+        if words is not None
+        else _unit(vectors[picked].astype(np.float32))
+    )
     block = rows.astype(np.float64)
     distances = np.clip(1.0 - block @ block.T, 0.0, 2.0)  # cosine, on unit rows
     np.fill_diagonal(distances, 0.0)

@@ -299,8 +299,12 @@ class SetupMixin(Cog):
                 )
             )
         ping = await circle_ping(db, circle.id or 0)
-        if ping is None:
-            reach = t._("no mention (turn it on with {option})", option="`mention:on`")
+        kind = platform.capabilities.ping
+        if ping is None and kind:
+            how = "`mention:on mention_role:@role`" if kind == "role" else "`mention:on`"
+            reach = t._("no mention (turn it on with {option})", option=how)
+        elif ping is None:
+            reach = t._("no mention")
         elif ping.role is None:
             reach = t._("@room with the question and the reminder, once each per round")
         else:

@@ -31,7 +31,7 @@ async def test_setup_without_options_shows_the_settings_in_words(profile: str) -
         assert "Questions : chaque lundi à 09:00 (Europe/Paris)" in shown
         assert "Langue : français" in shown and "Fuseau horaire : Europe/Paris" in shown
         assert "Les tours durent 6 jours ; rappel 24 h avant la clôture." in shown
-        assert "Portée : aucune mention" in shown and "`mention:on`" in shown
+        assert "Portée : aucune mention (activez-la avec `mention:on" in shown
         assert "moins de 3 répondants" in shown  # the digest's guard, from [digest]
         assert "Prochaine question : lundi 5 janvier, 09:00." in shown
         english = (await h.command("hana", "/circle setup language:en"))[0].text

@@ -129,7 +129,7 @@ class MatrixPlatform(Requests, Session, Syncing, Sending, Moderation):
                     self._direct_rooms.add(room_id)
             self._filter_id = await self._upload_filter()
             self._next_batch = await state.get_state(self.db, self.name, NEXT_BATCH)
-            # Catch up now (full state: rooms, members, power levels), before serving.
+            # Catch up now (rooms' full state first: members, power levels), before serving.
             first_delay = await self._catch_up()
         except BaseException:
             await self._client.close()
@@ -144,8 +144,10 @@ class MatrixPlatform(Requests, Session, Syncing, Sending, Moderation):
         from starting: the token stays where it was, and the loop syncs again from it, with
         the same backoff as any failed sync.
         """
+        if self._next_batch is not None:
+            await self._load_state()
         try:
-            await self._sync_once(timeout_ms=0, full_state=True)
+            await self._sync_once(timeout_ms=0)
         except EventNotHandled as error:
             delay = min(FIRST_RETRY, self.reconnect_cap)
             log.warning(

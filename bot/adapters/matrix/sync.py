@@ -8,6 +8,11 @@ then does not keep the bot from starting. A restart resumes from the
 stored token with the full room state, and a gap (a "limited" timeline) is filled from
 ``/messages``. History from before the bot joined a room is never handled, and the very first
 sync only records where "now" is. Invites are accepted only from ``allowed_inviters``.
+
+A room with a backlog (:data:`~bot.adapters.batches.BATCH_FROM` events or more in one sync,
+as after a downtime) is handled in batches (:func:`~bot.adapters.batches.run_batch`): a
+sender's events in order, a command or an event about another of the batch alone, platform
+effects taking turns. Gaps are read in pages of :data:`BACKFILL_PAGE` events.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Any, Final
 
 from nio import MessageDirection, RoomMessagesResponse, SyncResponse
 
+from bot.adapters.batches import BATCH_FROM, MAX_BATCH, run_batch
 from bot.adapters.matrix.base import NEXT_BATCH, REACTION, MatrixBase, log
 from bot.adapters.matrix.events import (
     Reaction,
@@ -34,6 +40,22 @@ from storage import state
 
 #: Seconds before a failed sync is tried again (doubling, up to ``reconnect_cap``).
 FIRST_RETRY: Final = 1.0
+#: Events a page of ``/messages`` asks for when filling a gap (Synapse gives at most 1,000).
+BACKFILL_PAGE: Final = 500
+#: Rooms whose gaps are filled at once.
+BACKFILLS: Final = 8
+_NOTHING: Final = {"not_types": ["*"]}
+#: A sync filter for rooms' state alone (see :meth:`Syncing._load_state`).
+STATE_ONLY: Final = {
+    "presence": _NOTHING,
+    "account_data": _NOTHING,
+    "room": {"timeline": {"limit": 0}, "ephemeral": _NOTHING, "account_data": _NOTHING},
+}
+
+
+def _event_id(source: dict[str, Any]) -> str | None:
+    event_id = source.get("event_id")
+    return event_id if isinstance(event_id, str) else None
 
 
 class Syncing(MatrixBase):
@@ -42,6 +64,7 @@ class Syncing(MatrixBase):
     async def _loop(self, first_delay: float = 0.0) -> None:
         """Sync until stopped, after ``first_delay`` seconds (a catch-up that must be retried)."""
         delay = min(FIRST_RETRY, self.reconnect_cap)
+        retrying = bool(first_delay)
         try:
             if first_delay:
                 with contextlib.suppress(TimeoutError):
@@ -49,11 +72,16 @@ class Syncing(MatrixBase):
                 delay = min(first_delay * 2, self.reconnect_cap)
             while not self._stopping.is_set():
                 try:
-                    await self._sync_once(timeout_ms=self.sync_timeout_ms)
+                    # A retry reads what is there without waiting: Synapse's waiting sync,
+                    # asked again from before the bot joined a room, answers with the room up
+                    # to the join only, and the backlog after it would be skipped.
+                    await self._sync_once(timeout_ms=0 if retrying else self.sync_timeout_ms)
+                    retrying = False
                     delay = min(FIRST_RETRY, self.reconnect_cap)
                 except asyncio.CancelledError:
                     raise
                 except Exception as error:
+                    retrying = True
                     if isinstance(error, EventNotHandled):
                         # Its token is not stored: the same events come again.
                         log.warning(
@@ -69,7 +97,7 @@ class Syncing(MatrixBase):
         finally:
             self._closed.set()
 
-    async def _sync_once(self, *, timeout_ms: int, full_state: bool = False) -> None:
+    async def _sync_once(self, *, timeout_ms: int) -> None:
         since = self._next_batch
         response = await self._call(
             "sync",
@@ -77,7 +105,6 @@ class Syncing(MatrixBase):
             timeout=timeout_ms,
             sync_filter=self._filter_id,
             since=since,
-            full_state=full_state or None,
         )
         assert isinstance(response, SyncResponse)
         for room_id, invite in response.rooms.invite.items():
@@ -87,6 +114,53 @@ class Syncing(MatrixBase):
             log.info(
                 "first Matrix sync: %d rooms; history is not handled", len(response.rooms.join)
             )
+        self._note_creators(response)
+        if since is not None:
+            # Gaps (a room busy while the bot was away) are filled side by side.
+            gate = asyncio.Semaphore(BACKFILLS)
+
+            async def gap(room_id: str, prev_batch: str) -> list[dict[str, Any]]:
+                async with gate:
+                    return await self._backfill(room_id, prev_batch, since)
+
+            joined = list(response.rooms.join.items())
+            gaps = await asyncio.gather(
+                *(
+                    gap(room_id, info.timeline.prev_batch)
+                    for room_id, info in joined
+                    if info.timeline.limited and info.timeline.prev_batch
+                )
+            )
+            filled = iter(gaps)
+            for room_id, info in joined:
+                events = [e.source for e in info.timeline.events]
+                if info.timeline.limited and info.timeline.prev_batch:
+                    events = next(filled) + events
+                await self._handle_room(room_id, events)
+        # Only now is everything this token covers handled: store it.
+        self._next_batch = response.next_batch
+        await self._set(NEXT_BATCH, response.next_batch)
+
+    async def _load_state(self) -> None:
+        """Every room's full state (members, power levels), and none of their events.
+
+        After a restart the client knows no room: this sync fills them in, so the catch-up
+        that follows (from the stored token, not full-state) reads only the rooms with news.
+        A full-state sync with events would mark every room "limited", each gap to be
+        asked for.
+        """
+        response = await self._call(
+            "state sync",
+            self.client.sync,
+            timeout=0,
+            sync_filter=STATE_ONLY,
+            since=self._next_batch,
+            full_state=True,
+        )
+        assert isinstance(response, SyncResponse)
+        self._note_creators(response)
+
+    def _note_creators(self, response: SyncResponse) -> None:
         for room_id, info in response.rooms.join.items():
             for source in (
                 *(e.source for e in info.state),
@@ -94,21 +168,12 @@ class Syncing(MatrixBase):
             ):
                 if source.get("type") == "m.room.create":
                     self._creators[room_id] = privileged_creators(source)
-        if since is not None:
-            for room_id, info in response.rooms.join.items():
-                events = [e.source for e in info.timeline.events]
-                if info.timeline.limited and info.timeline.prev_batch:
-                    events = await self._backfill(room_id, info.timeline.prev_batch, since) + events
-                await self._handle_room(room_id, events)
-        # Only now is everything this token covers handled: store it.
-        self._next_batch = response.next_batch
-        await self._set(NEXT_BATCH, response.next_batch)
 
     async def _backfill(self, room_id: str, start: str, since: str) -> list[dict[str, Any]]:
         """Events between ``since`` and a limited timeline's start (oldest first)."""
         found: list[dict[str, Any]] = []
         token: str | None = start
-        for _page in range(100):  # bounded: 100 pages of the filter's size
+        for _page in range(100):  # bounded: 100 pages
             response = await self._call(
                 "backfill",
                 self.client.room_messages,
@@ -116,7 +181,7 @@ class Syncing(MatrixBase):
                 start=token,
                 end=since,
                 direction=MessageDirection.back,
-                limit=max(self.timeline_limit, 50),
+                limit=max(self.timeline_limit, BACKFILL_PAGE),
             )
             assert isinstance(response, RoomMessagesResponse)
             found.extend(e.source for e in response.chunk)
@@ -136,8 +201,47 @@ class Syncing(MatrixBase):
             if is_own_join(events[index], self.user_id):
                 events = events[index + 1 :]
                 break
-        for source in events:
-            await self._handle_event(room_id, source)
+        if len(events) < BATCH_FROM:
+            for source in events:
+                await self._handle_event(room_id, source)
+            return
+        # A backlog (a sync covering a downtime): batches of events side by side. The sync
+        # token is stored after the whole response, as one at a time; a failure replays the
+        # response and the core drops what it settled.
+        for start in range(0, len(events), MAX_BATCH):
+            batch = events[start : start + MAX_BATCH]
+            _done, failure = await run_batch(
+                batch,
+                lambda source: self._handle_event(room_id, source),
+                lane=lambda source: str(source.get("sender")),
+                ident=_event_id,
+                depends=self._depends,
+            )
+            for source in batch:  # a thread's tail is its latest event, whatever finished last
+                relates = relation(source)
+                if relates.get("rel_type") == "m.thread" and (known := _event_id(source)):
+                    self._remember(self._thread_tail, str(relates.get("event_id")), known)
+            if failure is not None:
+                raise failure
+
+    def _depends(self, source: dict[str, Any], ids: set[str]) -> bool:
+        """Whether handling ``source`` may depend on the events of ``ids`` (earlier in its
+        batch) or change what later ones meet."""
+        content = source.get("content")
+        content = content if isinstance(content, dict) else {}
+        body = content.get("body")
+        # A command may change what every later event meets (a round opened, a member muted).
+        if isinstance(body, str) and body.startswith(self.capabilities.command_prefix):
+            return True
+        relates = relation(source)
+        targets = [content.get("redacts"), source.get("redacts")]
+        if relates.get("rel_type") != "m.thread":  # a thread's root is not its answers' cause
+            targets.append(relates.get("event_id"))
+        replied = relates.get("m.in_reply_to")
+        if isinstance(replied, dict) and not relates.get("is_falling_back"):
+            targets.append(replied.get("event_id"))
+        # A reply, reaction, edit or redaction of an event of the batch comes after it.
+        return any(isinstance(t, str) and t in ids for t in targets)
 
     async def _handle_event(self, room_id: str, source: dict[str, Any]) -> None:
         event_id = source.get("event_id")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from storage import Database, rounds
 from storage import digest as store
 from storage.members import account_for, get_or_create_circle
 from storage.rounds import Round
+from storage.types import Visibility
+
+VISIBLE = Visibility.VISIBLE.stored
 
 
 async def _round_with_answer(db: Database, now: datetime) -> tuple[int, int, int]:
@@ -69,6 +72,35 @@ async def test_vectors_are_cached_replaced_and_go_with_their_answer(
     assert await store.cached_vectors(db, [answer, 999]) == {answer: second}
     await rounds.delete_by_message(db, "discord", "m1")
     assert await store.cached_vectors(db, [answer]) == {}
+
+
+async def test_answers_without_vectors_are_the_new_and_the_edited_ones_never_the_hidden(
+    db: Database, now: datetime
+) -> None:
+    _, round_id, first = await _round_with_answer(db, now)
+    member = (await account_for(db, "discord", "bob", "bob", now=now)).member_id
+    ids = [first]
+    for i in range(2, 5):
+        answer = await rounds.add_answer(
+            db, round_id=round_id, member_id=member, platform="discord",
+            message_id=f"m{i}", text=f"Réponse {i}.", created_at=now,
+        )  # fmt: skip
+        assert answer is not None
+        ids.append(answer)
+    texts = ["Une réponse.", "Réponse 2.", "Réponse 3.", "Réponse 4."]
+    assert await store.answers_without_vectors(db, round_id) == list(zip(ids, texts, strict=True))
+    vectors = store.CachedVectors("h", 1, 4, b"\x00" * 8)
+    await store.store_vectors(db, [(i, vectors) for i in ids[:3]], now=now)
+    assert await store.answers_without_vectors(db, round_id) == [(ids[3], "Réponse 4.")]
+
+    later = now + timedelta(minutes=1)
+    await rounds.edit_answer(db, ids[1], "Réponse 2, revue.", VISIBLE, now=later)
+    await rounds.edit_answer(db, ids[3], "Réponse 4, cachée.", Visibility.HIDDEN.stored, now=later)
+    assert await store.answers_without_vectors(db, round_id) == [(ids[1], "Réponse 2, revue.")]
+    assert await store.answers_without_vectors(db, round_id, after=ids[1]) == []
+    assert await store.answers_without_vectors(db, round_id, limit=0) == []
+    await store.store_vectors(db, [(ids[1], vectors)], now=later)
+    assert await store.answers_without_vectors(db, round_id) == []
 
 
 async def test_professions_of_members(db: Database, now: datetime) -> None:

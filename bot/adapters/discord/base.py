@@ -26,7 +26,7 @@ from storage.database import Database
 
 if TYPE_CHECKING:
     from bot.adapters.discord.catchup import _Thread
-    from bot.adapters.discord.events import _Client
+    from bot.adapters.discord.events import _Client, _Ordered
 
 #: The adapter's one logger, under the name it has always had (log settings and tests use it).
 log = logging.getLogger("bot.adapters.discord.platform")
@@ -50,6 +50,8 @@ class DiscordBase:
     _threads: dict[int, _Thread]
     _members: OrderedDict[tuple[int, int], discord.Member]
     _last_channel: OrderedDict[int, int]
+    #: Per channel, events handed over one at a time.
+    _ordered: _Ordered
     #: Runs the catch-up (its state is there for health reports).
     supervisor: Supervisor
     #: Round threads with a message the core could not settle: their position stays before it.
@@ -78,7 +80,7 @@ class DiscordBase:
 
         async def on_message(self, message: discord.Message) -> None: ...
 
-        async def _receive(self, message: discord.Message) -> None: ...
+        async def _receive(self, message: discord.Message, *, ordered: bool = True) -> None: ...
 
         # catchup.py: no loss
 

@@ -14,12 +14,19 @@ from typing import Final
 
 import discord
 
+from bot.adapters.batches import BATCH_FROM, MAX_BATCH, run_batch
 from bot.adapters.discord.base import NAME, DiscordBase, log
 from bot.platform import EventNotHandled
 from storage import state
 
 _CLOSED: Final = "closed"
 CATCH_UP: Final = "discord-catch-up"
+
+
+def _replies_within(message: discord.Message, ids: set[str]) -> bool:
+    """A reply to a message handled before it in the batch waits for it."""
+    reference = message.reference
+    return reference is not None and str(reference.message_id) in ids
 
 
 @dataclass(slots=True)
@@ -107,6 +114,53 @@ class CatchUp(DiscordBase):
             if not self._catch_up_again:
                 return
 
+    async def _catch_up_messages(self, thread_id: int, messages: list[discord.Message]) -> int:
+        """Hand a thread's missed ``messages`` to the core and mark them seen; how many.
+
+        A few, one at a time, each marked seen once settled; a backlog
+        (:data:`~bot.adapters.batches.BATCH_FROM` or more) side by side (a member's in order,
+        a reply to one of them after it), the thread's live messages waiting meanwhile, and
+        marked seen once, up to the last of the leading messages settled.
+
+        Raises:
+            EventNotHandled: The core could not settle a message; nothing from it on is
+                marked seen.
+        """
+        if len(messages) < BATCH_FROM:
+            for message in messages:
+                try:
+                    await self._receive(message)
+                except EventNotHandled as error:
+                    raise EventNotHandled(
+                        f"message {message.id} in thread {thread_id}: {error}"
+                    ) from error
+                await self._seen(thread_id, message.id)
+            return len(messages)
+        outcome: list[tuple[int, BaseException | None]] = []
+
+        async def batch() -> None:
+            outcome.append(
+                await run_batch(
+                    messages,
+                    lambda message: self._receive(message, ordered=False),
+                    lane=lambda message: str(message.author.id),
+                    ident=lambda message: str(message.id),
+                    depends=_replies_within,
+                )
+            )
+
+        await self._ordered.run(thread_id, batch())
+        ((done, failure),) = outcome
+        if done:
+            await self._seen(thread_id, messages[done - 1].id)
+        if failure is not None:
+            if isinstance(failure, EventNotHandled):
+                raise EventNotHandled(
+                    f"message {messages[done].id} in thread {thread_id}: {failure}"
+                ) from failure
+            raise failure
+        return done
+
     async def _catch_up_thread(self, thread_id: int) -> None:
         known = self._threads.get(thread_id)
         if known is None:
@@ -118,17 +172,15 @@ class CatchUp(DiscordBase):
             if not isinstance(channel, discord.Thread):
                 return
             count = 0
+            pending: list[discord.Message] = []
             async for message in channel.history(
                 limit=None, after=discord.Object(known.last_id), oldest_first=True
             ):
-                try:
-                    await self._receive(message)
-                except EventNotHandled as error:
-                    raise EventNotHandled(
-                        f"message {message.id} in thread {thread_id}: {error}"
-                    ) from error
-                await self._seen(thread_id, message.id)
-                count += 1
+                pending.append(message)
+                if len(pending) >= MAX_BATCH:
+                    count += await self._catch_up_messages(thread_id, pending)
+                    pending = []
+            count += await self._catch_up_messages(thread_id, pending)
             self._behind.discard(thread_id)
             if count:
                 log.info("discord: caught up on %d messages in thread %s", count, thread_id)

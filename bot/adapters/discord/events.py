@@ -97,8 +97,6 @@ class _Ordered:
 class Receiving(DiscordBase):
     """The part of :class:`~bot.adapters.discord.platform.DiscordPlatform` receiving events."""
 
-    _ordered: _Ordered
-
     # ------------------------------------------------------------ receiving
 
     def _refs(self, channel: object) -> tuple[ChannelRef, ThreadRef | None]:
@@ -148,8 +146,11 @@ class Receiving(DiscordBase):
             return
         await self._seen(message.channel.id, message.id, live=True)
 
-    async def _receive(self, message: discord.Message) -> None:
-        """Hand a member's message to the core (the position is the caller's to store)."""
+    async def _receive(self, message: discord.Message, *, ordered: bool = True) -> None:
+        """Hand a member's message to the core (the position is the caller's to store).
+
+        ``ordered=False``: the caller holds the channel's turn (a catch-up batch).
+        """
         if self._ignored(message.author) or message.type not in (
             discord.MessageType.default,
             discord.MessageType.reply,
@@ -178,7 +179,10 @@ class Receiving(DiscordBase):
             message.created_at,
             reply_to,
         )
-        await self._deliver(message.channel.id, event)
+        if ordered:
+            await self._deliver(message.channel.id, event)
+        elif self._sink is not None:
+            await self._sink(event)
 
     async def on_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
         """A member edited a message (embed unfurls, with no edit time, are not edits)."""

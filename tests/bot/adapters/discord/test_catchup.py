@@ -124,3 +124,72 @@ async def test_a_refused_live_message_is_not_passed_by_a_later_one(world: Any) -
     assert handled[1:] == ["refused while the database is away", "later, handled live"]
     final = await state.get_state(world.db, "discord", key)
     assert final is not None and int(final.split(":")[1]) == later.id
+
+
+async def test_a_backlog_is_caught_up_side_by_side_each_member_in_order(world: Any) -> None:
+    await world.start_bot()
+    s = world.server()
+    await s.hana.slash(s.channel, "prompt now")
+    (thread,) = s.channel.threads
+    key = f"thread:{thread.id}"
+    await world.bots[-1].stop()
+    before = await state.get_state(world.db, "discord", key)
+    # While the bot is away: 14 members answer 5 times each, then Bob replies to the last
+    # answer; one answer in the middle is refused once (the database is away).
+    members = [s.guild.add_member(world.sim.create_user(f"m{i}")) for i in range(14)]
+    posted: list[str] = []
+    last = None
+    for n in range(5):
+        for i, member in enumerate(members):
+            last = await member.send(thread, f"m{i} answer {n}")
+            posted.append(last.content)
+    reply = await s.bob.send(thread, "Bob replies", reply_to=last)
+    posted.append(reply.content)
+    refused = posted[len(posted) // 2]
+
+    heard: list[str] = []
+    running = most = 0
+    stored_when_refused: list[str | None] = []
+    done = asyncio.Event()
+
+    async def sink(event: Event) -> None:
+        nonlocal running, most
+        if not isinstance(event, MessagePosted):
+            return
+        running += 1
+        most = max(most, running)
+        try:
+            await asyncio.sleep(0.001)  # a database round trip
+            if event.text == refused and refused not in heard:
+                heard.append(refused)
+                stored_when_refused.append(await state.get_state(world.db, "discord", key))
+                raise EventNotHandled("MessagePosted: DatabaseUnavailable: connection refused")
+            heard.append(event.text)
+            if heard.count("Bob replies") and heard.count(refused) == 2:
+                done.set()
+        finally:
+            running -= 1
+
+    platform = DiscordPlatform(
+        DiscordSettings(), db=world.db, clock=world.clock, locale="fr", connector=world.connect
+    )
+    await platform.start(sink)  # its catch-up starts at READY
+    try:
+        await asyncio.wait_for(done.wait(), 30)
+        await world.sim.settle()
+    finally:
+        await platform.stop()
+
+    assert most > 1  # side by side, not one at a time
+    # The first pass stopped at the refusal: its position had not moved past the backlog.
+    assert stored_when_refused == [before]
+    # Read again from the first message not settled: each member in order, the reply after
+    # the answer it replies to; then the position is the backlog's last message.
+    again = heard[len(heard) - 1 - heard[::-1].index(refused) :]
+    assert set(again) >= set(posted[posted.index(refused) :])
+    for i in range(14):
+        mine = [t for t in again if t.startswith(f"m{i} ")]
+        assert mine == [t for t in posted if t.startswith(f"m{i} ")][-len(mine) :]
+    assert again.index("Bob replies") > again.index(last.content)
+    final = await state.get_state(world.db, "discord", key)
+    assert final is not None and int(final.split(":")[1]) == reply.id

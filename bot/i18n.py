@@ -174,6 +174,11 @@ def english_name(name: str) -> str:
     return _ENGLISH_NAMES.get(name.lower(), name)
 
 
+def quoted(text: str, locale: str | None) -> str:
+    """``text`` between quotation marks: « … » in French, “…” in English."""
+    return f"« {text} »" if normalize_locale(locale) == "fr" else f"“{text}”"
+
+
 def english_path(words: Iterable[str]) -> list[str]:
     """A command path typed in either language, in English: ``question ajouter`` → prompt add."""
     return [english_name(word) for word in words]

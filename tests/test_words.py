@@ -297,6 +297,13 @@ async def test_a_week_reads_as_words_in_the_circles_language(lang: str, profile:
         glued = [s.text for s in sent if lang == "fr" and SENTENCE_START.search(s.text)]
         assert not glued, "sentences glued by a colon:\n" + "\n".join(glued)
 
+        # Quotation marks of the circle's language: « … » with spaces in French, “…” in English.
+        if lang == "fr":
+            quotes = [s.text for s in sent if re.search(r"«(?!\s)|(?<!\s)»|“", s.text)]
+        else:
+            quotes = [s.text for s in sent if "«" in s.text]
+        assert not quotes, quotes
+
         # Removed (troll) and held (dan) messages: told so, never thanked nor asked.
         for who in ("troll", "dan"):
             to_them = [s.text for s in sent if s.to is not None and s.to.id == who]

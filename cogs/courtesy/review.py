@@ -16,7 +16,7 @@ from typing import Final
 
 from bot.cog import CircleContext, EventContext, command
 from bot.commands import OptionSpec, OptionType, Scope
-from bot.i18n import N_
+from bot.i18n import N_, local_name
 from bot.messenger import escape, quote
 from bot.platform import HasHostsChannel, PlatformError
 from bot.types import (
@@ -226,8 +226,9 @@ class Review(CourtesyBase):
         lines.append(
             t._(
                 "Decide with {approve} or {reject}.",
-                approve=f"`{ctx.prefix}mod approve id:<n>`",
-                reject=f"`{ctx.prefix}mod reject id:<n> <reason>`",
+                approve=f"`{ctx.prefix}mod approve <n>`",
+                reject=f"`{ctx.prefix}mod reject {local_name('id', t.locale)}:<n> "
+                f"<{local_name('reason', t.locale)}>`",
             )
         )
         await ctx.reply("\n".join(lines))

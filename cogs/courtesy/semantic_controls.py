@@ -10,7 +10,7 @@ from typing import Any, Final
 
 from bot.cog import CircleContext, command
 from bot.commands import Choice, OptionSpec, OptionType, Scope
-from bot.i18n import N_
+from bot.i18n import N_, local_name
 from bot.types import Role
 from cogs.courtesy.base import WHY, CourtesyBase
 from cogs.courtesy.rules import SEMANTIC_FAMILIES, Category
@@ -118,8 +118,9 @@ class SemanticControls(CourtesyBase):
         family, value, reset = ctx.options["family"], ctx.options["value"], ctx.options["reset"]
         t = ctx.t
         usage = (
-            f"`{ctx.prefix}mod threshold family:<{'|'.join(SEMANTIC_FAMILIES)}> "
-            f"value:<{MIN_THRESHOLD:g}..1>`"
+            f"`{ctx.prefix}mod threshold {local_name('family', t.locale)}:"
+            f"<{'|'.join(SEMANTIC_FAMILIES)}> "
+            f"{local_name('value', t.locale)}:<{MIN_THRESHOLD:g}..1>`"
         )
         if family is None:
             if value is not None or reset:

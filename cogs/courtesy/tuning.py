@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from bot.cog import CircleContext, CommandContext, command
 from bot.commands import Choice, OptionSpec, OptionType, Scope
-from bot.i18n import N_, Translator
+from bot.i18n import N_, Translator, quoted
 from bot.messenger import escape, quote
 from bot.platform import PlatformError
 from bot.types import Role, UserRef
@@ -212,7 +212,7 @@ class Tuning(CourtesyBase):
             )
         if layer and entry.term:
             return t._(
-                "{family}, by {layer}: «{term}»",
+                "{family}, by {layer}: “{term}”",
                 family=family,
                 layer=layer,
                 term=escape(clip(entry.term, 80)),
@@ -412,14 +412,15 @@ class Tuning(CourtesyBase):
                 lines.append(line)
                 continue
             if reason.excerpt:
-                line += " — «" + escape(clip(reason.excerpt, 80)) + "»"
+                line += " — " + quoted(escape(clip(reason.excerpt, 80)), t.locale)
             words = matched(reason)
             if reason.category is Category.PII:
                 line += f" ({escape(words)})"
             elif words and words != reason.excerpt:
-                line += " " + t._("(matches {term})", term=f"«{escape(clip(words, 60))}»")
+                term = quoted(escape(clip(words, 60)), t.locale)
+                line += " " + t._("(matches {term})", term=term)
             if reason.cue:
-                line += " " + t._("after the cue {cue}", cue=f"«{escape(reason.cue)}»")
+                line += " " + t._("after the cue {cue}", cue=quoted(escape(reason.cue), t.locale))
             lines.append(line)
         if decision.redacted_text is not None:
             lines.append(t._("Shown as:") + "\n" + quote(decision.redacted_text))
@@ -459,9 +460,9 @@ class Tuning(CourtesyBase):
         allow["words"] = words
         await self._save_overrides(ctx, overrides, note=("-" if remove else "+") + word)
         await ctx.reply(
-            ctx.t._("«{word}» is no longer on the allow-list.", word=escape(word))
+            ctx.t._("“{word}” is no longer on the allow-list.", word=escape(word))
             if remove
-            else ctx.t._("«{word}» is now allowed in this circle.", word=escape(word))
+            else ctx.t._("“{word}” is now allowed in this circle.", word=escape(word))
         )
 
     @command(

@@ -362,7 +362,7 @@ async def test_mod_test_explains_without_acting(profile: str) -> None:
         assert text.startswith(
             "Décision : **retirer**, pour une insulte (règle `insult.directed`)."
         )
-        assert "après l’indice «quel»" in text
+        assert "après l’indice « quel »" in text
         assert "`pii.phone` → masquer" in text
         assert "> Quel abruti, appelle le •• •• •• •• ••" in text
         clean = (await h.command("hana", "/mod test Bonne journée"))[0].text

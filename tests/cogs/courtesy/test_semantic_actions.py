@@ -352,11 +352,11 @@ async def test_mod_test_shows_the_words_never_the_pattern() -> None:
             "Decision: **hold**, for a threat (rule `threat`).",
             "Decided by the word rules.",
         ]
-        assert "«Je vais te défoncer»" in text
+        assert "“Je vais te défoncer”" in text
         for syntax in ("|", "~", "@harm", "`je"):
             assert syntax not in text
         plain = (await h.command("hana", "/mod test fu-ck off"))[0].text
-        assert "(matches «fuck off»)" in plain
+        assert "(matches “fuck off”)" in plain
 
 
 async def test_mod_log_tells_family_layer_and_why() -> None:

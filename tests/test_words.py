@@ -297,6 +297,10 @@ async def test_a_week_reads_as_words_in_the_circles_language(lang: str, profile:
         glued = [s.text for s in sent if lang == "fr" and SENTENCE_START.search(s.text)]
         assert not glued, "sentences glued by a colon:\n" + "\n".join(glued)
 
+        # Decimals as the circle writes them (the troll's strikes: 2,00 in French).
+        strikes = next(s.text for s in sent if "**troll**" in s.text)
+        assert ("2,00" if lang == "fr" else "2.00") in strikes, strikes
+
         # Quotation marks of the circle's language: « … » with spaces in French, “…” in English.
         if lang == "fr":
             quotes = [s.text for s in sent if re.search(r"«(?!\s)|(?<!\s)»|“", s.text)]

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from typing import Any, Final
 
+from babel.numbers import format_decimal
+
 from bot.cog import CircleContext, CommandContext, command
 from bot.commands import Choice, OptionSpec, OptionType, Scope
 from bot.i18n import N_, Translator, quoted
@@ -253,7 +255,7 @@ class Tuning(CourtesyBase):
             t._(
                 "{name}: {strikes} strikes now (a mute at {limit}; they halve every {hours} h).",
                 name=f"**{escape(user.label)}**",
-                strikes=f"{total:.2f}",
+                strikes=format_decimal(total, "0.00", locale=t.locale),  # 0,40 in French
                 limit=f"{settings.mute_at:g}",
                 hours=f"{settings.strike_half_life_hours:g}",
             ),

@@ -318,7 +318,7 @@ async def test_strikes_decay_with_time(profile: str) -> None:
         await h.say("bob", "connard")  # 2.5 < 3: no mute
         assert not h.platform.is_muted("bob")
         text = (await h.command("hana", "/mod strikes bob"))[0].text
-        assert "**bob** : 2.50 points d’avertissement" in text and "Pas en sourdine." in text
+        assert "**bob** : 2,50 points d’avertissement" in text and "Pas en sourdine." in text
 
 
 async def test_strikes_escalate_to_longer_temporary_mutes(profile: str) -> None:
@@ -348,7 +348,7 @@ async def test_pardon_clears_strikes_and_lifts_the_mute(profile: str) -> None:
         assert replies[-1].text == "bob est gracié : avertissements effacés, pas de sourdine."
         assert not h.platform.is_muted("bob")
         assert "effacé vos avertissements" in dms(h, "bob")[-1]
-        assert "0.00 points" in (await h.command("hana", "/mod strikes bob"))[0].text
+        assert "0,00 points" in (await h.command("hana", "/mod strikes bob"))[0].text
         unknown = await h.command("hana", "/mod pardon zoe")
         assert unknown[-1].text == "Je ne connais aucun membre nommé zoe."
 

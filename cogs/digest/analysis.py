@@ -36,7 +36,7 @@ import numpy as np
 import numpy.typing as npt
 
 from cogs.digest.clauses import clause
-from cogs.digest.clustering import cluster
+from cogs.digest.clustering import cluster, terms
 from cogs.digest.clustering import embed_answers as embed_answers  # re-exported for cli.py
 from cogs.digest.labelling import fallback_label, keywords, phrase_labels
 from cogs.digest.language import cue_kinds, guess_lang, question_kind, sentence_lang, sentences
@@ -266,6 +266,7 @@ def _themes(r: _Round, locale: str) -> list[_Cluster]:
     for (label, members), words, name, quote, order in zip(
         kept, names, labels, quotes, central, strict=True
     ):
+        said = quote if name is None else _quote(r, members, label=name.text)
         authors_by: dict[str, set[str]] = defaultdict(set)
         for i in members:
             answer = r.answers[int(r.owner[i])]
@@ -276,7 +277,7 @@ def _themes(r: _Round, locale: str) -> list[_Cluster]:
             authors={k: len(v) for k, v in sorted(authors_by.items(), key=lambda kv: -len(kv[1]))},
             answers=len({int(r.owner[i]) for i in members}),
             sentences=len(members),
-            quote=quote,
+            quote=said,
             langs=dict(Counter(r.langs[i] for i in members)),
         )
         out.append(_Cluster(label, members, theme))
@@ -297,9 +298,11 @@ def _quote(
     *,
     profession: str | None = None,
     kind: str = "",
+    label: str = "",
 ) -> Quote:
     """The most central sentence, in the circle's language when the theme has one in it,
-    preferring one a profession can safely be credited with.
+    preferring one a profession can safely be credited with, then one that says the theme's
+    ``label`` (a reader looks for the title's words in the quote under it).
 
     ``profession``: by that profession only (it has sentences among ``members``). ``kind``:
     the clause that says so (``missing``, ``disappointed``), not the whole sentence.
@@ -311,10 +314,16 @@ def _quote(
     candidates = (local or ordered)[:12]
     good = [i for i in candidates if 25 <= len(r.texts[i]) <= QUOTE_CHARS * 2]
     safe = [i for i in good or candidates if r.safe(r.author(i).profession)]
-    chosen = (safe or good or candidates)[0]
+    preferred = safe or good or candidates
+
+    def said(i: int) -> str:
+        return clause(r.texts[i], kind) if kind else r.texts[i]
+
+    words = terms(label)
+    chosen = next((i for i in preferred if words <= terms(said(i))), preferred[0])
     answer = r.author(chosen)
     credited = r.shown(answer.profession)
-    text = clause(r.texts[chosen], kind) if kind else r.texts[chosen]
+    text = said(chosen)
     return Quote(
         text=trim(text),
         lang=r.spoken[chosen],
@@ -407,7 +416,11 @@ def _rank(
         (
             Distinctive(
                 d.profession,
-                _public(r, d.theme, _quote(r, c.members, profession=d.profession)),
+                _public(
+                    r,
+                    d.theme,
+                    _quote(r, c.members, profession=d.profession, label=d.theme.label),
+                ),
                 d.authors,
                 d.total,
                 d.elsewhere,
@@ -456,7 +469,7 @@ def _sub_questions(
                 authors={k: len(v) for k, v in by.items()},
                 answers=len({int(r.owner[i]) for i in hits.tolist()}),
                 sentences=len(hits),
-                quote=_quote(r, hits, kind=kind),
+                quote=_quote(r, hits, kind=kind, label=c.theme.label),
                 langs=dict(Counter(r.langs[i] for i in hits.tolist())),
             )
             found.append((authors, _public(r, theme, theme.quote), c.label_id))

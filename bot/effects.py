@@ -113,6 +113,10 @@ class Effects:
         self._clock = clock
         # Events handled side by side are looked up together.
         self._lookups: GroupReader[str, str] = GroupReader(functools.partial(ledger.statuses, db))
+        # So are the effects their scopes already performed (none, unless one is a retry).
+        self._performed: GroupReader[str, dict[str, str]] = GroupReader(
+            functools.partial(ledger.effects_in, db)
+        )
 
     # ------------------------------------------------------------ events
 
@@ -263,7 +267,7 @@ class Effects:
         scope.rank += 1
         key = _digest(scope.key, scope.step, str(scope.rank), what)
         if scope.known is None:
-            scope.known = await ledger.effects_of(self._db, scope.key)
+            scope.known = dict(await self._performed.get(scope.key) or {})
         return key, scope.known
 
     async def _record(self, scope: _Scope, key: str, result: str) -> None:

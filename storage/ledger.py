@@ -92,6 +92,21 @@ async def effects_of(db: Database, scope: str) -> dict[str, str]:
         return {key: result for key, result in (await session.exec(stmt)).all()}
 
 
+async def effects_in(db: Database, scopes: Sequence[str]) -> dict[str, dict[str, str]]:
+    """:func:`effects_of` for many scopes in one query (scopes without any are left out)."""
+    found: dict[str, dict[str, str]] = {}
+    table = Effect.__table__  # type: ignore[attr-defined]
+    async with db.engine.connect() as conn:
+        for start in range(0, len(scopes), _LOOKUP_CHUNK):
+            chunk = scopes[start : start + _LOOKUP_CHUNK]
+            stmt = select(table.c.scope, table.c.key, table.c.result).where(
+                table.c.scope.in_(chunk)
+            )
+            for scope, key, result in (await conn.execute(stmt)).all():
+                found.setdefault(scope, {})[key] = result
+    return found
+
+
 async def record_effect(db: Database, scope: str, key: str, result: str, *, now: datetime) -> None:
     """Record a performed side effect (a second record of the same key is ignored)."""
     values = {"key": key, "scope": scope, "result": result, "created_at": now}

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import Text, UniqueConstraint, delete, func, update
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import aliased
 from sqlmodel import Field, SQLModel, col, select
 
 from storage.database import Database
@@ -201,6 +202,105 @@ async def ballot(db: Database, statement_id: int, member_id: int) -> Ballot | No
     return Ballot(statement, round_, latest, previous, profession or "")
 
 
+async def ballots(db: Database, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], Ballot]:
+    """:func:`ballot` for many (statement, member) pairs in three queries, whatever their
+    number (concurrent votes share them through a :class:`~storage.writer.GroupReader`)."""
+    from storage.professions import MemberProfession
+
+    statement_ids = sorted({s for s, _ in keys})
+    member_ids = sorted({m for _, m in keys})
+    later = aliased(Round)  # the circle's rounds, beside the statement's own
+    latest = (
+        select(func.max(later.id))
+        .where(later.circle_id == col(Statement.circle_id))
+        .correlate(Statement)
+        .scalar_subquery()
+    )
+    found: dict[int, tuple[Statement, Round, int | None]] = {}
+    previous: dict[tuple[int, int], Vote] = {}
+    professions: dict[int, str] = {}
+    async with db.session() as session:
+        for at in range(0, len(statement_ids), 900):  # under SQLite's bound-parameter limit
+            rows = await session.exec(
+                select(Statement, Round, latest)
+                .join(Round, col(Round.id) == col(Statement.round_id))
+                .where(col(Statement.id).in_(statement_ids[at : at + 900]))
+            )
+            found.update((s.id or 0, (s, r, n)) for s, r, n in rows.all())
+        for at in range(0, len(member_ids), 900):
+            chunk = member_ids[at : at + 900]
+            votes = await session.exec(
+                select(Vote).where(
+                    col(Vote.member_id).in_(chunk), col(Vote.statement_id).in_(list(found))
+                )
+            )
+            previous.update(((v.statement_id, v.member_id), v) for v in votes.all())
+            keys_of = await session.exec(
+                select(MemberProfession.member_id, MemberProfession.key).where(
+                    col(MemberProfession.member_id).in_(chunk)
+                )
+            )
+            professions.update(keys_of.all())
+    return {
+        (s, m): Ballot(*found[s], previous.get((s, m)), professions.get(m) or "")
+        for s, m in keys
+        if s in found
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A vote to store (see :func:`record_votes`)."""
+
+    statement_id: int
+    member_id: int
+    choice: str
+    profession: str
+    at: datetime
+
+
+async def record_votes(db: Database, votes: Sequence[Choice], *, now: datetime) -> None:
+    """Store votes in one statement: one row per member and statement, the latest choice kept
+    (of those given, then against the one stored: an older one changes nothing)."""
+    latest: dict[tuple[int, int], Choice] = {}
+    for vote in votes:
+        if vote.choice not in CHOICES:
+            raise ValueError(f"unknown choice {vote.choice!r}")
+        key = (vote.statement_id, vote.member_id)
+        if key not in latest or latest[key].at <= vote.at:
+            latest[key] = vote  # one row per key: PostgreSQL updates a row once a statement
+    table = Vote.__table__  # type: ignore[attr-defined]
+    rows = [
+        {
+            "statement_id": v.statement_id,
+            "member_id": v.member_id,
+            "choice": v.choice,
+            "profession_key": v.profession[:64],
+            "voted_at": v.at,
+            "created_at": now,
+        }
+        for v in latest.values()
+    ]
+
+    async def upsert(conn: AsyncConnection) -> None:
+        for at in range(0, len(rows), 150):  # 900 values: under SQLite's parameter limit
+            stmt = dialect_insert(db.engine, table).values(rows[at : at + 150])
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["statement_id", "member_id"],
+                set_={
+                    "choice": stmt.excluded.choice,
+                    "profession_key": stmt.excluded.profession_key,
+                    "voted_at": stmt.excluded.voted_at,
+                },
+                where=table.c.voted_at <= stmt.excluded.voted_at,
+            )
+            await conn.execute(stmt)
+
+    # Group-committed like answers: votes arriving together share one transaction.
+    if rows:
+        await db.write(upsert)
+
+
 async def record_vote(
     db: Database,
     statement_id: int,
@@ -216,32 +316,7 @@ async def record_vote(
     A vote replayed from earlier than the stored one (a platform delivering an old event
     again) changes nothing.
     """
-    if choice not in CHOICES:
-        raise ValueError(f"unknown choice {choice!r}")
-    table = Vote.__table__  # type: ignore[attr-defined]
-    stmt = dialect_insert(db.engine, table).values(
-        statement_id=statement_id,
-        member_id=member_id,
-        choice=choice,
-        profession_key=profession[:64],
-        voted_at=at,
-        created_at=now,
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["statement_id", "member_id"],
-        set_={
-            "choice": stmt.excluded.choice,
-            "profession_key": stmt.excluded.profession_key,
-            "voted_at": stmt.excluded.voted_at,
-        },
-        where=table.c.voted_at <= stmt.excluded.voted_at,
-    )
-
-    async def upsert(conn: AsyncConnection) -> None:
-        await conn.execute(stmt)
-
-    # Group-committed like answers: votes arriving together share one transaction.
-    await db.write(upsert)
+    await record_votes(db, [Choice(statement_id, member_id, choice, profession, at)], now=now)
 
 
 async def vote_of(db: Database, statement_id: int, member_id: int) -> Vote | None:

@@ -15,6 +15,7 @@ duplicate fire posts nothing twice.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from datetime import timedelta
@@ -34,6 +35,7 @@ from storage import votes as store
 from storage.models import Circle
 from storage.rounds import Round
 from storage.votes import Statement
+from storage.writer import GroupReader
 
 if TYPE_CHECKING:
     from bot.config import VotesSettings
@@ -83,6 +85,17 @@ class VotesBase(Cog):
 
     def __init__(self, services: Services) -> None:
         super().__init__(services)
+        db = services.db
+        # A vote is on the message path like an answer: concurrent votes share their lookups
+        # (three queries a batch, not four a vote) and their write (one upsert a batch).
+        self._ballots: GroupReader[tuple[int, int], store.Ballot] = GroupReader(
+            functools.partial(store.ballots, db)
+        )
+        self._casts: GroupReader[store.Choice, None] = GroupReader(self._store_votes)
+
+    async def _store_votes(self, votes: list[store.Choice]) -> dict[store.Choice, None]:
+        await store.record_votes(self.services.db, votes, now=self.services.clock.now())
+        return {}
 
     @property
     def settings(self) -> VotesSettings:

@@ -345,8 +345,7 @@ class VotesCog(VotesBase):
             )
             await ctx.reply(error.render(t, ctx.prefix))
             return
-        db = self.services.db
-        found = await store.ballot(db, parsed[0], ctx.member_id)
+        found = await self._ballots.get((parsed[0], ctx.member_id))
         if (
             found is None
             or found.statement.status != store.STATEMENT_POSTED
@@ -365,15 +364,12 @@ class VotesCog(VotesBase):
             )
             return
         # No ledger record needed: storing the same vote again (a replay) changes nothing,
-        # and an older one never replaces a newer one (see store.record_vote).
-        await store.record_vote(
-            db,
-            statement.id or 0,
-            ctx.member_id,
-            choice,
-            profession=found.profession,
-            at=ctx.invocation.at,
-            now=self.services.clock.now(),
+        # and an older one never replaces a newer one (see store.record_votes). Awaited
+        # until committed, with the votes that came meanwhile.
+        await self._casts.get(
+            store.Choice(
+                statement.id or 0, ctx.member_id, choice, found.profession, ctx.invocation.at
+            )
         )
         await ctx.reply(self._confirmation(t, ctx, statement, choice, before))
 

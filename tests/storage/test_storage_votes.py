@@ -132,3 +132,57 @@ async def test_erasing_a_member_takes_their_votes_and_proposals_and_keeps_others
     assert await store.member_data(db, ana) == {"votes": [], "proposed_statements": []}
     assert await store.get_statement(db, proposal.id) is None
     assert await store.round_votes(db, round_id) == [store.Cast(bots, bob, store.AGREE, "x")]
+
+
+async def test_votes_stored_together_keep_each_members_latest_choice(
+    db: Database, now: datetime
+) -> None:
+    circle, round_id = await _round(db, now)
+    ana, bob = await _member(db, "ana", now), await _member(db, "bob", now)
+    first = await _posted(db, round_id, circle, "Les réseaux isolent les métiers.", now)
+    later = now + timedelta(minutes=1)
+    # One batch may carry the same member's vote twice (PostgreSQL refuses to update one row
+    # twice in a statement): the latest is kept, whatever the order they came in.
+    await store.record_votes(
+        db,
+        [
+            store.Choice(first, ana, store.DISAGREE, "nurse", later),
+            store.Choice(first, ana, store.AGREE, "nurse", now),
+            store.Choice(first, bob, store.PASS, "", now),
+        ],
+        now=later,
+    )
+    assert await store.round_votes(db, round_id) == [
+        store.Cast(first, ana, store.DISAGREE, "nurse"),
+        store.Cast(first, bob, store.PASS, ""),
+    ]
+    # An older batch changes nothing; a newer one replaces.
+    await store.record_votes(db, [store.Choice(first, ana, store.AGREE, "nurse", now)], now=later)
+    await store.record_votes(db, [store.Choice(first, bob, store.AGREE, "", later)], now=later)
+    assert [c.choice for c in await store.round_votes(db, round_id)] == [
+        store.DISAGREE,
+        store.AGREE,
+    ]
+
+
+async def test_ballots_read_many_votes_at_once_like_one(db: Database, now: datetime) -> None:
+    circle, round_id = await _round(db, now)
+    ana, bob = await _member(db, "ana", now), await _member(db, "bob", now)
+    first = await _posted(db, round_id, circle, "Les réseaux isolent les métiers.", now)
+    second = await _posted(db, round_id, circle, "Publier prend du temps.", now)
+    await store.record_vote(db, first, ana, store.AGREE, profession="nurse", at=now, now=now)
+    found = await store.ballots(db, [(first, ana), (second, ana), (first, bob), (999, ana)])
+    assert set(found) == {(first, ana), (second, ana), (first, bob)}  # 999: no statement
+    for key, ballot in found.items():
+        single = await store.ballot(db, *key)
+        assert single is not None
+        assert (ballot.statement.id, ballot.round.id, ballot.latest_round_id) == (
+            single.statement.id,
+            single.round.id,
+            single.latest_round_id,
+        )
+        assert ballot.profession == single.profession
+        assert (ballot.previous is None) == (single.previous is None)
+    previous = found[(first, ana)].previous
+    assert previous is not None and previous.choice == store.AGREE
+    assert found[(first, bob)].previous is None and found[(second, ana)].previous is None

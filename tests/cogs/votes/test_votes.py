@@ -3,6 +3,7 @@ the hosts write the statements, so no encoder is loaded; see test_drafts.py)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 from bot.adapters.memory import Sent
@@ -210,3 +211,34 @@ async def test_a_forgotten_member_leaves_no_vote_nor_proposal(profile: str) -> N
         assert [s.text for s in statements_posted(h)] == [f"**#{number}** {SAID}"]
         assert await store.member_data(h.db, ana) == {"votes": [], "proposed_statements": []}
         assert await store.round_votes(h.db, 1) == []
+
+
+async def test_votes_arriving_together_are_each_stored_and_confirmed(
+    profile: str, db_url: str | None
+) -> None:
+    async with Harness(profile, start=START, hosts=["hana"], db_url=db_url) as h:
+        await open_round(h)
+        first, second = await host_adds(h), await host_adds(h, "Publier prend du temps.")
+        names = [f"m{i}" for i in range(20)]
+        for name in names:
+            await h.say(name, "bonjour")
+        before = len(h.sent)
+
+        async def vote(name: str, text: str) -> None:
+            await h.platform.command(name, text, channel=dm(h, name))
+
+        choices = [("disagree", "agree")[i % 2] for i in range(len(names))]
+
+        # Side by side, as a busy gateway delivers them: they share lookups and one write.
+        await asyncio.gather(
+            *(vote(n, f"/vote {first} {c}") for n, c in zip(names, choices, strict=True)),
+            *(vote(n, f"/vote {second} pass") for n in names[:10]),
+            vote("ana", f"/vote {first} agree"),
+        )
+        replies = h.sent[before:]
+        assert len(replies) == 31 and all(s.where in ("direct", "ephemeral") for s in replies)
+        assert sum("est enregistré" in s.text for s in replies) == 31
+        casts = await store.round_votes(h.db, 1)
+        assert len(casts) == 31
+        assert sum(c.choice == "agree" for c in casts if c.statement_id == first) == 11
+        assert [c.profession for c in casts if c.member_id == 1] == ["nurse"]  # ana

@@ -183,6 +183,7 @@ INTERNAL = re.compile(
     r"|\b(?:rounds|votes|digest|cercle):[\w:.+-]+"  # job keys
     r"|\(\?[:=!<]|\\[bwds]|\[\^|\.\*|\.\+"  # pattern syntax
     r"|\d{4}-\d\d-\d\dT\d\d|[+-]\d\d:\d\d\b"  # ISO timestamps and UTC offsets
+    r"|\bphone [A-Z]{2}\b|\((?:phone|email|iban|address)\b"  # personal details' rule terms
 )
 #: In French, a capital after ": " starts a new sentence unless it starts a name (a
 #: profession, a label): two sentences glued by a colon.

@@ -74,6 +74,21 @@ _MODE_NAMES: Final = {
 }
 
 
+#: A personal detail's kind in words (the rules' term is ``phone FR``: the kind, a region).
+_PII_WORDS: Final = {
+    "phone": N_("a phone number"),
+    "email": N_("an email address"),
+    "address": N_("a postal address"),
+    "iban": N_("a bank account number"),
+}
+
+
+def pii_words(t: Translator, term: str) -> str:
+    """What kind of personal detail a rule found, never the detail nor the pattern's name."""
+    kind = term.split()[0] if term.strip() else ""
+    return t._(_PII_WORDS[kind]) if kind in _PII_WORDS else t._("a personal detail")
+
+
 def percent(score: float, t: Translator) -> str:
     """A probability as hosts read it (``94%``, ``94 %``)."""
     return t._("{n}%", n=f"{score * 100:.0f}")
@@ -211,6 +226,13 @@ class Tuning(CourtesyBase):
                 family=family,
                 layer=layer,
                 score=percent(entry.score, t),
+            )
+        if layer and entry.term and entry.category == Category.PII:
+            return t._(
+                "{family}, by {layer}: {detail}",
+                family=family,
+                layer=layer,
+                detail=pii_words(t, entry.term),
             )
         if layer and entry.term:
             return t._(
@@ -417,7 +439,7 @@ class Tuning(CourtesyBase):
                 line += " — " + quoted(escape(clip(reason.excerpt, 80)), t.locale)
             words = matched(reason)
             if reason.category is Category.PII:
-                line += f" ({escape(words)})"
+                line += f" ({pii_words(t, words)})"
             elif words and words != reason.excerpt:
                 term = quoted(escape(clip(words, 60)), t.locale)
                 line += " " + t._("(matches {term})", term=term)

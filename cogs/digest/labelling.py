@@ -205,7 +205,10 @@ CUT_MODIFIER: Final = 0.5
 CLAUSE: Final = 0.6
 _MODIFIER_EN_RE: Final = re.compile(r"(?:ed|ing|al|ive|ous|ful|less|able|ible|ic|ary|ly)$")
 _MODIFIERS_EN: Final = frozenset(
-    _words("new old last first next good best bad big small little young long short daily free")
+    _words(
+        "new old last first next good best bad big small little young long short daily free "
+        "fake false real main whole online local public private social"
+    )
 )
 
 Lemmatiser = Callable[[str, str], str]

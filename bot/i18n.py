@@ -21,6 +21,7 @@ from typing import Any, Final, Literal
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 
 Locale = Literal["fr", "en"]
 SUPPORTED_LOCALES: Final[tuple[Locale, ...]] = ("fr", "en")
@@ -160,6 +161,7 @@ FRENCH_NAMES: Final[Mapping[str, str]] = {
     "choice": "choix",
     # values
     "other": "autre",
+    "yes": "oui",
 }
 _ENGLISH_NAMES: Final[Mapping[str, str]] = {fr: en for en, fr in FRENCH_NAMES.items()}
 
@@ -172,6 +174,11 @@ def local_name(name: str, locale: str | None) -> str:
 def english_name(name: str) -> str:
     """The English name behind a French one (English names are returned as they are)."""
     return _ENGLISH_NAMES.get(name.lower(), name)
+
+
+def decimal(value: float, locale: str | None, places: int = 2) -> str:
+    """A number as the reader writes it: ``0,80`` in French, ``0.80`` in English."""
+    return format_decimal(value, "0." + "0" * places, locale=normalize_locale(locale))
 
 
 def quoted(text: str, locale: str | None) -> str:

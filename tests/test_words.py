@@ -239,6 +239,7 @@ async def play_week(lang: str, profile: str) -> Harness:
     for text in ("/help", "/help command:prompt add", "/help add", "/prompt next"):
         await h.command("ana", text)
     await h.command("ana", "/circle status")
+    await h.command("ana", "/circle forget")  # only tells how to confirm
     await h.command("ana", "/profession set infirmière libérale")
     await h.command("bob", "/profession set architecte")
     await h.advance("61m")
@@ -259,6 +260,8 @@ async def play_week(lang: str, profile: str) -> Harness:
         "/mod log",
         "/mod strikes member:troll",
         "/circle status",
+        "/circle setup",
+        "/mod threshold",
         "/circle health",
         "/prompt list",
         "/digest preview",
@@ -297,6 +300,18 @@ async def test_a_week_reads_as_words_in_the_circles_language(lang: str, profile:
         assert not leaks, "internal ids shown:\n" + "\n".join(leaks)
         glued = [s.text for s in sent if lang == "fr" and SENTENCE_START.search(s.text)]
         assert not glued, "sentences glued by a colon:\n" + "\n".join(glued)
+
+        # Commands quoted in a French reply name options and values in French.
+        if lang == "fr":
+            english = [
+                f"{word} in {s.text!r}"
+                for s in sent
+                for span in re.findall(r"`[^`]*`", s.text)
+                for pair in re.findall(r"(?<![\w/!])([a-z_0-9]+):|:(yes|other)\b", span)
+                for word in pair
+                if word and local_name(word, "fr") != word
+            ]
+            assert not english, "\n".join(english)
 
         # Decimals as the circle writes them (the troll's strikes: 2,00 in French).
         strikes = next(s.text for s in sent if "**troll**" in s.text)

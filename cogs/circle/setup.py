@@ -18,7 +18,7 @@ from babel.dates import format_timedelta
 
 from bot.cog import CircleContext, Cog, command
 from bot.commands import Choice, OptionSpec, OptionType, Scope, UsageError
-from bot.i18n import N_, Translator, translator
+from bot.i18n import N_, Translator, local_name, translator
 from bot.messenger import escape
 from bot.platform import ChecksPing, HasHostsChannel
 from bot.scheduler import cron, fire_times
@@ -301,7 +301,8 @@ class SetupMixin(Cog):
         ping = await circle_ping(db, circle.id or 0)
         kind = platform.capabilities.ping
         if ping is None and kind:
-            how = "`mention:on mention_role:@role`" if kind == "role" else "`mention:on`"
+            role = f"{local_name('mention_role', t.locale)}:{t._('@role')}"
+            how = f"`mention:on {role}`" if kind == "role" else "`mention:on`"
             reach = t._("no mention (turn it on with {option})", option=how)
         elif ping is None:
             reach = t._("no mention")

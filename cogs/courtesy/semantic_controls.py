@@ -10,7 +10,7 @@ from typing import Any, Final
 
 from bot.cog import CircleContext, command
 from bot.commands import Choice, OptionSpec, OptionType, Scope
-from bot.i18n import N_, local_name
+from bot.i18n import N_, decimal, local_name
 from bot.types import Role
 from cogs.courtesy.base import WHY, CourtesyBase
 from cogs.courtesy.rules import SEMANTIC_FAMILIES, Category
@@ -162,13 +162,13 @@ class SemanticControls(CourtesyBase):
         )
         for name in [only] if only else SEMANTIC_FAMILIES:
             family = Category(name)
-            trained = f"{model.thresholds[family]:.2f}" if model is not None else "—"
+            trained = decimal(model.thresholds[family], t.locale) if model is not None else "—"
             own = settings.semantic_thresholds.get(family)
             values = {"family": f"`{name}`", "why": t._(WHY[family]), "trained": trained}
             lines.append(
                 t._(
                     "• {family} ({why}): {value} in this circle (trained: {trained})",
-                    value=f"{own:.2f}",
+                    value=decimal(own, t.locale),
                     **values,
                 )
                 if own is not None

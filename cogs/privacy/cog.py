@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.cog import Cog, CommandContext, command
 from bot.commands import OptionSpec, OptionType
-from bot.i18n import N_
+from bot.i18n import N_, local_name
 from bot.scheduler import JobRun, cron
 from bot.types import Attachment, Content
 from cogs.privacy.posts import delete_posts
@@ -70,7 +70,8 @@ class PrivacyCog(Cog):
                     "else Cercle stores about you, and deletes the messages the bot posted in "
                     "your name. Digests already posted keep only counts and theme names: your "
                     "quotes are taken out of them. To go ahead: {command}",
-                    command=f"`{ctx.prefix}circle forget confirm:yes`",
+                    command=f"`{ctx.prefix}circle forget {local_name('confirm', ctx.t.locale)}:"
+                    f"{local_name('yes', ctx.t.locale)}`",
                 )
             )
             return

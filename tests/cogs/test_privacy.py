@@ -47,7 +47,7 @@ async def test_forget_asks_for_confirmation_then_erases_everything(
     async with Harness(profile, start=START, db_url=db_url) as h:
         member_id = await _answered(h)
         first = await h.command("ana", "/circle forget")
-        assert "confirm:yes" in first[0].text
+        assert "confirmer:oui" in first[0].text
         assert len(await store.answers(h.db, 1)) == 1  # nothing erased yet
 
         done = await h.command("ana", "/circle forget confirm:yes")

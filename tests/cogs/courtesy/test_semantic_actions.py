@@ -431,18 +431,18 @@ async def test_thresholds_are_listed_set_and_reset_per_family() -> None:
         assert listed[0].startswith("**Seuils sémantiques**")
         families = [line.split("`")[1] for line in listed[1:]]
         assert families == ["threat", "hate", "spam", "rude", "insult", "profanity"]
-        assert all(re.search(r": 0\.\d\d, comme appris$", line) for line in listed[1:])
+        assert all(re.search(r": 0,\d\d, comme appris$", line) for line in listed[1:])
         assert deleted(h, await h.say("ana", THREAT["fr"]))
         set_ = await h.command("hana", "/mod threshold family:threat value:1")
         assert re.fullmatch(
-            r"• `threat` \(une menace\) : 1\.00 dans ce cercle \(appris : 0\.\d\d\)",
+            r"• `threat` \(une menace\) : 1,00 dans ce cercle \(appris : 0,\d\d\)",
             set_[-1].text,
         )
         # Hosts asked for certainty: the threat passes now; hatred is still hidden.
         assert not deleted(h, await h.say("bob", THREAT["fr"]))
         assert deleted(h, await h.say("cy", HATE["fr"]))
         listed = (await h.command("hana", "/mod threshold"))[0].text
-        assert "1.00 dans ce cercle" in listed
+        assert "1,00 dans ce cercle" in listed
         await h.command("hana", "/mod threshold family:threat reset:yes")
         assert "dans ce cercle" not in (await h.command("hana", "/mod threshold"))[0].text
         assert deleted(h, await h.say("dan", THREAT["fr"]))

@@ -392,7 +392,7 @@ class VotesCog(VotesBase):
         else:
             said = t._("Your vote on #{id} is recorded: {choice}.", id=statement.id, choice=name)
         lines = [
-            f"{said} “{escape(statement.text)}”",
+            f"{said} {t._('“{theme}”', theme=escape(statement.text))}",  # « » in French
             t._("You can change it until the next round opens. Nobody sees who voted what."),
         ]
         caps = ctx.platform.capabilities

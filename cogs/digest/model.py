@@ -32,7 +32,7 @@ def limit_blas(threads: int = BLAS_THREADS) -> None:
     libraries loaded by then are held: SciPy's own OpenBLAS, loaded later by the clustering,
     keeps its default (the linkage is SciPy's C code, not BLAS; the products are numpy's).
     """
-    from threadpoolctl import threadpool_limits
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
     threadpool_limits(limits=threads, user_api="blas")
 

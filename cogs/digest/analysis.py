@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 import numpy as np
@@ -454,7 +454,7 @@ def _sub_questions(
     # Cue words are read only when a sub-question asks what is missing or disappointing.
     cues = [cue_kinds(text) for text in r.texts] if kinds else []
     for question, kind in kinds:
-        found: list[tuple[int, Theme, int]] = []
+        found: list[tuple[int, Theme, int, npt.NDArray[np.int64]]] = []
         for c in clusters:
             hits = np.asarray([i for i in c.members.tolist() if kind in cues[i]], dtype=np.int64)
             by: dict[str, set[str]] = defaultdict(set)
@@ -472,13 +472,14 @@ def _sub_questions(
                 quote=_quote(r, hits, kind=kind, label=c.theme.label),
                 langs=dict(Counter(r.langs[i] for i in hits.tolist())),
             )
-            found.append((authors, _public(r, theme, theme.quote), c.label_id))
+            found.append((authors, _public(r, theme, theme.quote), c.label_id, hits))
         found.sort(key=lambda kv: (-kv[0], kv[1].label, kv[2]))
+        found = _own_words(r, found[:3], kind, placed)
         if kind == "missing" and found and not lack:
             lack = found[0][1].label
         themes: list[Theme] = []
         merged: list[Merged] = []
-        for rank, (authors, theme, label_id) in enumerate(found[:3]):
+        for rank, (authors, theme, label_id, _) in enumerate(found):
             if label_id in placed:
                 section, index = placed[label_id]
                 merged.append(Merged(section, index, rank, authors))
@@ -486,6 +487,36 @@ def _sub_questions(
                 themes.append(theme)
         out.append(SubQuestion(question, kind, tuple(themes), tuple(merged)))
     return out, lack
+
+
+def _own_words(
+    r: _Round,
+    found: list[tuple[int, Theme, int, npt.NDArray[np.int64]]],
+    kind: str,
+    placed: Mapping[int, tuple[str, int]],
+) -> list[tuple[int, Theme, int, npt.NDArray[np.int64]]]:
+    """Sub-question themes not shown above whose quote does not say their theme's title,
+    named by what their members say is missing (or disappointing) instead, and quoted again:
+    "Groupes Facebook" is no title for "j'aimerais échanger avec les agriculteurs du coin"."""
+    todo = [
+        n
+        for n, (_, theme, label_id, _) in enumerate(found)
+        if label_id not in placed and not terms(theme.label) <= terms(theme.quote.text)
+    ]
+    if not todo:
+        return found
+    groups = [
+        [(clause(r.texts[i], kind), r.langs[i]) for i in _central(r, found[n][3]).tolist()]
+        for n in todo
+    ]
+    names = phrase_labels(groups, r.locale, [found[n][1].quote.text for n in todo])
+    out = list(found)
+    for n, name in zip(todo, names, strict=True):
+        if name is not None:
+            authors, theme, label_id, hits = found[n]
+            quote = _quote(r, hits, kind=kind, label=name.text)
+            out[n] = (authors, replace(theme, label=name.text, quote=quote), label_id, hits)
+    return out
 
 
 def _agreement(r: _Round) -> list[Agreement]:

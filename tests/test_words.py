@@ -147,6 +147,9 @@ async def test_french_help_names_options_in_french_and_describes_in_the_infiniti
         first = t._(spec.description).split()[0]
         # "Afficher", "Voir", "Recevoir", "Répondre": never "Affiche" beside "Afficher".
         assert re.search(r"(er|ir|re|oir)$", first), f"{spec.qualified_name}: {first}"
+        # English says what to do too ("Show recent decisions", not "Recent decisions").
+        english = spec.description.split()[0].lower()
+        assert english not in {"a", "an", "the", "what", "recent", "messages"}, spec.description
 
 
 def test_french_names_are_discord_names_and_lead_back_to_english() -> None:

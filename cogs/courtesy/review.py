@@ -198,7 +198,7 @@ class Review(CourtesyBase):
     @command(
         "mod",
         "queue",
-        description=N_("Messages waiting for a host: held by the rules or reported."),
+        description=N_("Show the messages waiting for a host: held by the rules or reported."),
         role=Role.HOST,
         scope=Scope.CIRCLE,
         private=True,

@@ -93,7 +93,9 @@ class SemanticControls(CourtesyBase):
     @command(
         "mod",
         "threshold",
-        description=N_("The probability from which the semantic layer acts, per family."),
+        description=N_(
+            "Show or set the probability from which the semantic layer acts, per family."
+        ),
         options=[
             OptionSpec(
                 "family",

@@ -170,7 +170,7 @@ class Tuning(CourtesyBase):
     @command(
         "mod",
         "log",
-        description=N_("Recent moderation decisions, optionally about one member."),
+        description=N_("Show recent moderation decisions, optionally about one member."),
         options=[OptionSpec("member", N_("A member's name"), rest=True, max_length=100)],
         role=Role.HOST,
         scope=Scope.CIRCLE,
@@ -254,7 +254,7 @@ class Tuning(CourtesyBase):
     @command(
         "mod",
         "strikes",
-        description=N_("A member's strikes (they halve with time) and mute."),
+        description=N_("Show a member's strikes (they halve with time) and mute."),
         options=[_MEMBER],
         role=Role.HOST,
         scope=Scope.CIRCLE,
@@ -366,7 +366,7 @@ class Tuning(CourtesyBase):
     @command(
         "mod",
         "test",
-        description=N_("What the rules would do with a text, and why."),
+        description=N_("Show what the rules would do with a text, and why."),
         options=[OptionSpec("text", N_("The text to try"), required=True, rest=True)],
         role=Role.HOST,
         scope=Scope.CIRCLE,

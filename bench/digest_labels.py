@@ -421,7 +421,7 @@ def real_round(n: int) -> list[Theme]:
         blocks.append(vectors[answer.id])
     matrix = np.concatenate(blocks).astype(np.float32)
     groups: dict[int, list[int]] = defaultdict(list)
-    for i, label in enumerate(clustering.cluster(matrix).tolist()):
+    for i, label in enumerate(clustering.cluster(matrix, texts).tolist()):
         groups[label].append(i)
     themes = []
     for label, members in sorted(groups.items()):

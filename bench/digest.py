@@ -263,8 +263,10 @@ def run_job(n: int, path: Path, mode: str, new: int, profile: bool = False) -> d
     from storage import digest as store
     from storage.database import Database
 
-    with sqlite3.connect(path) as conn:
+    conn = sqlite3.connect(path)
+    with conn:  # commits; the close below checkpoints the WAL before the job opens the file
         conn.execute("DELETE FROM digest_embeddings WHERE answer_id > ?", (n - new,))
+    conn.close()
     encode = model.default_encoder()
     encode(["warm up"])
     embedded: list[int] = []

@@ -21,6 +21,15 @@ async def get_state(db: Database, adapter: str, key: str) -> str | None:
         return None if row is None else row.value
 
 
+async def states_of(db: Database, adapter: str, keys: list[str]) -> dict[str, str]:
+    """The values stored under these keys of ``adapter`` (those that exist), in one query."""
+    async with db.session() as session:
+        stmt = select(AdapterState).where(
+            col(AdapterState.adapter) == adapter, col(AdapterState.key).in_(keys)
+        )
+        return {row.key: row.value for row in (await session.exec(stmt)).all()}
+
+
 async def states_with_prefix(db: Database, adapter: str, prefix: str) -> dict[str, str]:
     """Every (key, value) of ``adapter`` whose key starts with ``prefix``."""
     async with db.session() as session:

@@ -53,5 +53,5 @@ class RoundsCog(IntakeMixin, PromptsMixin):
         """Forget the member's answers, comments, reactions and suggested questions."""
         await store.erase_member(self.services.db, member_id)
         self._professions.pop(member_id, None)
-        self._asked.discard(member_id)
+        self._asked.pop(member_id)
         await state.delete_state(self.services.db, self.name, f"{ASKED}:{member_id}")

@@ -122,10 +122,12 @@ class IntakeMixin(RoundsBase):
         assert ctx.member_id is not None
         if ctx.member_id in self._asked:
             return
-        self._asked.add(ctx.member_id)  # before any await: two answers at once ask once
+        self._asked[ctx.member_id] = True  # before any await: two answers at once ask once
         # Sent first, then recorded: a crash in between replays the event, and the effects
         # ledger knows the message went out, so it is neither lost nor sent twice.
         try:
+            if await self._asked_reader.get(ctx.member_id):
+                return  # asked before this process started, or forgotten by the cache
             await ctx.send_private(
                 ctx.t._(
                     "Thank you for your answer! Which profession do you speak from? Tell the "
@@ -134,7 +136,7 @@ class IntakeMixin(RoundsBase):
                 )
             )
         except BaseException:
-            self._asked.discard(ctx.member_id)
+            self._asked.pop(ctx.member_id)
             raise
         key = f"{ASKED}:{ctx.member_id}"
         await state.set_state(self.services.db, self.name, key, "1", now=self.services.clock.now())

@@ -29,11 +29,10 @@ from bot.scheduler import JobRun, cron, once
 from bot.types import CircleChanged, Content, Ping
 from cogs.professions import circle_professions, tag_for_key
 from cogs.rounds.bank import render, seed_keys
-from cogs.rounds.base import ASKED, RoundsBase
+from cogs.rounds.base import RoundsBase
 from cogs.rounds.shared import circle_ping, opening_job, when
 from cogs.rounds.signals import RoundClosed, RoundOpened
 from storage import rounds as store
-from storage import state
 from storage.models import Circle
 from storage.rounds import CircleSettings, Round
 
@@ -49,7 +48,6 @@ class LifecycleMixin(RoundsBase):
     async def on_start(self) -> None:
         """Rebuild every job from stored truth; finish what a crash interrupted."""
         now = self.services.clock.now()
-        self._asked = await self._members_asked()
         for settings in await store.all_settings(self.services.db):
             circle = await self.services.directory.circle_by_id(settings.circle_id)
             if circle is not None and self.services.platforms.serves(circle):
@@ -75,12 +73,6 @@ class LifecycleMixin(RoundsBase):
                 await self._close(round_.id or 0, late=True)
             else:
                 self._schedule_round_jobs(round_)
-
-    async def _members_asked(self) -> set[int]:
-        """Members already asked for their profession (the question is asked once, ever)."""
-        prefix = f"{ASKED}:"
-        values = await state.states_with_prefix(self.services.db, self.name, prefix)
-        return {int(key.removeprefix(prefix)) for key, value in values.items() if value}
 
     async def _circle_changed(self, signal: CircleChanged) -> None:
         """A circle seen for the first time gets its rounds; a changed one is rescheduled."""

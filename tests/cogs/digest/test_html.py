@@ -192,7 +192,7 @@ def test_an_empty_round_still_makes_a_page(browser: Any) -> None:
     seen = browser.measure(page("en", empty))
     _fits(seen)
     assert seen["headings"] == [
-        "Digest — circle #3",
+        "Digest — round #3",
         "Participation",
         "Not heard this round",
         "Suggested follow-up question",

@@ -116,6 +116,11 @@ WORDS_WEIGHT: Final = 0.5
 #: :data:`MAX_WORDS` words (the round's most used) count.
 MIN_WORD_SENTENCES: Final = 2
 MAX_WORDS: Final = 2000
+#: ... and when at most this share of the round's sentences use it. A word that common is the
+#: round's own vocabulary ("publier", "clients", "temps"): it ties "j'ai arrêté de publier
+#: faute de temps" to "mes publications ne touchent plus personne". The encoder places what
+#: is said often; the rarer words a theme's wordings share tie them together.
+MAX_WORD_SHARE: Final = 0.02
 #: A theme keeps a centroid of its own in :func:`refine` when it holds at least this share
 #: of the round's sentences; a smaller one is a fragment, and its sentences join the nearest.
 MIN_THEME_SHARE: Final = 0.01
@@ -144,10 +149,11 @@ class Words:
 
     @classmethod
     def of(cls, bags: Sequence[set[str]]) -> Words:
-        """The words (:func:`terms`) at least :data:`MIN_WORD_SENTENCES` of the sentences use,
-        most used first."""
+        """The words (:func:`terms`) at least :data:`MIN_WORD_SENTENCES` and at most
+        :data:`MAX_WORD_SHARE` of the sentences use, most used first."""
         df = Counter(t for bag in bags for t in bag)
-        common = [t for t, n in df.most_common(MAX_WORDS) if n >= MIN_WORD_SENTENCES]
+        most = MAX_WORD_SHARE * len(bags)
+        common = [t for t, n in df.most_common() if MIN_WORD_SENTENCES <= n <= most][:MAX_WORDS]
         idf = [math.log(len(bags) / df[t]) for t in common]
         return cls({t: i for i, t in enumerate(common)}, np.asarray(idf, dtype=np.float32))
 

@@ -56,7 +56,8 @@ def test_a_theme_said_in_many_wordings_comes_out_as_one_theme(
     embedded: dict[str, dict[str, model.Vectors]],
 ) -> None:
     # Forty-odd answers say "it takes time" (or "pay to be seen") each in their own words: the
-    # fixed 0.75 cut spread them over a dozen themes (6 of the 45 "reach" answers at most in one).
+    # fixed 0.75 cut spread them over a dozen themes (6 of the 45 "reach" answers at most in
+    # one; 32 % of a shared theme's answers in its largest theme, on average).
     answers, planted = _round("fr")
     vectors = embedded["fr"]
     texts, owners = [], []
@@ -68,10 +69,12 @@ def test_a_theme_said_in_many_wordings_comes_out_as_one_theme(
     held: dict[int, set[str]] = {}
     for label, owner in zip(labels.tolist(), owners, strict=True):
         held.setdefault(label, set()).add(owner)
-    for theme in SHARED:
+    gathered, carried = 0, 0
+    for theme in sorted(SHARED):
         carriers = {a for a, themes in planted.items() if theme in themes}
-        most = max(len(ids & carriers) for ids in held.values())
-        assert most >= 0.3 * len(carriers), (theme, most, len(carriers))
+        gathered += max(len(ids & carriers) for ids in held.values())
+        carried += len(carriers)
+    assert gathered >= 0.38 * carried, (gathered, carried)
 
 
 def test_a_fragment_of_a_theme_is_never_shown_as_a_shared_theme_of_its_own(

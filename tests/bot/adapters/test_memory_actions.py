@@ -100,7 +100,8 @@ async def test_an_asked_option_left_unanswered_is_missing(profile: str) -> None:
         before = len(h.sent)
         await h.platform.press("hana", panel, 1)
         [usage] = h.sent[before:]
-        assert usage.to is not None and "reason" in usage.text
+        # A French circle names the missing option in French (``reason`` is ``motif``).
+        assert usage.to is not None and "L’option motif est obligatoire" in usage.text
         assert not any("closed" in s.text for s in h.sent[before:])
 
 

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import Text, UniqueConstraint, delete, func, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.dml import Insert
 from sqlmodel import Field, SQLModel, col, select
 
 from storage.database import Database
@@ -259,17 +260,38 @@ class Choice:
     at: datetime
 
 
+_UPSERTS: dict[str, Insert] = {}
+
+
+def _upsert(db: Database) -> Insert:
+    """The vote upsert for the database's dialect: built once (SQLAlchemy then caches its
+    compiled form), the newer choice kept, an older one changing nothing."""
+    dialect = db.engine.dialect.name
+    if dialect not in _UPSERTS:
+        table = Vote.__table__  # type: ignore[attr-defined]
+        stmt = dialect_insert(db.engine, table)
+        _UPSERTS[dialect] = stmt.on_conflict_do_update(
+            index_elements=["statement_id", "member_id"],
+            set_={
+                "choice": stmt.excluded.choice,
+                "profession_key": stmt.excluded.profession_key,
+                "voted_at": stmt.excluded.voted_at,
+            },
+            where=table.c.voted_at <= stmt.excluded.voted_at,
+        )
+    return _UPSERTS[dialect]
+
+
 async def record_votes(db: Database, votes: Sequence[Choice], *, now: datetime) -> None:
-    """Store votes in one statement: one row per member and statement, the latest choice kept
-    (of those given, then against the one stored: an older one changes nothing)."""
+    """Store votes in one shared transaction: one row per member and statement, the latest
+    choice kept (of those given, then against the one stored: an older one changes nothing)."""
     latest: dict[tuple[int, int], Choice] = {}
     for vote in votes:
         if vote.choice not in CHOICES:
             raise ValueError(f"unknown choice {vote.choice!r}")
         key = (vote.statement_id, vote.member_id)
         if key not in latest or latest[key].at <= vote.at:
-            latest[key] = vote  # one row per key: PostgreSQL updates a row once a statement
-    table = Vote.__table__  # type: ignore[attr-defined]
+            latest[key] = vote
     rows = [
         {
             "statement_id": v.statement_id,
@@ -282,19 +304,10 @@ async def record_votes(db: Database, votes: Sequence[Choice], *, now: datetime) 
         for v in latest.values()
     ]
 
+    stmt = _upsert(db)
+
     async def upsert(conn: AsyncConnection) -> None:
-        for at in range(0, len(rows), 150):  # 900 values: under SQLite's parameter limit
-            stmt = dialect_insert(db.engine, table).values(rows[at : at + 150])
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["statement_id", "member_id"],
-                set_={
-                    "choice": stmt.excluded.choice,
-                    "profession_key": stmt.excluded.profession_key,
-                    "voted_at": stmt.excluded.voted_at,
-                },
-                where=table.c.voted_at <= stmt.excluded.voted_at,
-            )
-            await conn.execute(stmt)
+        await conn.execute(stmt, rows)  # executemany: the statement compiled once, cached
 
     # Group-committed like answers: votes arriving together share one transaction.
     if rows:

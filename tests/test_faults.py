@@ -689,7 +689,9 @@ async def test_killed_in_the_middle_of_a_batch_only_the_unsettled_lines_are_hand
         for line in site.delivered()
         if line["effect"] == "send_direct"
     )
-    expected = Counter((author, "Merci pour vot") for author in {line["author"] for line in said})
+    # A removed insult is never thanked (677fbc7); a nudged swear word still is.
+    thanked = {line["author"] for line in said} - {line["author"] for line in trolls}
+    expected = Counter((author, "Merci pour vot") for author in thanked)
     expected.update((line["author"], "Votre message ") for line in trolls)
     expected.update((line["author"], "Petit rappel :") for line in rude)
     assert dms == expected

@@ -26,6 +26,7 @@ from bot.commands import describe, usage
 from bot.i18n import FRENCH_NAMES, LOCALES_DIR, english_name, local_name, translator
 from bot.testing import Harness, Sent
 from bot.types import ThreadRef
+from cogs.professions.vocabulary import professions
 from cogs.rounds.bank import seeds
 from storage import members
 
@@ -119,6 +120,24 @@ def test_french_spaces_before_double_punctuation_and_inside_guillemets() -> None
 def test_french_quotes_are_guillemets() -> None:
     english = [text for _id, text in _french_texts() if re.search(r"[“”\"]", _prose(text))]
     assert not english, "English quotes in French:\n" + "\n".join(english)
+
+
+def test_french_apostrophes_are_typographic() -> None:
+    straight = [
+        text
+        for entry in FRENCH
+        if entry.id
+        for text in _forms(entry.string)
+        if "'" in re.sub(r"`[^`]*`", "", text)
+    ]
+    straight += [
+        text
+        for prompt in seeds().values()
+        for text in (prompt["fr"].text, *prompt["fr"].subs)
+        if "'" in text
+    ]
+    straight += [p.fr for p in professions().values() if "'" in p.fr]
+    assert not straight, "Straight apostrophes in French (write ’):\n" + "\n".join(straight)
 
 
 def test_french_keeps_no_english_placeholder_or_option_name() -> None:

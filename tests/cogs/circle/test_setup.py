@@ -52,9 +52,9 @@ async def test_day_and_time_set_the_schedule_and_are_validated(profile: str) -> 
         await h.command("hana", "/circle setup day:Tuesday")
         assert (await store.get_settings(h.db, 1)).prompt_cron == "15 7 * * tue"  # type: ignore[union-attr]
         bad_day = (await h.command("hana", "/circle setup day:someday"))[0].text
-        assert "« someday » n'est pas un jour" in bad_day and "circle setup [" in bad_day
+        assert "« someday » n’est pas un jour" in bad_day and "circle setup [" in bad_day
         bad_time = (await h.command("hana", "/circle setup time:25:00"))[0].text
-        assert "« 25:00 » n'est pas une heure" in bad_time and "[heure:<" in bad_time
+        assert "« 25:00 » n’est pas une heure" in bad_time and "[heure:<" in bad_time
         both = (await h.command("hana", '/circle setup schedule:"0 9 * * mon" day:lundi'))[0].text
         assert "soit calendrier:" in both
         assert (await store.get_settings(h.db, 1)).prompt_cron == "15 7 * * tue"  # type: ignore[union-attr]
@@ -71,7 +71,7 @@ async def test_a_new_slot_inside_the_open_round_is_skipped_as_the_warning_says(
         await h.advance("1h")  # Monday 09:00: round #1 opens, closes Sunday 11 January 09:00
         assert len(prompt_posts(h)) == 1
         reply = (await h.command("hana", "/circle setup day:mercredi"))[0].text
-        assert "Le tour n°1 reste ouvert jusqu'à dimanche 11 janvier, 09:00" in reply
+        assert "Le tour n°1 reste ouvert jusqu’à dimanche 11 janvier, 09:00" in reply
         assert "le créneau de mercredi 7 janvier, 09:00 est sauté" in reply
         assert "Prochaine question : mercredi 14 janvier, 09:00." in reply
         # Members are promised the same date, not the skipped slot.

@@ -83,7 +83,7 @@ def test_demo_runs_a_week_and_saves_every_section(
         "Ce que les métiers partagent",
         "Ce qui distingue chaque métier",
         "Que vous manque-t-il ?",
-        "Qu'est-ce qui vous a déçu ?",
+        "Qu’est-ce qui vous a déçu ?",
         "Accords entre métiers",
         "Question de suivi suggérée",
     ):

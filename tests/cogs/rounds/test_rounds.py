@@ -57,7 +57,7 @@ async def test_full_round_from_schedule_to_close(profile: str, db_url: str | Non
         posts = prompt_posts(h)
         assert len(posts) == 1
         assert "Tour n°1" in posts[0]
-        assert "Que pensez-vous de l'usage des réseaux sociaux dans votre métier" in posts[0]
+        assert "Que pensez-vous de l’usage des réseaux sociaux dans votre métier" in posts[0]
         assert "• Que vous manque-t-il ?" in posts[0]
         assert "Courtois, bienveillant et légal" in posts[0]
         t = thread(h)
@@ -344,7 +344,7 @@ async def test_circle_setup_validates_everything_and_applies_all_or_nothing(prof
         too_long = (await h.command("hana", "/circle setup round_days:9"))[0].text
         assert "au plus 168 heures" in too_long
         bad_cron = (await h.command("hana", '/circle setup schedule:"every monday"'))[0].text
-        assert "n'est pas un calendrier" in bad_cron
+        assert "n’est pas un calendrier" in bad_cron
         ok = (
             await h.command(
                 "hana",

@@ -45,6 +45,7 @@ class Activity:
         self.flood_window = flood_window
         self.repeat_window = repeat_window
         self._seen: dict[str, deque[tuple[datetime, str]]] = {}
+        self._prune_at = _PRUNE_AT
 
     def record(self, author: str, fingerprint: str, at: datetime) -> Burst:
         """Remember one message posted at ``at`` and say how it compares with the earlier ones.
@@ -70,8 +71,11 @@ class Activity:
         repeats = sum(
             1 for when, text in history if repeat_from <= when <= at and text == fingerprint
         )
-        if len(self._seen) > _PRUNE_AT:
+        if len(self._seen) > self._prune_at:
             self._prune(horizon)
+            # Many members active at once: the next sweep waits until the table doubles,
+            # not one sweep of every member for each message.
+            self._prune_at = max(_PRUNE_AT, 2 * len(self._seen))
         return Burst(recent, repeats)
 
     def forget(self, author: str) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from bot.adapters.memory import Posted
 from bot.testing import Harness
 from bot.types import MessagePosted, MessageRef
@@ -92,3 +94,16 @@ def test_the_clock_stands_in_only_for_a_missing_timestamp() -> None:
     assert posted_at(None, now) == now
     assert posted_at(datetime(1970, 1, 1, tzinfo=UTC), now) == now
     assert posted_at(datetime(2026, 3, 2, 9, 0), now) == now
+
+
+def test_idle_members_are_forgotten_and_busy_ones_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("cogs.courtesy.activity._PRUNE_AT", 10)
+    activity = Activity(timedelta(seconds=30), timedelta(minutes=10))
+    for i in range(10):  # ten members, an hour ago
+        activity.record(f"idle{i}", "bonjour", T0)
+    later = T0 + timedelta(hours=1)
+    for i in range(12):  # twelve busy now: the idle ones go, the busy ones stay
+        activity.record(f"busy{i}", "bonjour", later + timedelta(seconds=i))
+    assert len(activity._seen) == 12
+    # A busy member's history is intact: their next messages still count towards a flood.
+    assert activity.record("busy0", "encore", later + timedelta(seconds=20)).recent == 2

@@ -218,10 +218,15 @@ class Review(CourtesyBase):
             else:
                 what = t._("held by rule {rule}", rule=f"`{item.rule}`")
             alert = t._(THREAT_ALERT) + "\n" if item.category == Category.THREAT else ""
+            if item.author_name:
+                who = f"**{escape(item.author_name)}**"
+            elif item.message_id:
+                who = t._("a message I did not see (its author is unknown)")
+            else:
+                who = t._("no message, only the reporter's words")
+            shown = clip(shown)
             lines.append(
-                alert
-                + f"`#{item.id}` **{escape(item.author_name or '?')}** — {what}\n"
-                + quote(clip(shown) or "…")
+                alert + f"`#{item.id}` {who} — {what}" + ("\n" + quote(shown) if shown else "")
             )
         lines.append(
             t._(

@@ -272,6 +272,9 @@ async def test_a_report_by_link_or_text_and_an_approved_report_keeps_the_message
         await h.command("bob", "/report quelqu'un m'a insulté en privé")
         items = await store.pending(h.db, await circle_id(h))
         assert [(i.message_id, i.author_name) for i in items] == [(ref.id, "ana"), (None, "")]
+        queue = (await h.command("hana", "/mod queue"))[0].text
+        assert "**?**" not in queue and "\n> …" not in queue
+        assert "aucun message, seulement les mots du signalement — signalé : quelqu'un" in queue
         await h.command("hana", "/mod approve id:1")
         assert not deleted(h, ref)
         empty = await h.command("bob", "/report")

@@ -333,13 +333,16 @@ async def running_bot(
     timeline_limit: int = 50,
     clock: FakeClock | None = None,
     with_token: bool = False,
+    sections: dict[str, Any] | None = None,
     **adapter: Any,
 ) -> AsyncIterator[Running]:
     """Start a whole bot (every default cog) on the Matrix adapter; stop it at the end.
 
+    ``sections`` sets other config sections as a host would (``{"votes": VotesSettings(...)}``);
     ``adapter`` overrides the adapter's own knobs (``max_retries``, ``reconnect_cap``, ...).
     """
     config = Config(
+        **(sections or {}),
         bot=BotSettings(adapters=["matrix"], locale="en", instance="test"),
         matrix=MatrixSettings(
             homeserver=synapse.url,

@@ -8,12 +8,14 @@ the command; the bot itself never says in the room who voted what.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from bot.config import DigestSettings, VotesSettings
 from storage import rounds as rounds_store
 from storage import votes as store
 
@@ -43,24 +45,36 @@ def says(
 async def test_statements_in_the_thread_votes_in_a_direct_room(
     synapse: Any, kit: SimpleNamespace, tmp_path: Path
 ) -> None:
-    bot_account, host_account, ana_account, ben_account = [
-        await synapse.user(n) for n in ("cercle", "host", "ana", "ben")
+    bot_account, host_account, ana_account, ben_account, cleo_account, dan_account = [
+        await synapse.user(n) for n in ("cercle", "host", "ana", "ben", "cleo", "dan")
     ]
     bot_id = bot_account.user_id
     async with (
         kit.member(synapse, host_account) as host,
         kit.member(synapse, ana_account) as ana,
         kit.member(synapse, ben_account) as ben,
+        kit.member(synapse, cleo_account) as cleo,
+        kit.member(synapse, dan_account) as dan,
     ):
-        room = await kit.create_circle(host, bot_id, [ana, ben])
+        room = await kit.create_circle(host, bot_id, [ana, ben, cleo, dan])
+        # A small circle's host lowers the minimums: four voters, two a profession, are ranked
+        # (two a profession is the least the re-identification guard lets a digest show).
+        small = {
+            "votes": VotesSettings(min_voters=4, min_professions=2),
+            "digest": DigestSettings(min_profession_size=2),
+        }
         async with kit.running_bot(
-            synapse, bot_account, tmp_path / "cercle.db", inviters=[host.user_id]
+            synapse, bot_account, tmp_path / "cercle.db", inviters=[host.user_id], sections=small
         ) as run:
             await host.wait_for(joined(bot_id))
             await ana.say(room, "!profession set nurse")
             await ben.say(room, "!profession set baker")
             _, tagged = await ana.wait_for(says(kit, bot_id, room, "Nurse", elsewhere=True))
             await ben.wait_for(says(kit, bot_id, room, "Baker", elsewhere=True))
+            await cleo.say(room, "!profession set nurse")
+            await dan.say(room, "!profession set baker")
+            await cleo.wait_for(says(kit, bot_id, room, "Nurse", elsewhere=True))
+            await dan.wait_for(says(kit, bot_id, room, "Baker", elsewhere=True))
             await host.say(room, "!prompt now")
             _, prompt = await host.wait_for(says(kit, bot_id, room, "#1"))
             root = prompt["event_id"]
@@ -120,3 +134,24 @@ async def test_statements_in_the_thread_votes_in_a_direct_room(
             assert "a command written in the room is seen by everyone" in body
             round_ = await rounds_store.current_round(run.db, 1)
             assert round_ is not None and round_.thread_id == root
+
+            # The bakers agree with #1, the nurses disagree: at the close, the digest says so.
+            await ana.answer(room, root, "Networks let me reach families and colleagues.")
+            await ben.answer(room, root, "I post my bread on Instagram every morning.")
+            cast = []
+            for member, choice in ((ben, "agree"), (cleo, "disagree"), (dan, "agree")):
+                cast.append(await member.say(room, f"!vote 1 {choice}"))
+                await member.wait_for(
+                    says(kit, bot_id, room, "Your vote on #1 is recorded", elsewhere=True)
+                )
+            await run.platform.wait_handled(cast)
+            await run.scheduler.advance(timedelta(days=8))
+            _, digest = await host.wait_for(
+                says(kit, bot_id, room, "Where professions differ"), within=90
+            )
+            body = digest["content"]["body"]
+            differ = body.split("Where professions differ", 1)[1]
+            assert "#1 “Our tools keep each profession apart” — 4 voters" in differ
+            assert "agree: Baker / Pastry cook 2 of 2 · Nurse 0 of 2" in differ
+            # The crux asks the follow-up question.
+            assert "do not agree on “Our tools keep each profession apart”" in differ

@@ -54,8 +54,10 @@ class World:
         self,
         cogs: Sequence[type[Cog]] | None = None,
         settings: DiscordSettings | None = None,
+        config: Config | None = None,
     ) -> tuple[Bot, DiscordPlatform]:
-        """A bot with ``cogs`` (every default cog when omitted), started on the world."""
+        """A bot with ``cogs`` (every default cog when omitted), started on the world;
+        ``config`` the host's other settings (the defaults when omitted)."""
         from bot.compose import default_cogs
 
         platform = DiscordPlatform(
@@ -67,7 +69,7 @@ class World:
         )
         scheduler = ManualScheduler(self.db, self.clock, instance="test", grace=timedelta(hours=6))
         bot = Bot(
-            config=Config(),
+            config=config or Config(),
             db=self.db,
             scheduler=scheduler,
             platforms=[platform],

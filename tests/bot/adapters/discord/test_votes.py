@@ -8,12 +8,14 @@ command, so a click votes as the member who clicked, answered only to them.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 import discord
 import pytest
 
 from bot.adapters.discord.render import read_action_id
+from bot.config import Config, DigestSettings, VotesSettings
 from bot.i18n import translator
 from cogs.votes import consensus
 from storage import votes as store
@@ -59,8 +61,8 @@ async def test_statements_are_posted_in_the_thread_with_three_buttons(world: Any
     assert not [m for m in s.channel.history() if m.components]
     assert {p.channel.id for p in posts} == {thread.id}
     assert [p.content for p in posts] == [
-        "**#1** Nos outils isolent chaque métier.",
-        "**#2** On manque de temps pour publier.",
+        "**n°1** Nos outils isolent chaque métier.",
+        "**n°2** On manque de temps pour publier.",
     ]
     for number, post in enumerate(posts, start=1):
         buttons = _buttons(post)
@@ -157,3 +159,52 @@ async def test_a_replayed_click_is_stored_and_answered_once(
     assert clicked.followups == []
     seen = thread.history(viewer=s.ana)
     assert len([m for m in seen if "votre vote" in m.content.lower()]) == 1
+
+
+def _text(message: discord.Message) -> str:
+    """What a member reads of ``message``: its content and its embeds' text."""
+    parts = [message.content]
+    for embed in message.embeds:
+        parts += [embed.title or "", embed.description or ""]
+        parts += [f"{field.name}\n{field.value}" for field in embed.fields]
+    return "\n".join(parts)
+
+
+async def test_a_round_of_votes_is_reported_in_the_digest(world: Any) -> None:
+    # A small circle's host lowers the minimums: four voters, two a profession, are ranked
+    # (two a profession is the least the re-identification guard lets a digest show).
+    small = Config(
+        votes=VotesSettings(min_voters=4, min_professions=2),
+        digest=DigestSettings(min_profession_size=2),
+    )
+    bot, _platform = await world.start_bot(config=small)
+    s = world.server()
+    cleo = s.guild.add_member(world.sim.create_user("cleo", global_name="Cléo"))
+    dan = s.guild.add_member(world.sim.create_user("dan", global_name="Dan"))
+    for member, profession in ((s.ana, "infirmière"), (cleo, "infirmière")):
+        await member.slash(s.channel, "profession set", name=profession)
+    for member, profession in ((s.bob, "boulanger"), (dan, "boulanger")):
+        await member.slash(s.channel, "profession set", name=profession)
+    await s.hana.slash(s.channel, "prompt now")
+    (thread,) = s.channel.threads
+    await s.hana.slash(s.channel, "statement add", text="Nos outils isolent chaque métier.")
+    await world.sim.settle()
+    (post,) = [m for m in thread.history() if m.components]
+    await s.ana.send(thread, "Les réseaux m'aident à joindre les familles.")
+    await s.bob.send(thread, "Je poste mon pain sur Instagram chaque matin.")
+    for member, choice in ((s.ana, store.DISAGREE), (cleo, store.DISAGREE)):
+        await member.click(post, custom_id=_id(post, choice))
+    for member in (s.bob, dan):
+        await member.click(post, custom_id=_id(post, store.AGREE))
+    await world.sim.settle()
+
+    await bot.scheduler.advance(timedelta(days=8))
+    await world.sim.settle()
+    posted = [_text(m) for m in s.channel.history()]
+    [digest] = [text for text in posted if "Où les métiers divergent" in text]
+    differ = digest.split("Où les métiers divergent", 1)[1]
+    assert "Nos outils isolent chaque métier" in differ and "4 votants" in differ
+    assert "Infirmière 0 sur 2" in differ or "Infirmier / Infirmière 0 sur 2" in differ
+    # Nobody's vote is named: the digest counts, it never says who.
+    for name in ("Ana", "Cléo", "Bob", "Dan"):
+        assert name not in digest

@@ -99,7 +99,8 @@ THREAT_FR = "Je sais où tu gares ta voiture le soir, fais attention à toi."
 THREAT_EN = "Keep posting and your kids might not get home from school one day."
 HATE_FR = "Les femmes n'ont rien à faire dans un atelier de mécanique, c'est biologique."
 HATE_EN = "Old people should just retire and stop slowing every team down."
-SPAM_EN = "💰 Double your crypto in 48h, DM me for the private signal group 🚀"
+# No listed words: the rules catch "crypto … DM me" since #13, the meaning is what is left.
+SPAM_EN = "💰 Double your savings in 48h, ask me for the private signal group 🚀"
 
 
 @pytest.mark.parametrize(

@@ -31,6 +31,9 @@ class Capabilities:
     command_prefix: str = "/"
     #: What hosts may have the bot ping: ``"role"`` (Discord), ``"room"`` (Matrix), ``""`` nothing.
     ping: str = ""
+    #: Other people read the room, so a command typed there is seen (not so on a console,
+    #: one person's terminal).
+    shared_room: bool = True
 
 
 DISCORD_LIKE = Capabilities(

@@ -47,6 +47,7 @@ CONSOLE: Final = Capabilities(
     cards=False,
     command_prefix="/",
     ping="room",
+    shared_room=False,  # one person's terminal: nobody else sees a command typed there
 )
 
 READER: Final = "console-reader"

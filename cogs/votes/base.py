@@ -56,9 +56,9 @@ def draft_job(round_id: int, percent: int) -> str:
     return f"votes:round:{round_id}:draft:{percent}"
 
 
-def vote_usage(prefix: str) -> str:
-    """How a vote is typed."""
-    return f"`{prefix}vote <n> agree|disagree|pass`"
+def vote_usage(t: Translator, prefix: str) -> str:
+    """How a vote is typed, with the choice words of the circle's language."""
+    return f"`{prefix}vote <n> {t._('agree|disagree|pass')}`"
 
 
 def how_to_vote(t: Translator, caps: Capabilities, prefix: str) -> str:
@@ -68,13 +68,19 @@ def how_to_vote(t: Translator, caps: Capabilities, prefix: str) -> str:
             "Vote with the buttons under each statement, or with {usage}: only you see your "
             "vote and my answer. Others see counts by profession in the digest, never who "
             "voted what.",
-            usage=vote_usage(prefix),
+            usage=vote_usage(t, prefix),
+        )
+    if not caps.shared_room:
+        return t._(
+            "Vote with {usage}: my answer comes to you alone. Others see counts by profession "
+            "in the digest, never who voted what.",
+            usage=vote_usage(t, prefix),
         )
     return t._(
         "Vote with {usage} in a direct conversation with me: a command written here is seen "
         "by the whole room. Others see counts by profession in the digest, never who voted "
         "what.",
-        usage=vote_usage(prefix),
+        usage=vote_usage(t, prefix),
     )
 
 
@@ -217,7 +223,8 @@ class VotesBase(Cog):
             )
             for choice, label, style in CHOICE_LABELS
         )
-        return Content(text=f"**#{statement.id}** {escape(statement.text)}", actions=actions)
+        number = t._("#{id}", id=statement.id)  # n°12 in French
+        return Content(text=f"**{number}** {escape(statement.text)}", actions=actions)
 
     async def _post(
         self, circle: Circle, round_: Round, statements: Sequence[Statement], *, intro: bool

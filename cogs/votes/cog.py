@@ -59,7 +59,7 @@ VOTE_EXAMPLES: Final = (
     N_(
         "Nobody sees who voted what: the digest shows counts by profession, and a profession "
         "with fewer than 3 voters is counted with other professions. Where commands are "
-        "written as messages (Matrix, the console), vote in a direct conversation with me: a "
+        "written as messages in a room (Matrix), vote in a direct conversation with me: a "
         "command written in the room is seen by everyone."
     ),
 )
@@ -396,12 +396,12 @@ class VotesCog(VotesBase):
             t._("You can change it until the next round opens. Nobody sees who voted what."),
         ]
         caps = ctx.platform.capabilities
-        if not caps.ephemeral_replies and not ctx.channel.direct:
+        if caps.shared_room and not caps.ephemeral_replies and not ctx.channel.direct:
             lines.append(
                 t._(
                     "This room saw your command: next time, vote in a direct conversation "
                     "with me ({usage}).",
-                    usage=vote_usage(ctx.prefix),
+                    usage=vote_usage(t, ctx.prefix),
                 )
             )
         return "\n".join(lines)

@@ -73,7 +73,7 @@ TWO_THIRDS = "4d1m"
 
 
 def statements_posted(h: Harness) -> list[Sent]:
-    return [s for s in h.public() if s.text.startswith("**#") and not s.deleted]
+    return [s for s in h.public() if s.text.startswith("**n°") and not s.deleted]
 
 
 async def answered(h: Harness) -> None:
@@ -113,7 +113,7 @@ async def test_statements_are_drafted_two_thirds_into_the_round(profile: str) ->
         else:
             assert "boutons" in intro[0].text and all(len(s.actions) == 3 for s in posted)
         # Members vote on them like on any statement.
-        number = posted[0].text.split("**#")[1].split("**")[0]
+        number = posted[0].text.split("**n°")[1].split("**")[0]
         await h.command("bob", f"/vote {number} agree")
         assert await store.vote_count(h.db, int(number)) == 1
 

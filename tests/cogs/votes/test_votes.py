@@ -25,13 +25,13 @@ async def open_round(h: Harness) -> ThreadRef:
 
 
 def statements_posted(h: Harness) -> list[Sent]:
-    return [s for s in h.public() if s.text.startswith("**#") and not s.deleted]
+    return [s for s in h.public() if s.text.startswith("**n°") and not s.deleted]
 
 
 async def host_adds(h: Harness, text: str = SAID) -> int:
     replies = await h.command("hana", f"/statement add {text}")
     assert "est publié dans le fil du tour" in replies[-1].text
-    return int(statements_posted(h)[-1].text.split("**#")[1].split("**")[0])
+    return int(statements_posted(h)[-1].text.split("**n°")[1].split("**")[0])
 
 
 def dm(h: Harness, name: str) -> ChannelRef:
@@ -60,7 +60,7 @@ async def test_a_vote_is_private_changeable_and_one_per_member(profile: str) -> 
         assert "pas d’accord" in changed[0].text and "(c’était : d’accord)" in changed[0].text
         await run(h, "bob", f"/vote #{number} pass", dm(h, "bob") if where else None)
         # Nobody else saw any vote: nothing public mentions them.
-        assert not [s for s in h.public() if "vote" in s.text.lower() and "**#" not in s.text]
+        assert not [s for s in h.public() if "vote" in s.text.lower() and "**n°" not in s.text]
         casts = await store.round_votes(h.db, 1)
         assert sorted((c.choice, c.profession) for c in casts) == [
             ("disagree", "nurse"),
@@ -75,6 +75,7 @@ async def test_a_vote_in_the_room_of_a_text_platform_is_warned_about() -> None:
         replies = await h.command("ana", f"/vote {number} agree")
         assert [s.where for s in replies] == ["direct"]
         assert "Ce salon a vu votre commande" in replies[0].text
+        assert "(`!vote <n> pour|contre|passe`)" in replies[0].text  # French choice words
         quiet = await run(h, "ana", f"/vote {number} agree", dm(h, "ana"))
         assert "Ce salon a vu" not in quiet[0].text
 
@@ -208,7 +209,7 @@ async def test_a_forgotten_member_leaves_no_vote_nor_proposal(profile: str) -> N
         assert mine in exported and '"choice": "agree"' in exported
         ana = await h.bot.directory.member_for(h.platform.user("ana"))
         await h.command("ana", "/circle forget confirm:yes")
-        assert [s.text for s in statements_posted(h)] == [f"**#{number}** {SAID}"]
+        assert [s.text for s in statements_posted(h)] == [f"**n°{number}** {SAID}"]
         assert await store.member_data(h.db, ana) == {"votes": [], "proposed_statements": []}
         assert await store.round_votes(h.db, 1) == []
 

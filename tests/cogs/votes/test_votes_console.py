@@ -8,6 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bot.adapters.console import CONSOLE
+from bot.i18n import translator
+from cogs.votes.base import how_to_vote
+
 CERCLE = Path(sys.executable).with_name("cercle")
 PROFESSIONS = {
     "ana": "infirmière",
@@ -48,8 +52,16 @@ def test_members_vote_at_the_console_and_the_digest_shows_both_sections(tmp_path
     assert result.returncode == 0, result.stderr[-2000:]
     out = result.stdout
     assert out.count("[private → ana] Cercle:\nVotre vote sur n°") == 2
+    # The console is one person's terminal: no other member saw the command typed there.
+    assert "Ce salon a vu votre commande" not in out and "**n°1** Les réseaux" in out
     assert "Votre vote sur n°2 est enregistré : pas d’accord. « Publier ses travaux" in out
     digest = out[out.index("**Participation**") :]
     assert "**Où les métiers s’accordent**\n• #1 « Les réseaux enferment" in digest
     assert "**Où les métiers divergent**\n• #2 « Publier ses travaux en ligne" in digest
     assert "Infirmier / Infirmière 3 sur 3 · Architecte 0 sur 3" in digest
+
+
+def test_the_console_tells_how_to_vote_without_a_room_that_sees_it() -> None:
+    said = how_to_vote(translator("fr"), CONSOLE, "/")
+    assert said.startswith("Votez avec `/vote <n> pour|contre|passe` : ma réponse ne s’adresse")
+    assert "salon" not in said

@@ -8,11 +8,13 @@ a member can't post in the thread.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
 from typing import Final
 
 from bot.cog import CircleContext, Context, EventContext, command
 from bot.commands import OptionSpec, Scope
-from bot.i18n import N_
+from bot.i18n import N_, Translator, translator
 from bot.messenger import escape, quote
 from bot.types import (
     MessageDeleted,
@@ -30,7 +32,7 @@ from cogs.rounds.base import ASKED, RoundsBase
 from cogs.rounds.signals import AnswerStored
 from storage import rounds as store
 from storage import state
-from storage.rounds import Answer, Round
+from storage.rounds import Answer, Comment, Round
 
 MAX_ANSWER: Final = 4000
 
@@ -120,26 +122,59 @@ class IntakeMixin(RoundsBase):
 
     async def _ask_profession_once(self, ctx: Context) -> None:
         assert ctx.member_id is not None
-        if ctx.member_id in self._asked:
+        await self._ask_once(ctx.member_id, ctx.t, ctx.prefix, ctx.send_private)
+
+    async def _ask_once(
+        self,
+        member_id: int,
+        t: Translator,
+        prefix: str,
+        send: Callable[[str], Awaitable[object]],
+    ) -> None:
+        """Ask a member their profession privately, once ever."""
+        if member_id in self._asked:
             return
-        self._asked[ctx.member_id] = True  # before any await: two answers at once ask once
+        self._asked[member_id] = True  # before any await: two answers at once ask once
         # Sent first, then recorded: a crash in between replays the event, and the effects
         # ledger knows the message went out, so it is neither lost nor sent twice.
         try:
-            if await self._asked_reader.get(ctx.member_id):
+            if await self._asked_reader.get(member_id):
                 return  # asked before this process started, or forgotten by the cache
-            await ctx.send_private(
-                ctx.t._(
+            await send(
+                t._(
                     "Thank you for your answer! Which profession do you speak from? Tell the "
                     "circle with {command}: your answers of this round will be tagged with it.",
-                    command=f"`{ctx.prefix}profession set`",
+                    command=f"`{prefix}profession set`",
                 )
             )
         except BaseException:
-            self._asked.pop(ctx.member_id)
+            self._asked.pop(member_id)
             raise
-        key = f"{ASKED}:{ctx.member_id}"
+        key = f"{ASKED}:{member_id}"
         await state.set_state(self.services.db, self.name, key, "1", now=self.services.clock.now())
+
+    async def _ask_after_approval(self, signal: MessageApproved) -> None:
+        """A held answer or comment is published: its untagged author is asked, as for any."""
+        db = self.services.db
+        platform, message_id = signal.message.channel.platform, signal.message.id
+        given: Answer | Comment | None = await store.answer_by_message(db, platform, message_id)
+        if given is None:
+            given = await store.comment_by_message(db, platform, message_id)
+        if given is None or given.profession_key is not None or not signal.author.id:
+            return
+        if await self._profession(given.member_id) is not None:
+            return  # tagged since the answer was held
+        round_ = await store.get_round(db, given.round_id)
+        circle = await self.services.directory.circle_by_id(round_.circle_id) if round_ else None
+        if circle is None:
+            return
+        messenger = self.services.platforms.messenger(platform)
+        await self._ask_once(
+            given.member_id,
+            translator(circle.locale),
+            self.services.platforms.prefix(platform),
+            functools.partial(messenger.send_direct, signal.author),
+        )
 
     async def on_edit(self, ctx: EventContext) -> None:
         """An edited answer keeps its history; an edited comment is updated."""
@@ -195,6 +230,9 @@ class IntakeMixin(RoundsBase):
             await store.publish(
                 self.services.db, signal.message.channel.platform, signal.message.id, signal.text
             )
+            # No member context at approval: the author is asked by direct message, inside
+            # the host's command scope, so a replay finds the message already sent.
+            await self._ask_after_approval(signal)
         elif isinstance(signal, MessageRejected):
             await store.set_visibility(
                 self.services.db,

@@ -420,3 +420,26 @@ async def test_held_answer_is_kept_out_of_counts_until_a_host_approves(profile: 
         mine = await h.say("dan", "Je me rétracte.", thread=t)
         await h.platform.delete_post(mine)
         assert await store.answer_by_message(h.db, h.platform.name, mine.id) is None
+
+
+async def test_an_approved_held_answer_asks_its_author_their_profession_once(profile: str) -> None:
+    async with Harness(profile, start=START, cogs=[*default_cogs(), HoldsWordHold]) as h:
+        await wake(h)
+        await h.advance("2h")
+        t = thread(h)
+        await h.command("ana", "/profession set infirmière")
+        tagged = await h.say("ana", "hold this, I am a nurse", thread=t)
+        held = await h.say("bob", "Please hold this one.", thread=t)
+        asked = "Merci pour votre réponse ! De quel métier parlez-vous ?"
+
+        def dms(name: str) -> list[str]:
+            return [s.text for s in h.private_to(name) if s.where == "direct"]
+
+        assert not any(asked in text for text in dms("bob"))  # held: not thanked yet
+        for _ in range(2):  # approved, then the approval seen again
+            await h.bot.signals.emit(
+                MessageApproved(held, h.platform.user("bob"), "Please hold this one.")
+            )
+        assert len([text for text in dms("bob") if asked in text]) == 1
+        await h.bot.signals.emit(MessageApproved(tagged, h.platform.user("ana"), "hold this"))
+        assert not any(asked in text for text in dms("ana"))

@@ -101,6 +101,10 @@ def test_dehumanising_hate_against_a_group_is_hate(rules: Engine, text: str) -> 
         "rejoins mon serveur, on t'attend",
         "Abonnez-vous à ma chaîne svp !!!",
         "lien en bio 🚀",
+        "New channel on real estate, please subscribe it helps a lot 🙏",
+        "Your account will be suspended. Verify your identity here: http://x.co/login",
+        "on offre 50 iPhone aux 50 premiers qui cliquent ici",
+        "La crypto c'est l'avenir, je te montre comment en privé",
     ],
 )
 def test_promotions_and_invitations_are_spam(rules: Engine, text: str) -> None:
@@ -147,6 +151,9 @@ def test_promotions_and_invitations_are_spam(rules: Engine, text: str) -> None:
         "rejoins-nous à la réunion de jeudi",
         "je gagne 120 € par jour en libéral, c'est peu",
         "I earn less per day than my plumber",
+        "you won't get rich as a librarian, but it's a good life",
+        "beware of DMs promising guaranteed returns, it's always a scam",
+        "abonnez-vous à la lettre de l'ordre, elle est gratuite",
     ],
 )
 def test_quotes_news_and_idioms_are_left_alone(rules: Engine, text: str) -> None:

@@ -15,10 +15,12 @@ from __future__ import annotations
 import gettext
 import io
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any, Final, Literal
 
+from babel import Locale as BabelLocale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -75,6 +77,15 @@ class Translator:
     def ngettext(self, singular: str, plural: str, n: int, /, **params: Any) -> str:
         """Translate a message whose form depends on ``n`` (available as ``{n}``)."""
         return self._t.ngettext(singular, plural, n).format(n=n, **params)
+
+    def ngettext_decimal(self, singular: str, plural: str, number: str, /, **params: Any) -> str:
+        """:meth:`ngettext` for a decimal written as ``number`` (``"0.40"``, ``"1.5"``).
+
+        Its form follows the locale's rules for decimals, which gettext's integer ``n``
+        cannot say: « 0,40 point » and « 1,5 point » in French, "1.00 strikes" in English.
+        """
+        form = BabelLocale.parse(self.locale).plural_form(Decimal(number))
+        return self._t.ngettext(singular, plural, 1 if form == "one" else 2).format(**params)
 
 
 @cache

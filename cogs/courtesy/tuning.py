@@ -274,8 +274,10 @@ class Tuning(CourtesyBase):
         mute = await store.active_mute(self.services.db, circle_id, member_id, now=now)
         t = ctx.t
         lines = [
-            t._(
+            t.ngettext_decimal(
+                "{name}: {strikes} strike now (a mute at {limit}; they halve every {hours} h).",
                 "{name}: {strikes} strikes now (a mute at {limit}; they halve every {hours} h).",
+                f"{total:.2f}",
                 name=f"**{escape(user.label)}**",
                 strikes=format_decimal(total, "0.00", locale=t.locale),  # 0,40 in French
                 limit=f"{settings.mute_at:g}",
@@ -531,8 +533,10 @@ class Tuning(CourtesyBase):
             state = await self._state(ctx.circle)
         rule = state.engine.settings.rules[rule_id]
         await ctx.reply(
-            t._(
+            t.ngettext_decimal(
+                "Rule {rule} ({category}): {action}, {strikes} strike.",
                 "Rule {rule} ({category}): {action}, {strikes} strikes.",
+                f"{rule.strikes:g}",
                 rule=f"`{rule.id}`",
                 category=t._(WHY[rule.category]),
                 action=t._(_ACTION_NAMES[str(rule.action)]),

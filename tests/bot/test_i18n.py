@@ -158,5 +158,29 @@ def test_ngettext_picks_the_form() -> None:
     assert t.ngettext("{n} answer", "{n} answers", 3) == "3 answers"
 
 
+@pytest.mark.parametrize(
+    ("locale", "number", "shown"),
+    [
+        ("fr", "0.00", "Règle x (y) : z, 0.00 point d’avertissement."),
+        ("fr", "1.5", "Règle x (y) : z, 1.5 point d’avertissement."),
+        ("fr", "2", "Règle x (y) : z, 2 points d’avertissement."),
+        ("en", "0", "Rule x (y): z, 0 strikes."),
+        ("en", "1", "Rule x (y): z, 1 strike."),
+        ("en", "1.00", "Rule x (y): z, 1.00 strikes."),
+    ],
+)
+def test_a_decimal_count_takes_its_languages_plural(locale: str, number: str, shown: str) -> None:
+    said = translator(locale).ngettext_decimal(
+        "Rule {rule} ({category}): {action}, {strikes} strike.",
+        "Rule {rule} ({category}): {action}, {strikes} strikes.",
+        number,
+        rule="x",
+        category="y",
+        action="z",
+        strikes=number,
+    )
+    assert said == shown
+
+
 def test_n_marks_without_translating() -> None:
     assert N_("Usage: {usage}") == "Usage: {usage}"

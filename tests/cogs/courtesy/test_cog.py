@@ -351,7 +351,11 @@ async def test_pardon_clears_strikes_and_lifts_the_mute(profile: str) -> None:
         assert replies[-1].text == "bob est gracié : avertissements effacés, pas de sourdine."
         assert not h.platform.is_muted("bob")
         assert "effacé vos avertissements" in dms(h, "bob")[-1]
-        assert "0,00 points" in (await h.command("hana", "/mod strikes bob"))[0].text
+        # French writes the singular below 2: « 0,00 point », never « 0,00 points ».
+        assert (
+            "**bob** : 0,00 point d’avertissement ("
+            in (await h.command("hana", "/mod strikes bob"))[0].text
+        )
         unknown = await h.command("hana", "/mod pardon zoe")
         assert unknown[-1].text == "Je ne connais aucun membre nommé zoe."
 

@@ -43,6 +43,8 @@ from cogs.digest.language import cue_kinds, guess_lang, question_kind, sentence_
 from cogs.digest.model import DIMS, Vectors
 from cogs.digest.model import AnswerIn as AnswerIn  # also an.AnswerIn in cli.py
 from cogs.digest.result import OTHER as OTHER
+from cogs.digest.result import SHOWN_DISTINCTIVE as SHOWN_DISTINCTIVE
+from cogs.digest.result import SHOWN_SHARED as SHOWN_SHARED
 from cogs.digest.result import UNNAMED, real
 from cogs.digest.result import Agreement as Agreement
 from cogs.digest.result import Digest as Digest
@@ -65,9 +67,6 @@ THEME_ANSWERS_PER_GROUP: Final = 2
 #: A distinctive theme's share among its profession is at least this many times any other
 #: named profession's (whose share is shrunk: one of three is not a third).
 RIVAL_RATIO: Final = 2.0
-#: How many shared and distinctive themes a digest shows (the rest stay in the exports).
-SHOWN_SHARED: Final = 5
-SHOWN_DISTINCTIVE: Final = 6
 QUOTE_CHARS: Final = 280
 #: Reactions that do not mean approval.
 NEGATIVE_EMOJI: Final = frozenset({"👎", "😡", "😠", "❌", "🙄", "💩", "🤮", "-1", "thumbsdown"})

@@ -19,9 +19,7 @@ from bot.commands import Choice, OptionSpec, OptionType, Scope, UsageError
 from bot.i18n import N_, Translator, translator
 from bot.platform import PlatformError
 from bot.types import Attachment, ChannelRef, Content, MessageRef, Role
-from cogs.digest import analysis as an
-from cogs.digest import render, votes
-from cogs.digest.build import Stopped, round_digest
+from cogs.digest import render, result, votes
 from cogs.digest.embedding import Embeddings
 from cogs.digest.hosts import HostNotes, follow_up_text, with_fairness
 from cogs.rounds.signals import AnswerStored, RoundClosed
@@ -80,6 +78,8 @@ class DigestCog(Cog):
     async def on_signal(self, signal: object) -> None:
         """A round closed: its digest is due. Answers arrive: embed them soon, in batches."""
         if isinstance(signal, RoundClosed):
+            from cogs.digest.build import Stopped  # numpy loads with the first digest
+
             with contextlib.suppress(Stopped):  # left pending: posted at the next start
                 await self.post_digest(signal.round_id)
         elif isinstance(signal, AnswerStored):
@@ -87,12 +87,14 @@ class DigestCog(Cog):
 
     # ------------------------------------------------------------ the digest
 
-    async def compute(self, round_: Round, circle: Circle) -> an.Digest:
+    async def compute(self, round_: Round, circle: Circle) -> result.Digest:
         """Analyse a round (embeddings cached in storage for the next time), read its votes.
 
         Raises:
             Stopped: The bot is stopping (the vectors computed so far are stored).
         """
+        from cogs.digest.build import round_digest  # numpy loads with the first digest
+
         async with self._embeddings.round(round_.id or 0):
             digest = await round_digest(
                 self.services.db,
@@ -112,7 +114,7 @@ class DigestCog(Cog):
         return render.long_date(t, round_.closed_at or self.services.clock.now(), circle.timezone)
 
     async def _render(
-        self, digest: an.Digest, circle: Circle, round_: Round
+        self, digest: result.Digest, circle: Circle, round_: Round
     ) -> tuple[str, bytes, list[Content]]:
         t = translator(circle.locale)
         caps = self.services.platforms.get(circle.platform).capabilities
@@ -250,7 +252,7 @@ class DigestCog(Cog):
                 return
             record = await store.get(self.services.db, round_.id or 0)
             if record is not None and record.data:
-                digest = an.from_dict(json.loads(record.data))
+                digest = result.from_dict(json.loads(record.data))
                 await self._hint(ctx, digest, round_)
             return
         digest = await self.compute(round_, ctx.circle)
@@ -263,7 +265,7 @@ class DigestCog(Cog):
             await ctx.messenger.send(channel, message)
         await self._hint(ctx, digest, None)
 
-    async def _hint(self, ctx: CircleContext, digest: an.Digest, closed: Round | None) -> None:
+    async def _hint(self, ctx: CircleContext, digest: result.Digest, closed: Round | None) -> None:
         """Tell the host who posted a digest, privately, what to do with its follow-up."""
         question = render.follow_up_question(digest, ctx.t)
         queued = None
@@ -309,7 +311,7 @@ class DigestCog(Cog):
         fmt = ctx.options.get("format") or "md"
         record = await store.get(self.services.db, round_.id or 0)
         if record is not None and record.data:
-            digest = an.from_dict(json.loads(record.data))
+            digest = result.from_dict(json.loads(record.data))
         else:
             digest = await self.compute(round_, ctx.circle)
         t = ctx.t
@@ -368,7 +370,7 @@ class DigestCog(Cog):
         who = f"member:{member_id}"
         quotes = []
         for record in await self._records_quoting(member_id):
-            digest = an.from_dict(json.loads(record.data))
+            digest = result.from_dict(json.loads(record.data))
             quotes += [
                 {"round_id": record.round_id, "text": q.text}
                 for q in _quotes(digest)
@@ -389,7 +391,7 @@ class DigestCog(Cog):
         await store.forget_named(db, member_id)
         who = f"member:{member_id}"
         for record in await self._records_quoting(member_id):
-            digest = _without_author(an.from_dict(json.loads(record.data)), who)
+            digest = _without_author(result.from_dict(json.loads(record.data)), who)
             t = translator(record.locale)
             round_ = await rounds_store.get_round(db, record.round_id)
             title = self._title(t, round_) if round_ is not None else t._("Digest")
@@ -407,7 +409,7 @@ class DigestCog(Cog):
     async def _amend_posted(
         self,
         record: store.DigestRecord,
-        digest: an.Digest,
+        digest: result.Digest,
         circle: Circle,
         t: Translator,
         title: str,
@@ -438,7 +440,7 @@ class DigestCog(Cog):
         return kept
 
 
-def _quotes(d: an.Digest) -> list[an.Quote]:
+def _quotes(d: result.Digest) -> list[result.Quote]:
     return [
         *(t.quote for t in d.shared),
         *(x.theme.quote for x in d.distinctive),
@@ -447,13 +449,13 @@ def _quotes(d: an.Digest) -> list[an.Quote]:
     ]
 
 
-def _without_author(d: an.Digest, who: str) -> an.Digest:
+def _without_author(d: result.Digest, who: str) -> result.Digest:
     """The digest with every quote of one author blanked (its counts stay: they are anonymous)."""
 
-    def clean(q: an.Quote) -> an.Quote:
-        return an.Quote("", q.lang, "", "", "", "") if q.author == who else q
+    def clean(q: result.Quote) -> result.Quote:
+        return result.Quote("", q.lang, "", "", "", "") if q.author == who else q
 
-    def theme(t: an.Theme) -> an.Theme:
+    def theme(t: result.Theme) -> result.Theme:
         return dataclasses.replace(t, quote=clean(t.quote))
 
     return dataclasses.replace(

@@ -14,14 +14,17 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from bot.cog import Services
 from bot.scheduler import JobRun, once
-from cogs.digest import clustering, language, model
-from cogs.digest.build import Stopped, pack
 from storage import digest as store
 from storage.database import Database
+
+# numpy and the encoder load when a job first runs, not when the bot starts (a console run
+# that never embeds stays small): the modules that need them are imported in the functions.
+if TYPE_CHECKING:
+    from cogs.digest import clustering, model
 
 #: Answers are embedded in batches this often while a round is open.
 EMBED_EVERY: Final = timedelta(minutes=5)
@@ -34,6 +37,8 @@ log = logging.getLogger(__name__)
 
 def _split(page: list[tuple[int, str]], size: int) -> list[clustering.Todo]:
     """``page`` in chunks of about ``size`` sentences (in the worker thread)."""
+    from cogs.digest import clustering, language
+
     todo = [(str(answer_id), language.sentences(text)) for answer_id, text in page]
     return list(clustering.chunks(todo, size))
 
@@ -42,6 +47,9 @@ def _vectors(
     encode: model.Encoder, chunk: clustering.Todo, texts: dict[str, str]
 ) -> list[tuple[int, store.CachedVectors]]:
     """One chunk's cache rows: encoded and packed, all in the worker thread."""
+    from cogs.digest import clustering, language
+    from cogs.digest.build import pack
+
     fresh = clustering.encode_chunk(encode, chunk)
     return [(int(k), pack(v, language.text_hash(texts[k]))) for k, v in fresh.items()]
 
@@ -65,6 +73,8 @@ async def embed_new(
     Raises:
         Stopped: ``stop`` was set before the last chunk.
     """
+    from cogs.digest import clustering, model
+
     encode = encoder
     size = chunk or clustering.CHUNK
     done = sentences = after = 0
@@ -112,6 +122,8 @@ async def embed_new(
 
 def _check(stop: asyncio.Event | None) -> None:
     if stop is not None and stop.is_set():
+        from cogs.digest.build import Stopped
+
         raise Stopped
 
 
@@ -157,6 +169,8 @@ class Embeddings:
         key = f"digest:embed:{round_id}:{due.isoformat()}"
 
         async def embed(run: JobRun) -> None:
+            from cogs.digest.build import Stopped
+
             if self._due.get(round_id) == stamp:
                 del self._due[round_id]
             with contextlib.suppress(Stopped):  # what was computed is stored; resumed at start

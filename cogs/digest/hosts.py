@@ -22,8 +22,7 @@ from bot.messenger import escape
 from bot.platform import HasHostsChannel, PlatformError
 from bot.types import Action, ActionStyle, ChannelRef, Content
 from cogs.digest import render, votes_view
-from cogs.digest.analysis import SHOWN_DISTINCTIVE, SHOWN_SHARED
-from cogs.digest.result import Digest, Quote
+from cogs.digest.result import SHOWN_DISTINCTIVE, SHOWN_SHARED, Digest, Quote
 from storage import rounds as rounds_store
 from storage.models import Circle
 from storage.rounds import Round

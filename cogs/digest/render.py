@@ -18,8 +18,8 @@ from bot.messenger import escape, quote, split_text
 from bot.platform import Capabilities
 from bot.types import Attachment, Card, Content
 from cogs.digest import votes_view
-from cogs.digest.analysis import SHOWN_DISTINCTIVE as SHOWN_DISTINCTIVE
-from cogs.digest.analysis import SHOWN_SHARED as SHOWN_SHARED
+from cogs.digest.result import SHOWN_DISTINCTIVE as SHOWN_DISTINCTIVE
+from cogs.digest.result import SHOWN_SHARED as SHOWN_SHARED
 from cogs.digest.result import Digest, Quote, Theme, real
 from cogs.digest.words import also as also
 from cogs.digest.words import by_profession as by_profession

@@ -15,6 +15,9 @@ from typing import Any, Final
 OTHER: Final = "other"
 #: Keys that are not a profession: "not given" and the mixed bucket of the others.
 UNNAMED: Final = frozenset({"", OTHER})
+#: How many shared and distinctive themes a digest shows (the rest stay in the exports).
+SHOWN_SHARED: Final = 5
+SHOWN_DISTINCTIVE: Final = 6
 
 
 def real(key: str) -> bool:

@@ -27,7 +27,6 @@ from bot.messenger import escape
 from bot.platform import Capabilities
 from bot.scheduler import JobRun, once
 from bot.types import Action, ActionStyle, ChannelRef, Content, MessageRef, ThreadRef
-from cogs.digest.build import round_digest
 from cogs.rounds.signals import RoundOpened
 from cogs.votes.drafting import MAX_DRAFT, MIN_DRAFT, Source, draft
 from storage import rounds as rounds_store
@@ -142,6 +141,8 @@ class VotesBase(Cog):
 
     async def draft_round(self, round_id: int) -> list[Statement]:
         """Draft statements from the round's answers so far and post them; the new ones."""
+        from cogs.digest.build import round_digest  # numpy loads with the first draft
+
         db = self.services.db
         round_ = await rounds_store.get_round(db, round_id)
         if round_ is None or round_.status != rounds_store.ROUND_OPEN:

@@ -255,7 +255,7 @@ class Enforcement(CourtesyBase):
                 await self._show_hosts(ctx, item, decision, event)
         message = {
             Action.NUDGE: N_(
-                "A gentle reminder: this circle keeps a courteous, benevolent tone, and your "
+                "A gentle reminder: this circle keeps a courteous, kind tone, and your "
                 "message contains {why}. It stays up; you can edit it. The charter: {charter}."
             ),
             Action.WARN: N_(

@@ -37,7 +37,7 @@ from storage.models import Circle
 from storage.rounds import CircleSettings, Round
 
 DEFAULT_CHARTER: Final = N_(
-    "Courteous, benevolent and lawful: we discuss ideas, never people, and nobody posts "
+    "Courteous, kind and lawful: we discuss ideas, never people, and nobody posts "
     "personal contact details. See {charter}."
 )
 

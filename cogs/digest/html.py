@@ -137,7 +137,8 @@ def _theme(theme: Theme, t: Translator, note: str = "") -> str:
 def _distinctive(x: Distinctive, t: Translator, note: str = "") -> str:
     line = rich(
         t,
-        "**{profession}**: **{label}** — {n} of {total} of them, {elsewhere} of {others} elsewhere",
+        "**{profession}**: **{label}** — {n} of {total}, compared with {elsewhere} of {others} "
+        "elsewhere",
         profession=render.profession_label(x.profession, t),
         label=x.theme.label,
         n=str(x.authors),

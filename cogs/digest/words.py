@@ -58,7 +58,8 @@ def theme_line(theme: Theme, t: Translator, *, label: str) -> str:
 def distinctive_line(d: Distinctive, t: Translator, *, label: str) -> str:
     """A profession's distinctive theme: ``label`` (escaped), its share there and elsewhere."""
     return t._(
-        "**{profession}**: **{label}** — {n} of {total} of them, {elsewhere} of {others} elsewhere",
+        "**{profession}**: **{label}** — {n} of {total}, compared with {elsewhere} of {others} "
+        "elsewhere",
         profession=profession_label(d.profession, t),
         label=label,
         n=d.authors,
@@ -70,7 +71,7 @@ def distinctive_line(d: Distinctive, t: Translator, *, label: str) -> str:
 
 def also(d: Digest, section: str, index: int, t: Translator) -> str:
     """Why a shared or distinctive theme is not repeated under a sub-question: "also the most
-    cited lack (206 members)"; empty when it is not one."""
+    often cited gap (206 members)"; empty when it is not one."""
     notes = []
     for sub, m in merged(d):
         if m.section != section or m.index != index:
@@ -78,9 +79,9 @@ def also(d: Digest, section: str, index: int, t: Translator) -> str:
         members = t.ngettext("{n} member", "{n} members", m.authors)
         if sub.kind == "missing":
             note = (
-                t._("also the most cited lack ({members})", members=members)
+                t._("also the most often cited gap ({members})", members=members)
                 if m.rank == 0
-                else t._("also cited as a lack ({members})", members=members)
+                else t._("also cited as a gap ({members})", members=members)
             )
         else:
             note = (

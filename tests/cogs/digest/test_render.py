@@ -128,7 +128,7 @@ def test_every_section_in_french_and_english() -> None:
     ):
         assert heading in en
     assert "7 sur 17, contre 0 sur 100 ailleurs" in fr
-    assert "7 of 17 of them, 0 of 100 elsewhere" in en
+    assert "7 of 17, compared with 0 of 100 elsewhere" in en
     # Quotes stay in their language.
     assert LONG.split(",")[0] in en
 

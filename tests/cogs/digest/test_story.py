@@ -133,7 +133,7 @@ def test_a_lack_that_is_also_a_shared_theme_is_shown_once_and_says_why() -> None
     assert f"**{MISSING}**\nAussi parmi les thèmes ci-dessus : « {shared.label} »." in md
     assert d.follow_up.kind == "missing" and d.follow_up.label == shared.label
     en = render.markdown(d, translator("en"), title="Digest")
-    assert "also the most cited lack (9 members)" in en
+    assert "also the most often cited gap (9 members)" in en
     page = html.page(d, FR, title="Synthèse")
     assert page.count(html.esc(shared.quote.text)) == 1
     assert "aussi le manque le plus cité" in page and "Aussi parmi les thèmes ci-dessus" in page

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,6 +33,8 @@ from storage import rounds as rounds_store
 DATA: Final = Path(__file__).parent / "data" / "demo_answers.json"
 #: Monday 5 January 2026, 08:00 in Paris: the first question is due at 09:00.
 START: Final = datetime(2026, 1, 5, 7, 0, tzinfo=UTC)
+#: A posted statement: its number as the circle writes it (**#12**, **n°12**), then its text.
+_STATEMENT: Final = re.compile(r"\*\*(?:#|n°)(\d+)\*\*")
 NAMES: Final = (
     "ana",
     "bob",
@@ -144,7 +147,7 @@ async def run_demo(out: Path, *, locale: str = "fr", quiet: bool = False) -> int
         await h.advance("3d12h")  # statements at two thirds; the reminder a day before the close
         reminder = [s.text for s in h.sent[before:] if s.where == "channel"]
         _say(quiet, "-- reminder:\n" + "\n".join(reminder))
-        statements = [s.text for s in h.public() if s.text.startswith("**#")]
+        statements = [s.text for s in h.public() if _STATEMENT.match(s.text)]
         _say(quiet, "-- statements drafted from the answers:\n" + "\n".join(statements))
         votes = await _vote(h, members, statements, rng)
         _say(quiet, f"-- {votes} private votes from {len(members)} members")
@@ -179,7 +182,7 @@ async def _vote(
     """Most members vote on each statement in a direct conversation with the bot. The first
     statement is agreed across professions; on the others each profession leans its own way,
     so the digest has both bridges and cruxes."""
-    numbers = [int(text.split("**#")[1].split("**")[0]) for text in statements]
+    numbers = [int(found[1]) for text in statements if (found := _STATEMENT.match(text))]
     professions = sorted({a.profession for _, a in members})
     lean = {
         (n, p): 0.85 if i == 0 else rng.choice((0.1, 0.5, 0.9))

@@ -67,7 +67,8 @@ def counts_line(entry: VoteEntry, t: Translator) -> str:
 def _entry(entry: VoteEntry, t: Translator) -> str:
     voters = t.ngettext("{n} voter", "{n} voters", entry.voters)
     said = escape(statement_phrase(entry.text, t))
-    return f"• #{entry.statement_id} {said} — {voters}\n  {counts_line(entry, t)}"
+    number = t._("#{id}", id=entry.statement_id)  # n°12 in French, as the statement was posted
+    return f"• {number} {said} — {voters}\n  {counts_line(entry, t)}"
 
 
 def titles(t: Translator) -> dict[str, str]:
@@ -131,7 +132,7 @@ def _html_entry(entry: VoteEntry, t: Translator) -> str:
         f"<th class='n'>{html.escape(t._('pass'))}</th><th></th></tr>"
     )
     return (
-        f"<li>#{entry.statement_id} "
+        f"<li>{html.escape(t._('#{id}', id=entry.statement_id))} "
         f"<strong>{html.escape(statement_phrase(entry.text, t))}</strong> — "
         f'<span class="count">{html.escape(voters)}</span>'
         f'<table class="votes"><thead>{head}</thead><tbody>{rows}</tbody></table></li>'

@@ -85,6 +85,7 @@ def test_demo_runs_a_week_and_saves_every_section(
         "Que vous manque-t-il ?",
         "Qu’est-ce qui vous a déçu ?",
         "Accords entre métiers",
+        "**Où les métiers s’accordent**\n• n°1 « ",  # statements drafted and voted on in French
         "Question de suivi suggérée",
     ):
         assert section in text, section

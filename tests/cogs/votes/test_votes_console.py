@@ -56,8 +56,8 @@ def test_members_vote_at_the_console_and_the_digest_shows_both_sections(tmp_path
     assert "Ce salon a vu votre commande" not in out and "**n°1** Les réseaux" in out
     assert "Votre vote sur n°2 est enregistré : pas d’accord. « Publier ses travaux" in out
     digest = out[out.index("**Participation**") :]
-    assert "**Où les métiers s’accordent**\n• #1 « Les réseaux enferment" in digest
-    assert "**Où les métiers divergent**\n• #2 « Publier ses travaux en ligne" in digest
+    assert "**Où les métiers s’accordent**\n• n°1 « Les réseaux enferment" in digest
+    assert "**Où les métiers divergent**\n• n°2 « Publier ses travaux en ligne" in digest
     assert "Infirmier / Infirmière 3 sur 3 · Architecte 0 sur 3" in digest
 
 

@@ -118,10 +118,11 @@ class CircleCog(SetupMixin, Cog):
         for task in states:
             since = moment(t, task.since, tz)
             if task.status is TaskStatus.RESTARTING:
-                state = t._(
+                state = t.ngettext(
+                    "restarting in {seconds} s (restarted {n} time)",
                     "restarting in {seconds} s (restarted {n} times)",
+                    task.restarts,
                     seconds=round(task.retry_in or 0),
-                    n=task.restarts,
                 )
             else:
                 state = t._(_TASK_STATUS[task.status], since=since)
@@ -154,11 +155,12 @@ class CircleCog(SetupMixin, Cog):
         for dead in latest:
             lines.append(
                 "• "
-                + t._(
-                    "{kind} at {when}, {attempts} attempts: {error}",
+                + t.ngettext(
+                    "{kind} at {when}, {n} attempt: {error}",
+                    "{kind} at {when}, {n} attempts: {error}",
+                    dead.attempts,
                     kind=dead.kind,
                     when=moment(t, dead.handled_at, tz),
-                    attempts=dead.attempts,
                     error=escape((dead.error or "?")[:200]),
                 )
             )

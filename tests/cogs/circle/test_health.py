@@ -18,6 +18,7 @@ from bot.testing import Harness
 from bot.types import MessagePosted
 from cogs.circle import CircleCog
 from cogs.core import CoreCog
+from storage import members
 from storage.database import Database
 
 
@@ -68,10 +69,15 @@ async def test_a_failing_background_task_is_shown_with_its_error_and_restarts() 
         for _ in range(3):  # let the supervisor record the failure
             await asyncio.sleep(0)
         report = (await h.command("hana", "/circle health"))[0].text
+        circle = await h.bot.directory.circle_for(h.platform.channel)
+        assert circle is not None and circle.id is not None
+        await h.bot.directory.changed(await members.update_circle(h.db, circle.id, locale="en"))
+        english = (await h.command("hana", "/circle health"))[0].text
         await h.bot.supervisor.stop()
         assert "Tâches de fond :" in report
         line = next(line for line in report.splitlines() if "`inbox-follower`" in line)
         assert "redémarrage dans 1 s (redémarrée 1 fois)" in line
+        assert "(restarted 1 time)" in english  # not "1 times"
         assert "OSError: inbox unreadable" in line
 
 

@@ -64,6 +64,9 @@ class OptionSpec:
     max_length: int | None = None
     #: The owning cog offers suggestions as the member types (see ``Cog.suggest``).
     autocomplete: bool = False
+    #: What usage shows for the value (a translatable message id) instead of the choices: the
+    #: command then reads the words itself, in either language (``/vote 3 choix:pour``).
+    placeholder: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,7 +304,11 @@ def _convert(spec: CommandSpec, option: OptionSpec, value: Any) -> Any:
                 low=_num(option.min_value),
                 high=_num(option.max_value),
             )
-    if option.choices and str(converted) not in {c.value for c in option.choices}:
+    if (
+        option.choices
+        and not option.placeholder
+        and str(converted) not in {c.value for c in option.choices}
+    ):
         raise UsageError(
             spec,
             N_("{name} takes one of: {choices}."),
@@ -325,6 +332,8 @@ def _clip(text: str, limit: int = 60) -> str:
 
 
 def _placeholder(option: OptionSpec, t: Translator) -> str:
+    if option.placeholder:
+        return t._(option.placeholder)
     if option.choices:
         return "|".join(c.value for c in option.choices)
     names = {

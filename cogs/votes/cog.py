@@ -328,6 +328,7 @@ class VotesCog(VotesBase):
                 "choice",
                 N_("agree, disagree or pass"),
                 choices=tuple(Choice(c, CHOICE_NAMES[c]) for c in store.CHOICES),
+                placeholder=N_("agree|disagree|pass"),  # pour|contre|passe in French
             ),
         ],
         private=True,

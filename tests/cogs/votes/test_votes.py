@@ -174,6 +174,16 @@ async def test_bad_votes_are_explained(profile: str) -> None:
         assert await store.vote_count(h.db, number) == 0
 
 
+async def test_a_french_circle_is_shown_and_takes_the_french_choice_words() -> None:
+    async with Harness("matrix", start=START, hosts=["hana"]) as h:
+        await open_round(h)
+        number = await host_adds(h)
+        bad = await run(h, "ana", f"/vote {number} peut-être", dm(h, "ana"))
+        assert "Utilisation : !vote <énoncé> [choix:<pour|contre|passe>]" in bad[-1].text
+        voted = await run(h, "ana", f"/vote {number} choix:contre", dm(h, "ana"))
+        assert f"Votre vote sur n°{number} est enregistré : pas d’accord." in voted[-1].text
+
+
 async def test_votes_close_when_the_next_round_opens(profile: str) -> None:
     async with Harness(profile, start=START, hosts=["hana"]) as h:
         await open_round(h)

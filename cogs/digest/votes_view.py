@@ -223,9 +223,11 @@ def _cell(e: VoteEntry, key: str, keys: list[str]) -> tuple[int, int, int]:
     return sum(c.agree for c in rest), sum(c.disagree for c in rest), sum(c.votes for c in rest)
 
 
-def statement_mark(section: str, e: VoteEntry) -> str:
-    """A statement's column: ``= #12`` (professions agree) or ``≠ #13`` (they differ)."""
-    return f"{'=' if section == 'agree' else '≠'} #{e.statement_id}"
+def statement_mark(section: str, e: VoteEntry, t: Translator) -> str:
+    """A statement's column: ``= #12`` (professions agree) or ``≠ #13`` (they differ), numbered
+    as the sections number it (``= n°12`` in French)."""
+    number = t._("#{id}", id=e.statement_id)
+    return f"{'=' if section == 'agree' else '≠'} {number}"
 
 
 def draw_panel(
@@ -265,7 +267,7 @@ def draw_panel(
                 fontsize=10,
                 color="#ffffff" if dark else text,
             )
-    axes.set_xticks(range(len(entries)), [statement_mark(sec, e) for sec, e in entries])
+    axes.set_xticks(range(len(entries)), [statement_mark(sec, e, t) for sec, e in entries])
     axes.set_yticks(range(len(keys)), [wrap(profession_label(k, t)) for k in keys])
     axes.xaxis.tick_top()
     axes.tick_params(colors=text, labelsize=10.5, length=0)

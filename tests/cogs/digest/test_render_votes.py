@@ -220,8 +220,14 @@ def test_the_panel_folds_professions_beyond_its_rows_into_other_professions() ->
     t = translator("en")
     assert render.chart_png(digest(wide), t).startswith(b"\x89PNG")
     # Each statement is a column named by its number, as the sections number them.
-    assert [votes_view.statement_mark(s, e) for s, e in votes_view.shown(votes())] == [
+    assert [votes_view.statement_mark(s, e, t) for s, e in votes_view.shown(votes())] == [
         "= #1",
         "≠ #2",
+    ]
+    # In French, the columns are numbered as the French sections (and the statements) are.
+    fr = translator("fr")
+    assert [votes_view.statement_mark(s, e, fr) for s, e in votes_view.shown(votes())] == [
+        "= n°1",
+        "≠ n°2",
     ]
     assert "• #1 “Les réseaux" in render.markdown(digest(votes()), t, title="Digest")

@@ -8,7 +8,11 @@ one candidate) and ranked like c-TF-IDF keywords, against the round's other them
 lemma weighs its share of the theme's sentences times ``log(1 + average theme size / its count
 in all themes)``; a span scores the sum of its words' weights over the square root of its
 length (a word earns its place only by carrying weight), more when several answers use it, a
-little more when the quote shown contains its words. bench/digest_labels.py measures this
+little more when the quote shown contains its words. English spans holding a finite verb
+("takes time") come last. The label shown is the span as an editor would keep it: after "et",
+"and", the determiners and prepositions the first conjunct had are dropped ("élèves et de leurs
+parents" -> "élèves et parents"), so its words stay in its sentences, in order (the quote
+holds them). bench/digest_labels.py measures this
 against keyword bags, YAKE and spaCy noun chunks on tests/cogs/digest/data/label_corpus.jsonl.
 """
 
@@ -203,6 +207,28 @@ FINITE_EDGE: Final = 0.6
 CUT_MODIFIER: Final = 0.5
 #: ... and one that is a clause (a pronoun in it or right before it).
 CLAUSE: Final = 0.6
+#: Conjunctions of a coordinated label, and what an editor drops right after one when the
+#: first conjunct already had it: "élèves et de leurs parents" -> "élèves et parents",
+#: "agriculteurs et les restaurateurs du coin" -> "agriculteurs et restaurateurs du coin".
+_CONJUNCTIONS: Final = frozenset(_words("et ou ni and or nor"))
+_REPEATED: Final = frozenset(
+    _words(
+        "le la les l un une des du de d au aux à mon ma mes ton ta tes son sa ses notre nos "
+        "votre vos leur leurs ce cet cette ces the a an my your his her its our their this "
+        "that these those of to for with"
+    )
+)
+#: An English -s form that is a verb, not a plural ("takes", "makes"), makes a clause: a label
+#: never holds one ("Takes time"), nor starts on an -s form right after a subject ("it costs").
+_VERBS_EN: Final = frozenset(
+    _words(
+        "take make give keep go come seem feel bring mean get put let say tell eat kill drive "
+        "hurt require know think try become remain stay happen depend"
+    )
+)
+_SUBJECTS_EN: Final = frozenset(
+    _words("it he she this that which who what everything something nothing nobody everyone")
+)
 _MODIFIER_EN_RE: Final = re.compile(r"(?:ed|ing|al|ive|ous|ful|less|able|ible|ic|ary|ly)$")
 _MODIFIERS_EN: Final = frozenset(
     _words(
@@ -332,6 +358,7 @@ class _Candidate:
     words: tuple[str, ...]  # the content words as written (lowercase)
     finite_edge: bool
     cut_modifier: bool
+    verb_start: bool  # English, a clause on a finite verb ("takes time")
     clause: bool
     sentences: set[int]
     surfaces: Counter[str]
@@ -436,6 +463,7 @@ def _candidates(g: _Group, sources: Sequence[int]) -> dict[tuple[str, ...], _Can
                             tuple(t.word for t in span if t.content),
                             first.finite or last.finite,
                             _cuts_modifier(run, b, g.langs[i]),
+                            _holds_verb(run, a, b, g.langs[i]),
                             any(t.word in _CLAUSE_WORDS for t in run[max(a - 1, 0) : b + 1]),
                             set(),
                             Counter(),
@@ -447,6 +475,40 @@ def _candidates(g: _Group, sources: Sequence[int]) -> dict[tuple[str, ...], _Can
                         surface = surface[:1].lower() + surface[1:]  # capital of the sentence's
                     candidate.surfaces[surface] += 1
     return found
+
+
+def _holds_verb(run: list[_Token], a: int, b: int, lang: str) -> bool:
+    """An English span opening on a verb's -s form, or holding one of :data:`_VERBS_EN`:
+    a clause's predicate ("takes time", "videos takes time"), not a theme's name."""
+    if lang != "en":
+        return False
+
+    def verb_form(token: _Token) -> bool:
+        word = token.word
+        return word.endswith("s") and not word.endswith("ss") and token.lemma != fold(word)
+
+    first = run[a]
+    if verb_form(first) and a > 0 and run[a - 1].word in _SUBJECTS_EN:
+        return True
+    return any(verb_form(t) and t.lemma in _VERBS_EN for t in run[a : b + 1])
+
+
+def _coordinated(surface: str) -> str:
+    """``surface`` without the determiners, possessives and prepositions that repeat right
+    after a conjunction ("élèves et de leurs parents" -> "élèves et parents")."""
+    out: list[str] = []
+    after = False
+    for word in surface.split():
+        if after:
+            bare = word.lower().replace("’", "'")
+            elided = _ELIDED_RE.match(bare)
+            if bare in _REPEATED:
+                continue
+            if elided and elided.group(1) in _REPEATED:
+                word = word[len(elided.group(1)) + 1 :]
+        out.append(word)
+        after = word.lower() in _CONJUNCTIONS and len(out) > 1
+    return " ".join(out)
 
 
 def _cuts_modifier(run: list[_Token], b: int, lang: str) -> bool:
@@ -480,7 +542,7 @@ def _best(
 ) -> Label | None:
     """The best-scoring candidate of a group, as a label (see the module's docstring)."""
     shared_needed = len(g.texts) >= 2
-    scored: list[tuple[bool, float, str, _Candidate]] = []
+    scored: list[tuple[bool, bool, float, str, _Candidate]] = []
     for candidate in _candidates(g, sources).values():
         content = candidate.content
         if len(set(content)) < len(content):
@@ -502,12 +564,13 @@ def _best(
             score *= 0.5
         # One word ("Temps") names a theme only when its sentences hold no phrase at all.
         lone = len(candidate.key) < 2 or len(candidate.surfaces.most_common(1)[0][0].split()) < 2
-        scored.append((lone, score, candidate.key[0], candidate))
+        # "Takes time": a label opens on a verb only when no other candidate is left.
+        scored.append((candidate.verb_start, lone, score, candidate.key[0], candidate))
     if not scored:
         return None
-    scored.sort(key=lambda s: (s[0], -s[1], s[2]))
-    chosen = scored[0][3]
-    surface = chosen.surfaces.most_common(1)[0][0]
+    scored.sort(key=lambda s: (s[0], s[1], -s[2], s[3]))
+    chosen = scored[0][4]
+    surface = _coordinated(chosen.surfaces.most_common(1)[0][0])
     return Label(surface[:1].upper() + surface[1:], surface, g.langs[min(chosen.sentences)])
 
 

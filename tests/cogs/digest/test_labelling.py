@@ -210,6 +210,59 @@ def test_the_inline_phrase_keeps_a_name_but_not_the_sentence_capital() -> None:
     ]
 
 
+def assert_coordinated(label: str, sentence: str, dropped: set[str]) -> None:
+    """A phrase of ``sentence`` less only ``dropped`` words, each right after "et"/"and"; the
+    quote showing ``sentence`` still holds every word of it."""
+    ws, source = words(label), words(sentence)
+    assert_phrase(label, [" ".join(w for w in source if w not in dropped)])
+    start = source.index(ws[0])
+    span = source[start : source.index(ws[-1], start) + 1]
+    gone = [w for w in span if w not in ws]
+    assert gone and set(gone) <= dropped, (label, gone)
+    assert all(span[span.index(w) - 1] in {"et", "and"} | dropped for w in gone), label
+    assert clustering.terms(label) <= clustering.terms(sentence), label
+
+
+def test_a_coordinated_french_label_drops_what_repeats_after_et() -> None:
+    pupils = [
+        ("Je reçois des messages privés des élèves et de leurs parents.", "fr"),
+        ("Je refuse les invitations des élèves et de leurs parents.", "fr"),
+        ("Les élèves et leurs parents me suivent partout.", "fr"),
+    ]
+    local = [
+        ("J'aimerais échanger avec les agriculteurs et les restaurateurs du coin.", "fr"),
+        ("Un espace commun pour les agriculteurs et les restaurateurs du coin.", "fr"),
+        ("Les agriculteurs et les restaurateurs du coin se connaissent à peine.", "fr"),
+    ]
+    names = label([pupils, local, FAKE_FR, PAY_FR], "fr")
+    assert names[:2] == ["Élèves et parents", "Agriculteurs et restaurateurs du coin"], names
+    assert_coordinated(names[0], pupils[0][0], {"de", "leurs"})
+    assert_coordinated(names[1], local[0][0], {"les"})
+
+
+def test_a_coordinated_english_label_drops_the_repeated_article() -> None:
+    kitchen = [
+        ("I would like a forum with farmers and the cooks.", "en"),
+        ("We should meet farmers and the cooks more often.", "en"),
+        ("Selling to farmers and the cooks is hard.", "en"),
+    ]
+    name = label([kitchen, FAKE_EN, PAY_EN], "en")[0]
+    assert name == "Farmers and cooks", name
+    assert_coordinated(name, kitchen[0][0], {"the"})
+
+
+def test_an_english_label_never_opens_on_a_finite_verb() -> None:
+    # The demo's teachers and plumbers: "Takes time" was the label.
+    chores = [
+        ("Posting photos of my jobs takes time I would rather spend working.", "en"),
+        ("Preparing posts for the school page also takes time I don't have.", "en"),
+        ("Editing videos takes time every evening.", "en"),
+    ]
+    name = label([chores, FAKE_EN, PAY_EN], "en")[0]
+    assert "takes" not in words(name), name
+    assert_phrase(name, [text for text, _ in chores])
+
+
 def test_fallback_label_drops_dangling_words() -> None:
     assert labelling.fallback_label("Des idées pour la suite de") == "Des idées pour la suite"
     assert labelling.fallback_label("ok") == "Ok"

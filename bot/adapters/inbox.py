@@ -11,11 +11,11 @@ position is stored in the database only after the event before it was handled, s
 (even ``kill -9``) replays at most the events that were in flight, and the core drops those
 it already settled (see :mod:`bot.effects`): nothing lost, nothing twice.
 
-A backlog (:data:`BATCH_FROM` lines or more waiting, as after a downtime) is caught up in
-batches: a batch's lines are handled side by side, a member's in order and a command alone,
-and the position is stored once the batch is settled. A crash mid-batch reads the batch
-again: the lines already settled are dropped, the others handled again without repeating
-the side effects they had recorded.
+A backlog (:data:`~bot.adapters.batches.BATCH_FROM` lines or more waiting, as after a
+downtime) is caught up in batches (:func:`~bot.adapters.batches.run_batch`): a batch's lines
+are handled side by side, a member's in order and a command alone, and the position is stored
+once the batch is settled. A crash mid-batch reads the batch again: the lines already settled
+are dropped, the others handled again without repeating the side effects they had recorded.
 
 A line that is not an entry (garbage, or torn: a writer stopped mid-line and the next line
 was written after it) is logged and skipped alone: the complete entry written after a torn
@@ -31,11 +31,11 @@ import asyncio
 import json
 import logging
 from pathlib import Path
-from typing import Any, BinaryIO, Final
+from typing import Any, BinaryIO, Final, TypeAlias
 
+from bot.adapters.batches import BATCH_FROM, MAX_BATCH, run_batch
 from bot.adapters.memory import MemoryPlatform
 from bot.clock import Clock
-from bot.effects import one_at_a_time
 from bot.platform import Capabilities, EventNotHandled, EventSink
 from bot.supervisor import Supervisor
 from bot.types import MessagePosted, MessageRef, ThreadRef
@@ -45,14 +45,9 @@ from storage.database import Database
 log = logging.getLogger(__name__)
 
 POLL: Final = 0.05
-#: At most this many lines are read, and handled as one batch, at once.
-MAX_BATCH: Final = 500
-#: A backlog of at least this many lines is handled in batches, side by side; fewer (live
-#: traffic) line by line, the position stored after each.
-BATCH_FROM: Final = 64
-#: Lines of a batch in flight at once, as a gateway hands a busy channel's events to tasks.
-CONCURRENCY: Final = 32
 FOLLOWER: Final = "inbox-follower"
+#: A line of a batch: its bytes, where it starts, the entry it holds (``None``: unreadable).
+_Item: TypeAlias = tuple[bytes, int, dict[str, Any] | None]
 #: Where a complete entry may start after a torn fragment, tried from the line's end.
 _MAX_CUTS: Final = 32
 #: Commands arrive as text (``/prompt now``), like on the console.
@@ -141,70 +136,37 @@ class InboxPlatform(MemoryPlatform):
     async def _batch(self, lines: list[tuple[bytes, int]]) -> int:
         """Handle a backlog's ``lines`` side by side, store the position once; the new one.
 
-        A member's lines are handled in order, one after the other, and a line that may
-        depend on others' (a command, a reply to a line of the batch, an unreadable line) is
-        handled alone once every line before it is: events arrive as in a busy channel, their
-        writes share transactions (see :mod:`storage.writer`), and their platform effects take
-        turns (:func:`~bot.effects.one_at_a_time`). When a line cannot be settled, the lines
-        still waiting are not started and the position stops before the first line not
-        settled: read again, the lines after it that were settled are dropped as replays.
+        :func:`~bot.adapters.batches.run_batch` handles them: a member's lines in order, and
+        a line that may depend on others' (a command, a reply to a line of the batch, an
+        unreadable line) alone once every line before it is. When a line cannot be settled,
+        the position stops before the first line not settled: read again, the lines after it
+        that were settled are dropped as replays.
 
         Raises:
             EventNotHandled: A line could not be settled (after the position was stored).
         """
-        settled = [False] * len(lines)
-        gate = asyncio.Semaphore(CONCURRENCY)
-        failures: list[BaseException] = []
-
-        async def lane(indexes: list[int]) -> None:
-            for index in indexes:
-                if failures:
-                    return
-                async with gate:
-                    try:
-                        await self._handle(*lines[index])
-                    except Exception as error:
-                        failures.append(error)
-                        return
-                settled[index] = True
-
-        with one_at_a_time():
-            for group in self._groups(lines):
-                tasks = [asyncio.ensure_future(lane(indexes)) for indexes in group]
-                try:
-                    await asyncio.gather(*tasks)
-                finally:
-                    for task in tasks:  # cancelled (a stop): the lanes stop too
-                        task.cancel()
-                if failures:
-                    break
-        done = settled.index(False) if not all(settled) else len(lines)
+        # Each line parsed once here for the cut (lane, id, dependence), again when handled.
+        items = [(line, at, _entry(line)) for line, at in lines]
+        done, failure = await run_batch(
+            items,
+            lambda item: self._handle(item[0], item[1]),
+            lane=lambda item: str(item[2]["author"]).lower() if item[2] is not None else "",
+            ident=lambda item: str(item[2]["id"]) if item[2] is not None else None,
+            depends=self._depends,
+        )
         if done:
             line, at = lines[done - 1]
             await self._store(at + len(line))
-        if failures:
-            raise failures[0]
+        if failure is not None:
+            raise failure
         line, at = lines[-1]
         return at + len(line)
 
-    def _groups(self, lines: list[tuple[bytes, int]]) -> list[list[list[int]]]:
-        """The batch cut where order matters: groups, one after the other, of lanes (line
-        indexes in order), side by side; a line that may depend on others is a group alone."""
-        groups: list[dict[str, list[int]]] = [{}]
-        ids: set[str] = set()
-        for index, (line, _at) in enumerate(lines):
-            entry = _entry(line)
-            if entry is None or self._depends(entry, ids):
-                groups.append({"": [index]})
-                groups.append({})
-                ids = set()
-            else:
-                groups[-1].setdefault(str(entry["author"]).lower(), []).append(index)
-                ids.add(str(entry["id"]))
-        return [list(group.values()) for group in groups if group]
-
-    def _depends(self, entry: dict[str, Any], ids: set[str]) -> bool:
-        """Whether the entry's handling may depend on lines of others before it."""
+    def _depends(self, item: _Item, ids: set[str]) -> bool:
+        """Whether the line's handling may depend on lines of others before it (``ids``)."""
+        entry = item[2]
+        if entry is None:  # unreadable or torn: what it holds is known only when handled
+            return True
         text, reply_to = str(entry["text"]), entry.get("reply_to")
         # A command may change what every later line meets (a round opened, a question
         # added, a member muted); a reply may look at the line it answers.

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.adapters.inbox import CONCURRENCY, FOLLOWER, MAX_BATCH, InboxPlatform
+from bot.adapters.batches import CONCURRENCY, MAX_BATCH
+from bot.adapters.inbox import FOLLOWER, InboxPlatform
 from bot.app import Bot
 from bot.clock import FakeClock
 from bot.compose import default_cogs

@@ -35,7 +35,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -305,11 +305,19 @@ def report(result: Result) -> str:
     )
 
 
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """The command line."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--messages", type=int, default=3000, help="answers queued")
-    parser.add_argument("--members", type=int, default=600, help="members who wrote them")
+def parse_args(
+    argv: Sequence[str] | None = None,
+    *,
+    messages: int = 3000,
+    members: int = 600,
+    description: str | None = __doc__,
+) -> argparse.Namespace:
+    """The command line (bench/catchup_matrix.py shares it, with its own defaults)."""
+    parser = argparse.ArgumentParser(
+        description=description.splitlines()[0] if description else None
+    )
+    parser.add_argument("--messages", type=int, default=messages, help="answers queued")
+    parser.add_argument("--members", type=int, default=members, help="members who wrote them")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
         "--check", action="store_true", help="exit 1 when the budget is missed as well"
@@ -324,10 +332,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run once and print the figures; 1 if the run is invalid (or, with --check, too slow)."""
-    args = parse_args(argv)
-    result = run(args.messages, args.members)
+def finish(args: argparse.Namespace, result: Any, report: Callable[[Any], str]) -> int:
+    """Print a run's figures (or its JSON); 1 if it is invalid (or, with --check, too slow)."""
     if args.json:
         print(json.dumps(asdict(result), ensure_ascii=False))
     else:
@@ -337,6 +343,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if result.problems:
         return 1
     return 1 if args.check and not result.passed else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run once and print the figures; 1 if the run is invalid (or, with --check, too slow)."""
+    args = parse_args(argv)
+    return finish(args, run(args.messages, args.members), report)
 
 
 if __name__ == "__main__":

@@ -23,9 +23,7 @@ or changing a power level during the catch-up) or, with ``--check``, the budget 
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
 import os
 import random
 import secrets
@@ -34,7 +32,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import quote
@@ -348,38 +346,10 @@ def report(result: Result) -> str:
     )
 
 
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """The command line."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--messages", type=int, default=1000, help="answers queued")
-    parser.add_argument("--members", type=int, default=200, help="members who wrote them")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument(
-        "--check", action="store_true", help="exit 1 when the budget is missed as well"
-    )
-    args = parser.parse_args(argv)
-    if args.messages < 1 or args.members < 1:
-        parser.error("--messages and --members must be at least 1")
-    if args.messages > 5 * args.members:
-        # More than six messages from one member in 30 s trips the flood rule (the live
-        # answer counts too): that would measure warnings, not a catch-up.
-        parser.error("at most 5 queued answers a member: raise --members")
-    return args
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run once and print the figures; 1 if the run is invalid (or, with --check, too slow)."""
-    args = parse_args(argv)
-    result = run(args.messages, args.members)
-    if args.json:
-        print(json.dumps(asdict(result), ensure_ascii=False))
-    else:
-        print(report(result))
-    for problem in result.problems:
-        print(f"INVALID RUN: {problem}", file=sys.stderr)
-    if result.problems:
-        return 1
-    return 1 if args.check and not result.passed else 0
+    args = catchup.parse_args(argv, messages=1000, members=200, description=__doc__)
+    return catchup.finish(args, run(args.messages, args.members), report)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,11 @@ simulated second apart, each awaited until handled and stored. Two bots, in the 
 * **known**: the same answers from members who each posted once in the channel before (not
   measured), so only what differs for a newcomer is left out.
 
+Both bots are warmed the same way before the clock starts: one member outside the burst posts
+in the channel and answers in the thread (not measured), as in a circle already running when
+the round is announced. Without it the newcomers' bot, measured first, paid alone the
+process's one-time costs (the courtesy lexicon and rules built, the first statements compiled).
+
 Budget: ≥ 1,000 messages/s for the newcomers; the ratio to the known members is printed
 beside it. The exit code is 0 unless the run is invalid (an answer not stored) or, with
 ``--check``, the budget is missed.
@@ -46,6 +51,8 @@ BUDGET_MESSAGES_PER_SECOND: Final = 1_000
 CONCURRENCY: Final = 32
 STEP: Final = timedelta(seconds=1)
 SEED: Final = 42
+#: The member outside the burst whose messages warm both bots up.
+WARM_UP: Final = "habitue"
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +95,11 @@ async def burst(
                 await h.say(name, "Bonjour à toutes et à tous !")
         await h.command("host", "/prompt now")
         thread = list(h.platform.threads.values())[-1]
+        # The same for both bots: what a running circle has already loaded and compiled.
+        h.clock.advance(STEP)
+        await h.say(WARM_UP, "Bonjour à toutes et à tous !")
+        h.clock.advance(STEP)
+        await h.platform.post(WARM_UP, texts[0], thread=thread)
         gate = asyncio.Semaphore(CONCURRENCY)
 
         async def one(name: str, text: str) -> None:
@@ -104,11 +116,12 @@ async def burst(
             profiler.disable()
         async with h.db.engine.connect() as conn:
             stored = (await conn.exec_driver_sql("SELECT count(*) FROM answers")).scalar()
+        stored = int(stored or 0) - 1  # the warm-up answer
     return Side(
         messages_per_second=round(len(texts) / seconds, 1),
         cpu_ms_per_message=round(cpu / len(texts) * 1e3, 3),
         seconds=round(seconds, 3),
-        stored=int(stored or 0),
+        stored=stored,
     )
 
 

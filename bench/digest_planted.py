@@ -1,13 +1,16 @@
 """Digest correctness on planted themes (#14): does the digest find what we wrote into a round?
 
-Run it as ``.venv/bin/python bench/digest_planted.py [--corpus fr,en] [--limit N] [--items]
-[--json]``. Progress goes to stderr.
+Run it as ``.venv/bin/python bench/digest_planted.py [--corpus fr,en,fr-heldout,en-heldout]
+[--limit N] [--items] [--json]``. Progress goes to stderr.
 
-The corpora (tests/cogs/digest/data/planted_fr.jsonl and planted_en.jsonl, built by
-planted_build.py from the hand-written planted_source.txt; planted_themes.json describes the
-themes) are read as ``cercle digest --from-jsonl`` reads them and digested in-process as a
-close does: the founding question and its sub-questions in the corpus's language, every
-sentence embedded with the bundled encoder, :func:`cogs.digest.analysis.analyse`.
+The corpora are read as ``cercle digest --from-jsonl`` reads them and digested in-process as
+a close does: the round's question and its sub-questions in the corpus's language, every
+sentence embedded with the bundled encoder, :func:`cogs.digest.analysis.analyse`. They are
+tests/cogs/digest/data/planted_fr.jsonl and planted_en.jsonl (built by planted_build.py from
+the hand-written planted_source.txt, described by planted_themes.json; the founding
+question), and the held-out heldout_fr.jsonl and heldout_en.jsonl (built by heldout_build.py
+from heldout_source.txt, described by heldout_themes.json; the bank's "ai" prompt, other
+professions, written after the digest's settings were chosen and never used to tune them).
 
 A digest item is a shared theme or a theme distinctive to a profession, as the digest shows
 them: the first ``SHOWN_SHARED`` (5) and ``SHOWN_DISTINCTIVE`` (6) of the analysis's ranked
@@ -66,6 +69,14 @@ from cogs.digest.model import AnswerIn, Encoder, Vectors  # noqa: E402
 
 DATA: Final = ROOT / "tests" / "cogs" / "digest" / "data"
 HEADER: Final = DATA / "planted_themes.json"
+HELDOUT: Final = DATA / "heldout_themes.json"
+#: Corpus name: (its header, its locale in that header, the bank prompt the round answers).
+CORPORA: Final[dict[str, tuple[Path, str, str]]] = {
+    "fr": (HEADER, "fr", "founding"),
+    "en": (HEADER, "en", "founding"),
+    "fr-heldout": (HELDOUT, "fr", "ai"),
+    "en-heldout": (HELDOUT, "en", "ai"),
+}
 TARGET: Final = 0.85
 SHOWN_SHARED: Final[int] = render.SHOWN_SHARED
 SHOWN_DISTINCTIVE: Final[int] = render.SHOWN_DISTINCTIVE
@@ -85,13 +96,17 @@ class Corpus:
     planted: dict[str, tuple[str, ...]]
     #: The themes planted in this corpus, by id (planted_themes.json entries).
     themes: dict[str, dict[str, Any]]
+    #: The bank prompt the round answers (its text and sub-questions are the analysis's).
+    question: str = "founding"
+    name: str = ""
 
 
-def load(locale: str, limit: int | None = None) -> Corpus:
+def load(name: str, limit: int | None = None) -> Corpus:
     """A corpus read as ``cercle digest --from-jsonl`` reads it (its first ``limit`` lines)."""
     from cogs.digest.cli import read_answers
 
-    header = json.loads(HEADER.read_text(encoding="utf-8"))
+    path_header, locale, question = CORPORA[name]
+    header = json.loads(path_header.read_text(encoding="utf-8"))
     path = DATA / header["corpora"][locale]["file"]
     answers, problems = read_answers(path)
     if problems:
@@ -104,7 +119,7 @@ def load(locale: str, limit: int | None = None) -> Corpus:
         if line.strip()
     }
     themes = {t["id"]: t for t in header["themes"] if locale in t["corpora"]}
-    return Corpus(locale, answers, planted, themes)
+    return Corpus(locale, answers, planted, themes, question, name)
 
 
 # ---------------------------------------------------------------- what the digest holds
@@ -165,7 +180,7 @@ def digest_items(corpus: Corpus, vectors: Mapping[str, Vectors]) -> Digested:
     """The digest of the corpus, its items, and the round's sentences as the analysis saw them."""
     from cogs.rounds.bank import seeds
 
-    founding = seeds()["founding"][corpus.locale]
+    founding = seeds()[corpus.question][corpus.locale]
     started = time.perf_counter()
     with _capturing_clusters() as seen:
         digest = an.analyse(
@@ -383,7 +398,7 @@ def verdict(row: Mapping[str, Any]) -> bool:
 
 
 def run_corpus(
-    locale: str,
+    name: str,
     *,
     limit: int | None = None,
     encoder: Encoder | None = None,
@@ -393,7 +408,8 @@ def run_corpus(
     from cogs.digest import clustering
 
     say = progress or (lambda _text: None)
-    corpus = load(locale, limit)
+    corpus = load(name, limit)
+    locale = corpus.locale
     started = time.perf_counter()
     encode = encoder or clustering.default_encoder()
     encode(["warm up"])
@@ -418,7 +434,7 @@ def run_corpus(
         }
     shown = [i for i in items if i.shown]
     return {
-        "corpus": locale,
+        "corpus": name,
         "answers": len(corpus.answers),
         "authors": len({a.who for a in corpus.answers}),
         "professions": sum(
@@ -469,7 +485,7 @@ def _pct(right: int, total: int) -> str:
 def table(results: Sequence[Mapping[str, Any]]) -> str:
     """The figures, one row per corpus and labelling."""
     head = (
-        "corpus | labels         | shared right  | distinctive right | planted found "
+        "corpus     | labels         | shared right  | distinctive right | planted found "
         "(anywhere) | labels: phrase in language | on topic | verdict"
     )
     out = [head, "-" * len(head)]
@@ -478,7 +494,8 @@ def table(results: Sequence[Mapping[str, Any]]) -> str:
         for name, key in rows:
             m = r[key]
             out.append(
-                f"{r['corpus']:<6} | {name:<14} | {_pct(m['shared_right'], m['shared_total']):<13} "
+                f"{r['corpus']:<10} | {name:<14} "
+                f"| {_pct(m['shared_right'], m['shared_total']):<13} "
                 f"| {_pct(m['distinctive_right'], m['distinctive_total']):<17} "
                 f"| {m['found']}/{m['planted']} ({m['found_anywhere']}) "
                 f"| {_pct(m['labels_language'], m['labels_total'])} "
@@ -507,7 +524,11 @@ def items_listing(result: Mapping[str, Any]) -> str:
 def main() -> None:
     """Run each corpus and report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
-    parser.add_argument("--corpus", default="fr,en", help="fr, en or fr,en")
+    parser.add_argument(
+        "--corpus",
+        default=",".join(CORPORA),
+        help=f"comma-separated, among {', '.join(CORPORA)} (all by default)",
+    )
     parser.add_argument("--limit", type=int, default=None, help="first N answers of each")
     parser.add_argument("--items", action="store_true", help="list every item and its labels")
     parser.add_argument("--json", action="store_true")
@@ -518,9 +539,7 @@ def main() -> None:
         print(text, file=sys.stderr, flush=True)
 
     results = [
-        run_corpus(locale, limit=args.limit, progress=say)
-        for locale in args.corpus.split(",")
-        if locale
+        run_corpus(name, limit=args.limit, progress=say) for name in args.corpus.split(",") if name
     ]
     total_s = time.perf_counter() - started
     host = machine()

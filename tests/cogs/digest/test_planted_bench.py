@@ -32,7 +32,9 @@ def _module(name: str, path: Path) -> ModuleType:
 
 bench = _module("digest_planted_bench", ROOT / "bench" / "digest_planted.py")
 builder = _module("planted_build", DATA / "planted_build.py")
+heldout_builder = _module("heldout_build", DATA / "heldout_build.py")
 HEADER = json.loads((DATA / "planted_themes.json").read_text(encoding="utf-8"))
+HELDOUT = json.loads((DATA / "heldout_themes.json").read_text(encoding="utf-8"))
 
 
 def _lines(locale: str) -> list[dict[str, Any]]:
@@ -93,6 +95,51 @@ def test_corpora_are_what_the_builder_makes_of_the_hand_written_lines() -> None:
     for locale in ("fr", "en"):
         built = [{k: v for k, v in x.items() if k != "_lang"} for x in builder.build(locale)]
         assert built == _lines(locale), f"planted_{locale}.jsonl: rerun planted_build.py"
+
+
+# ---------------------------------------------------------------- the held-out corpora
+
+
+def _heldout(locale: str) -> list[dict[str, Any]]:
+    path = DATA / f"heldout_{locale}.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_heldout_corpus_is_a_round_on_another_question_with_its_own_professions(
+    locale: str,
+) -> None:
+    answers = _heldout(locale)
+    read, problems = read_answers(DATA / f"heldout_{locale}.jsonl")
+    assert problems == [] and len(read) == len(answers) >= 200
+    authors: dict[str, set[str]] = defaultdict(set)
+    for a in answers:
+        assert set(a) == {"author", "profession", "text", "planted"} and a["text"].strip()
+        authors[a["profession"]].add(a["author"])
+    sizes = {p: len(v) for p, v in authors.items() if p}
+    assert sum(n >= 15 for n in sizes.values()) >= 8, sizes
+    assert authors[""], "some answers give no profession"
+    other = sum(guess_lang(a["text"]) != locale for a in answers)
+    assert 0.03 <= other / len(answers) <= 0.15, other
+    assert sum(not a["planted"] for a in answers) >= 30, "background answers"
+    planted = {a["profession"] for a in _lines(locale)}
+    assert len(set(sizes) - planted) >= 5, "mostly professions planted_* of its language lacks"
+    assert HELDOUT["question"] != "founding"
+    themes = {t["id"]: t for t in HELDOUT["themes"] if locale in t["corpora"]}
+    for a in answers:
+        assert set(a["planted"]) <= set(themes)
+    raised = Counter(t for a in answers for t in a["planted"])
+    assert all(raised[t] >= 11 for t in themes), raised
+
+
+def test_heldout_corpora_are_what_their_builder_makes_of_the_hand_written_lines() -> None:
+    module = heldout_builder.builder()
+    for locale in ("fr", "en"):
+        built = [
+            {k: v for k, v in x.items() if k != "_lang"}
+            for x in heldout_builder.build(locale, module)
+        ]
+        assert built == _heldout(locale), f"heldout_{locale}.jsonl: rerun heldout_build.py"
 
 
 # ---------------------------------------------------------------- the scoring rules
@@ -200,7 +247,7 @@ def test_on_topic_labels_hold_a_keyword_of_their_theme() -> None:
 # ---------------------------------------------------------------- the core, on a slice
 
 
-@pytest.mark.parametrize("locale", ["fr", "en"])
+@pytest.mark.parametrize("locale", ["fr", "en", "fr-heldout"])
 def test_the_benchmark_core_digests_and_scores_a_slice(locale: str, encoder: model.Encoder) -> None:
     seen: list[str] = []
     result = bench.run_corpus(locale, limit=80, encoder=encoder, progress=seen.append)

@@ -1,7 +1,7 @@
 """Catch-up benchmark on Matrix: a backlog queued on a real Synapse while the bot was down.
 
 Run it as ``.venv/bin/python bench/catchup_matrix.py [--messages N] [--members M] [--json]
-[--check]``.
+[--check] [--profile-top K] [--profile-out FILE] [--no-baseline]``.
 
 A throwaway Synapse on loopback (``.venv-synapse``, installed on demand) holds a circle room
 with ``M`` members. The real :class:`~bot.app.Bot` is built as ``cercle run`` builds it (the
@@ -23,8 +23,12 @@ or changing a power level during the catch-up) or, with ``--check``, the budget 
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import cProfile
+import io
 import os
+import pstats
 import random
 import secrets
 import shutil
@@ -76,6 +80,7 @@ class Result:
     members: int
     seed: int
     seconds: float
+    start_seconds: float
     messages_per_second: float
     cpu_seconds: float
     cpu_ms_per_message: float
@@ -183,7 +188,9 @@ async def until(db: Database, sql: str, done: Any, seconds: float = 900) -> Any:
 # ---------------------------------------------------------------- measuring
 
 
-async def catch_up(root: Path, messages: int, members: int) -> dict[str, Any]:
+async def catch_up(
+    root: Path, messages: int, members: int, profiler: cProfile.Profile | None = None
+) -> dict[str, Any]:
     """Queue the backlog on Synapse while the bot is down, then time a new bot catching up."""
     env = await install(Path(os.environ.get(ENV_VAR) or ROOT / ".venv-synapse"))
     server = SynapseServer(env, root / "synapse")
@@ -212,7 +219,7 @@ async def catch_up(root: Path, messages: int, members: int) -> dict[str, Any]:
             config = settings(server, bot_account, host, root)
             db = Database(config.database.url)
             try:
-                return await _measure(hs, config, db, host, people, room, messages, setup)
+                return await _measure(hs, config, db, host, people, room, messages, setup, profiler)
             finally:
                 await db.dispose()
     finally:
@@ -228,6 +235,7 @@ async def _measure(
     room: str,
     messages: int,
     setup: float,
+    profiler: cProfile.Profile | None,
 ) -> dict[str, Any]:
     rng = random.Random(SEED)
     bot = build(config, db)
@@ -255,12 +263,17 @@ async def _measure(
     position = await catchup.scalar(db, POSITION_SQL)
 
     bot = build(config, db)
+    if profiler is not None:
+        profiler.enable()
     cpu, started = time.process_time(), time.perf_counter()
     await bot.start()
+    start_seconds = time.perf_counter() - started
     await until(db, ANSWERS_SQL, lambda v: int(v or 0) >= before + messages)
     await until(db, POSITION_SQL, lambda v: v is not None and v != position)
     seconds = time.perf_counter() - started
     cpu = time.process_time() - cpu
+    if profiler is not None:
+        profiler.disable()
     await bot.stop()
 
     answers = int(await catchup.scalar(db, ANSWERS_SQL)) - before
@@ -281,6 +294,7 @@ async def _measure(
         problems.append(f"the bot sent {len(said)} events in the circle's room ({kinds})")
     return {
         "seconds": seconds,
+        "start_seconds": start_seconds,
         "cpu": cpu,
         "answers": answers,
         "settled": settled,
@@ -289,16 +303,25 @@ async def _measure(
     }
 
 
-def run(messages: int, members: int) -> Result:
-    """One Matrix catch-up and the inbox's on the same workload, in temporary directories."""
+def run(
+    messages: int,
+    members: int,
+    *,
+    profiler: cProfile.Profile | None = None,
+    baseline: bool = True,
+) -> Result:
+    """One Matrix catch-up and the inbox's on the same workload, in temporary directories
+    (without ``baseline``, the inbox is not run and its figures are 0: for iterating only)."""
     host = machine()
     root = Path(tempfile.mkdtemp(prefix="cercle-catchup-matrix-"))
     try:
-        measured = asyncio.run(catch_up(root, messages, members))
+        measured = asyncio.run(catch_up(root, messages, members, profiler))
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    with tempfile.TemporaryDirectory(prefix="cercle-catchup-") as tmp:
-        inbox = asyncio.run(catchup.catch_up(Path(tmp), messages, members))
+    inbox: dict[str, Any] = {"seconds": float("inf"), "problems": []}
+    if baseline:
+        with tempfile.TemporaryDirectory(prefix="cercle-catchup-") as tmp:
+            inbox = asyncio.run(catchup.catch_up(Path(tmp), messages, members))
     rate = messages / measured["seconds"]
     base_rate = messages / inbox["seconds"]
     return Result(
@@ -306,12 +329,13 @@ def run(messages: int, members: int) -> Result:
         members=members,
         seed=SEED,
         seconds=round(measured["seconds"], 3),
+        start_seconds=round(measured["start_seconds"], 3),
         messages_per_second=round(rate, 1),
         cpu_seconds=round(measured["cpu"], 3),
         cpu_ms_per_message=round(measured["cpu"] / messages * 1000, 3),
         baseline_seconds=round(inbox["seconds"], 3),
         baseline_messages_per_second=round(base_rate, 1),
-        ratio=round(rate / base_rate, 4),
+        ratio=round(rate / base_rate, 4) if base_rate else 0.0,
         budget_messages_per_second=BUDGET_MESSAGES_PER_SECOND,
         passed=rate >= BUDGET_MESSAGES_PER_SECOND,
         answers_stored=measured["answers"],
@@ -333,7 +357,8 @@ def report(result: Result) -> str:
             f"setting it up took {result.setup_seconds:.0f} s)",
             f"  catch-up    {result.messages_per_second:,.0f} messages/s "
             f"(budget ≥ {result.budget_messages_per_second:,}: {verdict}), "
-            f"{result.seconds:.3f} s from start to the last answer and the sync position stored",
+            f"{result.seconds:.3f} s from start to the last answer and the sync position stored "
+            f"({result.start_seconds:.3f} s in Bot.start, the catch-up sync included)",
             f"  cpu         {result.cpu_seconds:.3f} s, {result.cpu_ms_per_message:.3f} ms a "
             "message (the bot's process; Synapse runs apart)",
             f"  baseline    {result.baseline_messages_per_second:,.0f} messages/s: the durable "
@@ -348,8 +373,30 @@ def report(result: Result) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run once and print the figures; 1 if the run is invalid (or, with --check, too slow)."""
-    args = catchup.parse_args(argv, messages=1000, members=200, description=__doc__)
-    return catchup.finish(args, run(args.messages, args.members), report)
+    extra = argparse.ArgumentParser(add_help=False)
+    extra.add_argument("--profile-top", type=int, default=0, metavar="K")
+    extra.add_argument("--profile-out", type=Path, default=None, metavar="FILE")
+    extra.add_argument("--no-baseline", action="store_true")
+    options, rest = extra.parse_known_args(argv)
+    args = catchup.parse_args(rest, messages=1000, members=200, description=__doc__)
+    profiling = bool(options.profile_top or options.profile_out)
+    profiler = cProfile.Profile() if profiling else None
+    result = run(args.messages, args.members, profiler=profiler, baseline=not options.no_baseline)
+    if profiler is not None:
+        if options.profile_out is not None:
+            profiler.dump_stats(options.profile_out)
+        if options.profile_top:
+            print(top_functions(profiler, options.profile_top), file=sys.stderr)
+    return catchup.finish(args, result, report)
+
+
+def top_functions(profiler: cProfile.Profile, count: int) -> str:
+    """The profiled part's costliest functions, by own time then by cumulative time."""
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out).strip_dirs()
+    stats.sort_stats("tottime").print_stats(count)
+    stats.sort_stats("cumulative").print_stats(count)
+    return out.getvalue()
 
 
 if __name__ == "__main__":

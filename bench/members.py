@@ -86,7 +86,7 @@ def cache_sizes(h: Harness) -> dict[str, int]:
         "directory accounts": len(directory._accounts),
         "courtesy first seen": len(courtesy._first_seen),
         "courtesy recent posts": len(courtesy._recent),
-        "courtesy activity": sum(len(s.activity._seen) for s in courtesy._states.values()),
+        "courtesy activity": sum(len(s.activity) for s in courtesy._states.values()),
         "rounds professions": len(rounds._professions),
         "rounds asked": len(rounds._asked),
     }

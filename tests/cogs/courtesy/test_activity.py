@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from bot.adapters.memory import Posted
 from bot.testing import Harness
 from bot.types import MessagePosted, MessageRef
@@ -96,14 +94,37 @@ def test_the_clock_stands_in_only_for_a_missing_timestamp() -> None:
     assert posted_at(datetime(2026, 3, 2, 9, 0), now) == now
 
 
-def test_idle_members_are_forgotten_and_busy_ones_kept(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("cogs.courtesy.activity._PRUNE_AT", 10)
+def test_idle_members_are_forgotten_and_busy_ones_kept() -> None:
     activity = Activity(timedelta(seconds=30), timedelta(minutes=10))
     for i in range(10):  # ten members, an hour ago
         activity.record(f"idle{i}", "bonjour", T0)
     later = T0 + timedelta(hours=1)
     for i in range(12):  # twelve busy now: the idle ones go, the busy ones stay
         activity.record(f"busy{i}", "bonjour", later + timedelta(seconds=i))
-    assert len(activity._seen) == 12
+    assert len(activity) == 12
     # A busy member's history is intact: their next messages still count towards a flood.
     assert activity.record("busy0", "encore", later + timedelta(seconds=20)).recent == 2
+
+
+def test_past_the_bound_a_flooding_member_is_still_counted() -> None:
+    activity = Activity(timedelta(seconds=30), timedelta(minutes=10), most=10)
+    counts = []
+    for i in range(40):  # a crowd of 40 newcomers at once, one of them posting between each
+        activity.record(f"crowd{i}", "bonjour", T0 + timedelta(seconds=i / 2))
+        counts.append(activity.record("cy", f"point {i}", T0 + timedelta(seconds=i / 2)).recent)
+        assert len(activity) <= 10
+    assert counts == list(range(1, 41))
+    # The member who posted least recently was forgotten: their next message starts afresh.
+    assert activity.record("crowd0", "bonjour", T0 + timedelta(seconds=21)).repeats == 1
+
+
+def test_the_same_text_repeated_past_the_bound_is_still_a_repeat() -> None:
+    activity = Activity(timedelta(seconds=30), timedelta(minutes=10), most=10)
+    repeats = []
+    for i in range(30):
+        at = T0 + timedelta(seconds=10 * i)
+        repeats.append(activity.record("dan", "venez voir ma formation", at).repeats)
+        for j in range(5):  # others post in between, more than the bound over the minutes
+            activity.record(f"m{i}-{j}", "bonjour", at + timedelta(seconds=1))
+    assert repeats[:3] == [1, 2, 3]
+    assert repeats[-1] == 30

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 T = TypeVar("T")
+I = TypeVar("I")  # noqa: E741 - the item of a batched write
 
 DEFAULT_URL = "sqlite+aiosqlite:///./data/cercle.db"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -283,6 +284,20 @@ class Database:
         if self._writer is None:
             self._writer = GroupWriter(self._engine)
         return await self._writer.write(op)
+
+    async def write_each(
+        self, op: Callable[[AsyncConnection, list[I]], Awaitable[Sequence[T]]], item: I
+    ) -> T:
+        """Run ``op`` for ``item`` together with the other items queued with the same ``op``
+        (group commit); ``item``'s result once committed. See
+        :meth:`storage.writer.GroupWriter.write_each`.
+
+        Raises:
+            DatabaseUnavailable: As for :meth:`write`.
+        """
+        if self._writer is None:
+            self._writer = GroupWriter(self._engine)
+        return await self._writer.write_each(op, item)
 
     async def insert_once(
         self, table: Table, values: dict[str, Any], key: Sequence[str]

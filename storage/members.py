@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, insert, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql.dml import Insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -98,50 +101,106 @@ async def accounts_of(
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class _NewAccount:
+    platform: str
+    platform_user_id: str
+    display_name: str
+    created_at: datetime
+
+
 async def _create_account(
     db: Database, platform: str, platform_user_id: str, display_name: str, *, now: datetime
 ) -> Account | None:
     """Create a member and its account in one transaction, through the group writer.
 
     Serialising new accounts with the other small writes keeps a burst of first messages
-    from waiting on SQLite's write lock; another instance creating the same account first
-    surfaces as an IntegrityError, after which the existing account is used.
+    from waiting on SQLite's write lock, and the newcomers of one transaction are created
+    together (:func:`_create_accounts`). ``None`` when the account exists already (another
+    instance, or the same user twice in one transaction): the caller looks it up.
     """
-    members = Member.__table__  # type: ignore[attr-defined]
-    accounts = Account.__table__  # type: ignore[attr-defined]
-
-    async def create(conn: AsyncConnection) -> Account | None:
-        member_id = (
-            await conn.execute(
-                insert(members)
-                .values(display_name=display_name, created_at=now)
-                .returning(members.c.id)
-            )
-        ).scalar_one()
-        account = Account(
-            member_id=member_id,
-            platform=platform,
-            platform_user_id=platform_user_id,
-            display_name=display_name,
-            created_at=now,
-        )
-        account.id = (
-            await conn.execute(
-                insert_ignoring_duplicates(db.engine, accounts)
-                .values(**account.model_dump(exclude={"id"}))
-                .returning(accounts.c.id)
-            )
-        ).scalar_one_or_none()
-        if account.id is None:
-            # The account appeared meanwhile: drop the member made for nothing.
-            await conn.execute(delete(members).where(members.c.id == member_id))
-            return None
-        return account
-
     try:
-        return await db.write(create)
+        created: Account | None = await db.write_each(
+            _create_accounts, _NewAccount(platform, platform_user_id, display_name, now)
+        )
     except IntegrityError:
         return None
+    return created
+
+
+async def _create_accounts(
+    conn: AsyncConnection, wanted: list[_NewAccount]
+) -> list[Account | None]:
+    """Create the members and accounts of ``wanted``: one multi-row INSERT for each table.
+
+    The first of a platform user in ``wanted`` is created, a later one gets ``None``, as
+    does one whose account another instance created first (its member is deleted again).
+    """
+    first: dict[tuple[str, str], _NewAccount] = {}
+    for new in wanted:
+        first.setdefault((new.platform, new.platform_user_id), new)
+    fresh = list(first.values())
+    rows = await conn.execute(
+        _member_insert(),
+        [{"display_name": new.display_name, "created_at": new.created_at} for new in fresh],
+    )
+    # RETURNING gives no order: a member is matched by what it holds, and members holding
+    # the same name and time are alike, so which of them goes to which account is moot.
+    made: dict[tuple[str, datetime], list[int]] = {}
+    for member_id, name, created_at in rows:
+        made.setdefault((name, created_at), []).append(member_id)
+    member_of = {id(new): made[(new.display_name, new.created_at)].pop() for new in fresh}
+    values: list[dict[str, Any]] = [
+        {
+            "member_id": member_of[id(new)],
+            "platform": new.platform,
+            "platform_user_id": new.platform_user_id,
+            "display_name": new.display_name,
+            "created_at": new.created_at,
+        }
+        for new in fresh
+    ]
+    inserted = await conn.execute(_account_insert(conn.engine), values)
+    account_ids = {(platform, user): account_id for account_id, platform, user in inserted}
+    lost = [
+        member_of[id(new)]
+        for new in fresh
+        if (new.platform, new.platform_user_id) not in account_ids
+    ]
+    if lost:
+        # Those accounts appeared meanwhile: drop the members made for nothing.
+        members = Member.__table__  # type: ignore[attr-defined]
+        await conn.execute(delete(members).where(members.c.id.in_(lost)))
+    accounts: dict[int, Account] = {}
+    for new, row in zip(fresh, values, strict=True):
+        account_id = account_ids.get((new.platform, new.platform_user_id))
+        if account_id is not None:
+            accounts[id(new)] = Account(id=account_id, **row)
+    return [
+        accounts.get(id(new)) if first[(new.platform, new.platform_user_id)] is new else None
+        for new in wanted
+    ]
+
+
+@functools.cache
+def _member_insert() -> Insert:
+    members = Member.__table__  # type: ignore[attr-defined]
+    return insert(members).returning(members.c.id, members.c.display_name, members.c.created_at)
+
+
+_ACCOUNT_INSERTS: dict[str, Insert] = {}
+
+
+def _account_insert(engine: AsyncEngine) -> Insert:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING`` an account's id and key, built once."""
+    stmt = _ACCOUNT_INSERTS.get(engine.dialect.name)
+    if stmt is None:
+        accounts = Account.__table__  # type: ignore[attr-defined]
+        stmt = insert_ignoring_duplicates(engine, accounts).returning(
+            accounts.c.id, accounts.c.platform, accounts.c.platform_user_id
+        )
+        _ACCOUNT_INSERTS[engine.dialect.name] = stmt
+    return stmt
 
 
 async def get_member(db: Database, member_id: int) -> Member | None:

@@ -4,8 +4,10 @@ A busy circle delivers many messages at once (the gateway hands each event to it
 Committing each answer in its own transaction costs a round trip to the database for every
 step; here, while one transaction commits, the writes that arrive queue up and go together
 into the next one, and rows for the same table are sent as one multi-row ``INSERT`` (rows
-whose id is not wanted back, such as the ledger's, as one ``executemany``). Every caller still
-awaits the commit of its own write: nothing is acknowledged before it is durable.
+whose id is not wanted back, such as the ledger's, as one ``executemany``); a write that knows
+how to run many of its kind at once (:meth:`GroupWriter.write_each`) gets every item queued
+with it in one call. Every caller still awaits the commit of its own write: nothing is
+acknowledged before it is durable.
 
 When the database goes away (:class:`~storage.errors.DatabaseUnavailable`), every write of the
 transaction gets that error, none is reported done, and the writer carries on with the next
@@ -27,9 +29,12 @@ from sqlalchemy.sql.dml import Insert
 from storage.errors import DatabaseUnavailable, unavailable
 
 T = TypeVar("T")
+I = TypeVar("I")  # noqa: E741 - the item of a batched write
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 Write = Callable[[AsyncConnection], Awaitable[Any]]
+#: A write run once for all the items queued with it: one result per item, in their order.
+WriteMany = Callable[[AsyncConnection, list[Any]], Awaitable[Sequence[Any]]]
 
 MAX_BATCH: Final = 500
 
@@ -50,6 +55,8 @@ def insert_ignoring_duplicates(engine: AsyncEngine, table: Table) -> Insert:
 class _Job:
     future: asyncio.Future[Any]
     op: Write | None = None
+    many: WriteMany | None = None
+    item: Any = None
     table: Table | None = None
     values: dict[str, Any] = field(default_factory=dict)
     key: tuple[str, ...] = ()
@@ -80,6 +87,20 @@ class GroupWriter:
     async def write(self, op: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Run ``op`` inside a shared transaction; return its result once committed."""
         result: T = await self._submit(_Job(self._future(), op=op))
+        return result
+
+    async def write_each(
+        self, op: Callable[[AsyncConnection, list[I]], Awaitable[Sequence[T]]], item: I
+    ) -> T:
+        """Run ``op`` once for ``item`` and every other item queued with the same ``op`` for
+        the same transaction; ``item``'s result once committed.
+
+        ``op`` gets the items in arrival order and returns one result per item, in the same
+        order. When it raises, the shared transaction is retried write by write, so ``op``
+        then runs for ``item`` alone and only a faulty item reports the error. Pass the same
+        function object every time (a module-level function): items group by ``op`` itself.
+        """
+        result: T = await self._submit(_Job(self._future(), many=op, item=item))
         return result
 
     async def insert(self, table: Table, values: dict[str, Any], key: Sequence[str]) -> int | None:
@@ -167,9 +188,19 @@ class GroupWriter:
             else:
                 await conn.execute(self._statement(jobs[0]), [job.values for job in jobs])
                 results.update((id(job), None) for job in jobs)
+        groups: dict[WriteMany, list[_Job]] = {}
+        for job in batch:
+            if job.many is not None:
+                groups.setdefault(job.many, []).append(job)
         for job in batch:
             if job.op is not None:
                 results[id(job)] = await job.op(conn)
+            elif job.many is not None and id(job) not in results:
+                # The group runs where its first write arrived, all its items at once.
+                group = groups[job.many]
+                outcomes = await job.many(conn, [each.item for each in group])
+                # One result per item: a short or long answer fails the transaction.
+                results.update((id(each), out) for each, out in zip(group, outcomes, strict=True))
         return results
 
     async def _insert_many(self, conn: AsyncConnection, jobs: Sequence[_Job]) -> dict[int, Any]:

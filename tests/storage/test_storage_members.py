@@ -6,7 +6,7 @@ import asyncio
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import func
+from sqlalchemy import event, func
 from sqlmodel import SQLModel, col, select
 
 from storage import Account, Circle, Database, Member
@@ -187,3 +187,56 @@ async def test_update_circle_rejects_other_fields_and_unknown_ids(
         await update_circle(db, circle.id + 100, name="B")
     stored = await get_circle(db, "discord", "chan-1")
     assert stored is not None and stored.space_id == "chan-1"
+
+
+async def test_newcomers_arriving_together_each_get_their_own_member(
+    db: Database, now: datetime
+) -> None:
+    # Same names, same or different times: members alike are interchangeable, others not.
+    users = [
+        (f"u{i}", "Ada" if i % 2 else f"Bob {i}", now + timedelta(seconds=i % 3)) for i in range(30)
+    ]
+    statements: list[str] = []
+
+    def count(_c: object, _cur: object, statement: str, *_rest: object) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        accounts = await asyncio.gather(
+            *(account_for(db, "discord", uid, name, now=at, absent=True) for uid, name, at in users)
+        )
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", count)
+    assert [(a.platform_user_id, a.display_name, a.created_at) for a in accounts] == users
+    assert len({a.member_id for a in accounts}) == 30
+    for account in accounts:
+        member = await get_member(db, account.member_id)
+        assert member is not None
+        assert (member.display_name, member.created_at) == (
+            account.display_name,
+            account.created_at,
+        )
+    assert await _count(db, Member) == await _count(db, Account) == 30
+    # Created together, not one statement per newcomer.
+    assert sum(s.startswith("INSERT INTO members") for s in statements) <= 3
+
+
+async def test_a_user_twice_in_one_batch_and_one_already_known_make_no_extra_member(
+    db: Database, now: datetime
+) -> None:
+    known = await account_for(db, "discord", "old", "Olga", now=now)
+    later = now + timedelta(minutes=1)
+    # absent=True: as if another instance had created "old" between lookup and creation.
+    accounts = await asyncio.gather(
+        account_for(db, "discord", "twice", "Tom", now=later, absent=True),
+        account_for(db, "discord", "new", "Nina", now=later, absent=True),
+        account_for(db, "discord", "twice", "Tom", now=later, absent=True),
+        account_for(db, "discord", "old", "Olga", now=later, absent=True),
+    )
+    tom, nina, tom_again, olga = accounts
+    assert (tom.id, tom.member_id) == (tom_again.id, tom_again.member_id)
+    assert (olga.id, olga.member_id, olga.created_at) == (known.id, known.member_id, now)
+    assert nina.member_id not in {tom.member_id, olga.member_id}
+    # The members made for "twice"'s second arrival and for "old" were never kept.
+    assert await _count(db, Member) == await _count(db, Account) == 3

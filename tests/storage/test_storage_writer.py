@@ -133,3 +133,50 @@ async def test_concurrent_lookups_share_a_query_and_each_failure_is_its_own() ->
     assert errors[0] is not errors[1]  # each caller its own, to retry or report
     fail = False
     assert await reader.get(6) == "v6"  # back: the next lookup works
+
+
+async def test_a_batched_write_runs_once_for_the_items_queued_together(
+    db: Database, now: datetime
+) -> None:
+    calls: list[list[str]] = []
+
+    async def add_members(conn: AsyncConnection, names: list[str]) -> list[str]:
+        calls.append(list(names))
+        for name in names:
+            await conn.execute(
+                text("INSERT INTO members (display_name, created_at) VALUES (:n, :t)"),
+                {"n": name, "t": now.replace(tzinfo=None)},
+            )
+        return [name.upper() for name in names]
+
+    names = [f"m{i}" for i in range(6)]
+    results = await asyncio.gather(*(db.write_each(add_members, name) for name in names))
+    assert results == [name.upper() for name in names]  # each caller its own result
+    assert calls == [names]  # one call, in arrival order
+    async with db.engine.connect() as conn:
+        stored = (await conn.execute(text("SELECT display_name FROM members"))).scalars().all()
+    assert sorted(stored) == names
+
+
+async def test_a_failing_item_of_a_batched_write_fails_alone(db: Database, now: datetime) -> None:
+    async def add_members(conn: AsyncConnection, names: list[str]) -> list[None]:
+        for name in names:
+            if name == "bad":
+                raise ValueError("refused")
+            await conn.execute(
+                text("INSERT INTO members (display_name, created_at) VALUES (:n, :t)"),
+                {"n": name, "t": now.replace(tzinfo=None)},
+            )
+        return [None] * len(names)
+
+    names = ["a", "b", "bad", "c", "d"]
+    results = await asyncio.gather(
+        *(db.write_each(add_members, name) for name in names), return_exceptions=True
+    )
+    assert [type(r).__name__ for r in results] == ["NoneType"] * 2 + ["ValueError"] + [
+        "NoneType"
+    ] * 2
+    async with db.engine.connect() as conn:
+        stored = (await conn.execute(text("SELECT display_name FROM members"))).scalars().all()
+    # The shared transaction was rolled back, then each item ran alone: the others landed once.
+    assert sorted(stored) == ["a", "b", "c", "d"]

@@ -101,7 +101,12 @@ def embed_answers(
 THEME_DISTANCE: Final = 0.75
 #: From this many sentences on, themes are found as :func:`cluster` says for large rounds;
 #: below, by :data:`THEME_DISTANCE` alone (a few dozen sentences leave no fragments to merge).
-LARGE_ROUND: Final = 300
+#: Not higher: a round of 200 answers (260 sentences) cut at the fixed distance split into
+#: sixty-odd fragments, each of its shared themes spread over four or five of them. Not lower:
+#: the quantile reads the round's own distances, and in a round of 114 sentences where 90
+#: say nearly the same thing it is the distance between those, which lost a profession's
+#: distinctive theme (tests/cogs/digest/test_story.py).
+LARGE_ROUND: Final = 200
 #: Large rounds: where the round's own distances are cut, as a quantile of all its pairwise
 #: distances (not a fixed distance: on a round about work and social networks every
 #: sentence is near every other, and a cut that suits one round splits another into

@@ -1,7 +1,7 @@
 """Catch-up benchmark on Matrix: a backlog queued on a real Synapse while the bot was down.
 
 Run it as ``.venv/bin/python bench/catchup_matrix.py [--messages N] [--members M] [--json]
-[--check] [--profile-top K] [--profile-out FILE] [--no-baseline]``.
+[--check] [--profile-top K] [--profile-out FILE] [--no-baseline] [--snapshot DIR]``.
 
 A throwaway Synapse on loopback (``.venv-synapse``, installed on demand) holds a circle room
 with ``M`` members. The real :class:`~bot.app.Bot` is built as ``cercle run`` builds it (the
@@ -16,6 +16,11 @@ Beside it, in the same run and on the same machine, the baseline: the inbox path
 ``bench/catchup.py`` on the same workload (the same ``N`` and ``M``, the same seed, so the
 same texts): the durable inbox's catch-up, which the Matrix one is held to.
 
+``--snapshot DIR`` keeps the backlog queued in ``DIR`` (Synapse's data and the bot's
+database, after the bot stopped) and later runs with the same ``DIR`` start from a copy of
+it: a run then takes seconds, not minutes, so two trees can be alternated on one backlog.
+Synapse is restarted before each of those catch-ups and warmed by one read of the backlog.
+
 The budget is ≥ 1,000 messages/s. The exit code is 0 unless the run is invalid (an answer
 missing or stored twice, an event not settled, the bot saying anything in the circle's room
 or changing a power level during the catch-up) or, with ``--check``, the budget is missed.
@@ -27,6 +32,7 @@ import argparse
 import asyncio
 import cProfile
 import io
+import json
 import os
 import pstats
 import random
@@ -36,7 +42,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import quote
@@ -67,6 +73,8 @@ SETTLED_SQL: Final = "SELECT count(*) FROM handled_events WHERE channel_id = '{r
 DIRECT_SQL: Final = (
     "SELECT count(*) FROM adapter_state WHERE adapter = 'matrix' AND key LIKE 'dm:%'"
 )
+#: The file of a snapshot (``--snapshot``) that says what its backlog is.
+SNAPSHOT_META: Final = "backlog.json"
 POSITION_SQL: Final = (
     "SELECT value FROM adapter_state WHERE adapter = 'matrix' AND key = 'next_batch'"
 )
@@ -189,10 +197,34 @@ async def until(db: Database, sql: str, done: Any, seconds: float = 900) -> Any:
 
 
 async def catch_up(
-    root: Path, messages: int, members: int, profiler: cProfile.Profile | None = None
+    root: Path,
+    messages: int,
+    members: int,
+    profiler: cProfile.Profile | None = None,
+    snapshot: Path | None = None,
 ) -> dict[str, Any]:
-    """Queue the backlog on Synapse while the bot is down, then time a new bot catching up."""
+    """Queue the backlog on Synapse while the bot is down, then time a new bot catching up.
+
+    With ``snapshot``, the backlog queued is kept there (Synapse's data, the bot's database
+    and what the measure needs), and a later run with the same ``snapshot`` starts from a
+    copy of it instead of queueing again (its workload, whatever ``messages`` says): to
+    alternate two trees on one backlog in a few seconds a run. Synapse is then restarted
+    before every catch-up, the first one included, and warmed by one read of the backlog.
+    """
     env = await install(Path(os.environ.get(ENV_VAR) or ROOT / ".venv-synapse"))
+    if snapshot is not None and (snapshot / SNAPSHOT_META).is_file():
+        meta = json.loads((snapshot / SNAPSHOT_META).read_text())
+        shutil.copytree(snapshot, root, dirs_exist_ok=True)
+        server = SynapseServer(
+            env, root / "synapse", port=meta["port"], shared_secret=meta["secret"]
+        )
+        await server.start()
+        try:
+            async with aiohttp.ClientSession() as http:
+                hs = Homeserver(server, http)
+                return await _restored(hs, root, meta, profiler, warm=True)
+        finally:
+            await server.stop()
     server = SynapseServer(env, root / "synapse")
     await server.start()
     setup = time.perf_counter()
@@ -219,14 +251,50 @@ async def catch_up(
             config = settings(server, bot_account, host, root)
             db = Database(config.database.url)
             try:
-                return await _measure(hs, config, db, host, people, room, messages, setup, profiler)
+                queued = await _queue(hs, config, db, host, people, room, messages, setup)
             finally:
                 await db.dispose()
+            meta = {
+                **queued,
+                "port": server.port,
+                "secret": server.shared_secret,
+                "room": room,
+                "host": asdict(host),
+                "bot": asdict(bot_account),
+            }
+            if snapshot is not None:
+                await server.stop()
+                shutil.copytree(root, snapshot, dirs_exist_ok=True)
+                (snapshot / SNAPSHOT_META).write_text(json.dumps(meta))
+                await server.start()
+            return await _restored(hs, root, meta, profiler, warm=snapshot is not None)
     finally:
         await server.stop()
 
 
-async def _measure(
+async def _restored(
+    hs: Homeserver,
+    root: Path,
+    meta: dict[str, Any],
+    profiler: cProfile.Profile | None,
+    *,
+    warm: bool,
+) -> dict[str, Any]:
+    """The catch-up of the backlog ``meta`` describes (``warm``: on a Synapse just started,
+    whose caches one read of the backlog warms first)."""
+    host = Account(**meta["host"])
+    bot_account = Account(**meta["bot"])
+    if warm:
+        await hs.events_since(host, meta["room"], meta["posted_from"])
+    config = settings(hs.server, bot_account, host, root)
+    db = Database(config.database.url)
+    try:
+        return await _time(hs, config, db, host, meta, profiler)
+    finally:
+        await db.dispose()
+
+
+async def _queue(
     hs: Homeserver,
     config: Config,
     db: Database,
@@ -235,8 +303,8 @@ async def _measure(
     room: str,
     messages: int,
     setup: float,
-    profiler: cProfile.Profile | None,
 ) -> dict[str, Any]:
+    """Run the bot live once, stop it, and post the backlog; what :func:`_time` needs."""
     rng = random.Random(SEED)
     bot = build(config, db)
     await bot.start()
@@ -257,11 +325,28 @@ async def _measure(
     queued = [(people[i % len(people)], make_text(rng)) for i in range(messages)]
     posted_from = int(time.time() * 1000)
     await asyncio.gather(*(hs.say(who, room, body, thread) for who, body in queued))
-    setup_seconds = time.perf_counter() - setup
-    before = int(await catchup.scalar(db, ANSWERS_SQL))
-    settled_before = int(await catchup.scalar(db, SETTLED_SQL.format(room=room)))
-    position = await catchup.scalar(db, POSITION_SQL)
+    return {
+        "setup": time.perf_counter() - setup,
+        "posted_from": posted_from,
+        "messages": messages,
+        "members": len(people),
+        "before": int(await catchup.scalar(db, ANSWERS_SQL)),
+        "settled_before": int(await catchup.scalar(db, SETTLED_SQL.format(room=room))),
+        "position": await catchup.scalar(db, POSITION_SQL),
+    }
 
+
+async def _time(
+    hs: Homeserver,
+    config: Config,
+    db: Database,
+    host: Account,
+    meta: dict[str, Any],
+    profiler: cProfile.Profile | None,
+) -> dict[str, Any]:
+    """Time a new bot catching up with the backlog ``meta`` describes, and check it."""
+    room, messages, members = meta["room"], meta["messages"], meta["members"]
+    before, settled_before, position = meta["before"], meta["settled_before"], meta["position"]
     bot = build(config, db)
     if profiler is not None:
         profiler.enable()
@@ -281,11 +366,11 @@ async def _measure(
     settled = int(await catchup.scalar(db, SETTLED_SQL.format(room=room))) - settled_before
     said = [
         e
-        for e in await hs.events_since(host, room, posted_from)
+        for e in await hs.events_since(host, room, meta["posted_from"])
         if e.get("sender") == config.matrix.user_id
     ]
     problems = []
-    if answers != messages or distinct != len(people) + messages:
+    if answers != messages or distinct != members + messages:
         problems.append(f"{answers} answers stored ({distinct} distinct), {messages} expected")
     if settled != messages:
         problems.append(f"{settled} events settled in the circle's room, {messages} expected")
@@ -298,7 +383,9 @@ async def _measure(
         "cpu": cpu,
         "answers": answers,
         "settled": settled,
-        "setup": setup_seconds,
+        "setup": meta["setup"],
+        "messages": messages,
+        "members": members,
         "problems": problems,
     }
 
@@ -309,15 +396,18 @@ def run(
     *,
     profiler: cProfile.Profile | None = None,
     baseline: bool = True,
+    snapshot: Path | None = None,
 ) -> Result:
     """One Matrix catch-up and the inbox's on the same workload, in temporary directories
-    (without ``baseline``, the inbox is not run and its figures are 0: for iterating only)."""
+    (without ``baseline``, the inbox is not run and its figures are 0: for iterating only;
+    with ``snapshot``, see :func:`catch_up`: the snapshot's workload is measured)."""
     host = machine()
     root = Path(tempfile.mkdtemp(prefix="cercle-catchup-matrix-"))
     try:
-        measured = asyncio.run(catch_up(root, messages, members, profiler))
+        measured = asyncio.run(catch_up(root, messages, members, profiler, snapshot))
     finally:
         shutil.rmtree(root, ignore_errors=True)
+    messages, members = measured["messages"], measured["members"]
     inbox: dict[str, Any] = {"seconds": float("inf"), "problems": []}
     if baseline:
         with tempfile.TemporaryDirectory(prefix="cercle-catchup-") as tmp:
@@ -377,11 +467,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     extra.add_argument("--profile-top", type=int, default=0, metavar="K")
     extra.add_argument("--profile-out", type=Path, default=None, metavar="FILE")
     extra.add_argument("--no-baseline", action="store_true")
+    extra.add_argument("--snapshot", type=Path, default=None, metavar="DIR")
     options, rest = extra.parse_known_args(argv)
     args = catchup.parse_args(rest, messages=1000, members=200, description=__doc__)
     profiling = bool(options.profile_top or options.profile_out)
     profiler = cProfile.Profile() if profiling else None
-    result = run(args.messages, args.members, profiler=profiler, baseline=not options.no_baseline)
+    result = run(
+        args.messages,
+        args.members,
+        profiler=profiler,
+        baseline=not options.no_baseline,
+        snapshot=options.snapshot,
+    )
     if profiler is not None:
         if options.profile_out is not None:
             profiler.dump_stats(options.profile_out)

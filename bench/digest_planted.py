@@ -1,7 +1,8 @@
 """Digest correctness on planted themes (#14): does the digest find what we wrote into a round?
 
-Run it as ``.venv/bin/python bench/digest_planted.py [--corpus fr,en,fr-heldout,en-heldout]
-[--limit N] [--items] [--json]``. Progress goes to stderr.
+Run it as ``.venv/bin/python bench/digest_planted.py [--corpus NAMES] [--limit N] [--items]
+[--json]``, NAMES comma-separated among fr, en, fr-heldout, en-heldout, fr-fresh, en-fresh (all
+by default). Progress goes to stderr.
 
 The corpora are read as ``cercle digest --from-jsonl`` reads them and digested in-process as
 a close does: the round's question and its sub-questions in the corpus's language, every
@@ -10,7 +11,11 @@ tests/cogs/digest/data/planted_fr.jsonl and planted_en.jsonl (built by planted_b
 the hand-written planted_source.txt, described by planted_themes.json; the founding
 question), and the held-out heldout_fr.jsonl and heldout_en.jsonl (built by heldout_build.py
 from heldout_source.txt, described by heldout_themes.json; the bank's "ai" prompt, other
-professions, written after the digest's settings were chosen and never used to tune them).
+professions, written after the digest's settings were chosen and never used to tune them),
+and the fresh held-out fresh_fr.jsonl (a small round, ~150 answers) and fresh_en.jsonl (a
+large one, ~300) (built by fresh_build.py from fresh_source.txt, described by
+fresh_themes.json; the bank's "disconnect" prompt, professions of neither planted_* nor
+heldout_*, written once heldout_* had been looked at while tuning, and seen by nobody tuning).
 
 A digest item is a shared theme or a theme distinctive to a profession, as the digest shows
 them: the first ``SHOWN_SHARED`` (5) and ``SHOWN_DISTINCTIVE`` (6) of the analysis's ranked
@@ -76,6 +81,8 @@ CORPORA: Final[dict[str, tuple[Path, str, str]]] = {
     "en": (HEADER, "en", "founding"),
     "fr-heldout": (HELDOUT, "fr", "ai"),
     "en-heldout": (HELDOUT, "en", "ai"),
+    "fr-fresh": (DATA / "fresh_themes.json", "fr", "disconnect"),
+    "en-fresh": (DATA / "fresh_themes.json", "en", "disconnect"),
 }
 TARGET: Final = 0.85
 SHOWN_SHARED: Final[int] = render.SHOWN_SHARED

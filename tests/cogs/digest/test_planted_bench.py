@@ -33,8 +33,10 @@ def _module(name: str, path: Path) -> ModuleType:
 bench = _module("digest_planted_bench", ROOT / "bench" / "digest_planted.py")
 builder = _module("planted_build", DATA / "planted_build.py")
 heldout_builder = _module("heldout_build", DATA / "heldout_build.py")
+fresh_builder = _module("fresh_build", DATA / "fresh_build.py")
 HEADER = json.loads((DATA / "planted_themes.json").read_text(encoding="utf-8"))
 HELDOUT = json.loads((DATA / "heldout_themes.json").read_text(encoding="utf-8"))
+FRESH = json.loads((DATA / "fresh_themes.json").read_text(encoding="utf-8"))
 
 
 def _lines(locale: str) -> list[dict[str, Any]]:
@@ -140,6 +142,98 @@ def test_heldout_corpora_are_what_their_builder_makes_of_the_hand_written_lines(
             for x in heldout_builder.build(locale, module)
         ]
         assert built == _heldout(locale), f"heldout_{locale}.jsonl: rerun heldout_build.py"
+
+
+# ---------------------------------------------------------------- the fresh held-out corpora
+
+
+def _fresh(locale: str) -> list[dict[str, Any]]:
+    path = DATA / f"fresh_{locale}.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+#: Answers per fresh round: the French one small, the English one large (#14).
+FRESH_SIZES = {"fr": (120, 160), "en": (280, 340)}
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_fresh_corpus_is_a_round_on_the_disconnect_question_with_new_professions(
+    locale: str,
+) -> None:
+    answers = _fresh(locale)
+    read, problems = read_answers(DATA / f"fresh_{locale}.jsonl")
+    assert problems == [] and len(read) == len(answers)
+    low, high = FRESH_SIZES[locale]
+    assert low <= len(answers) <= high, len(answers)
+    authors: dict[str, set[str]] = defaultdict(set)
+    for a in answers:
+        assert set(a) == {"author", "profession", "text", "planted"} and a["text"].strip()
+        authors[a["profession"]].add(a["author"])
+    sizes = {p: len(v) for p, v in authors.items() if p}
+    assert sum(n >= 15 for n in sizes.values()) >= 8, sizes
+    assert authors[""], "some answers give no profession"
+    other = sum(guess_lang(a["text"]) != locale for a in answers)
+    assert 0.03 <= other / len(answers) <= 0.15, other
+    assert sum(not a["planted"] for a in answers) >= 0.12 * len(answers), "background answers"
+    assert len({a["text"] for a in answers}) == len(answers)
+    seen = {
+        a["profession"]
+        for lang in ("fr", "en")
+        for a in [*_lines(lang), *_heldout(lang)]
+        if a["profession"]
+    }
+    assert not set(sizes) & seen, "professions neither planted_* nor heldout_* has"
+    assert FRESH["question"] == "disconnect" != HELDOUT["question"]
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_fresh_planted_themes_are_raised_as_their_kind_says(locale: str) -> None:
+    themes = {t["id"]: t for t in FRESH["themes"] if locale in t["corpora"]}
+    kinds = Counter(t["kind"] for t in themes.values())
+    assert kinds["shared"] == 5 and 4 <= kinds["distinctive"] <= 6, kinds
+    answers = _fresh(locale)
+    authors: dict[str, set[str]] = defaultdict(set)
+    raised: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for a in answers:
+        authors[a["profession"]].add(a["author"])
+        for theme in a["planted"]:
+            assert theme in themes, theme
+            raised[theme][a["profession"]].add(a["author"])
+    everyone = sum(len(v) for v in authors.values())
+    for theme, t in themes.items():
+        assert 3 <= len(t["keywords"][locale]) <= 6 and t["title"]["fr"] and t["title"]["en"]
+        by = raised[theme]
+        if t["kind"] == "shared":
+            rates = [len(by.get(p, ())) / len(v) for p, v in authors.items() if p]
+            assert all(r > 0 for r in rates), (theme, rates)
+            assert max(rates) <= 2.5 * min(rates), (theme, rates)
+        else:
+            owner = t["profession"]
+            assert owner in authors, (theme, owner)
+            own = len(by[owner]) / len(authors[owner])
+            rest = sum(len(v) for p, v in by.items() if p != owner)
+            assert own >= 0.4 and rest / (everyone - len(authors[owner])) <= 0.02, theme
+
+
+def test_fresh_corpora_are_what_their_builder_makes_of_the_hand_written_lines() -> None:
+    module = fresh_builder.builder()
+    # English first: a build does not depend on what the builder dealt before it.
+    for locale in ("en", "fr"):
+        built = [
+            {k: v for k, v in x.items() if k != "_lang"}
+            for x in fresh_builder.build(locale, module)
+        ]
+        assert built == _fresh(locale), f"fresh_{locale}.jsonl: rerun fresh_build.py"
+
+
+@pytest.mark.parametrize("name", ["fr-fresh", "en-fresh"])
+def test_the_benchmark_reads_a_fresh_corpus_as_a_disconnect_round(name: str) -> None:
+    corpus = bench.load(name)
+    locale = name.split("-")[0]
+    assert (corpus.locale, corpus.question) == (locale, "disconnect")
+    assert len(corpus.answers) == len(_fresh(locale)) == len(corpus.planted)
+    assert set(corpus.themes) == {t["id"] for t in FRESH["themes"] if locale in t["corpora"]}
+    assert all(set(p) <= set(corpus.themes) for p in corpus.planted.values())
 
 
 # ---------------------------------------------------------------- the scoring rules

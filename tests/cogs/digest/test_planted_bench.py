@@ -341,7 +341,7 @@ def test_on_topic_labels_hold_a_keyword_of_their_theme() -> None:
 # ---------------------------------------------------------------- the core, on a slice
 
 
-@pytest.mark.parametrize("locale", ["fr", "en", "fr-heldout"])
+@pytest.mark.parametrize("locale", ["fr", "en", "fr-heldout", "en-fresh"])
 def test_the_benchmark_core_digests_and_scores_a_slice(locale: str, encoder: model.Encoder) -> None:
     seen: list[str] = []
     result = bench.run_corpus(locale, limit=80, encoder=encoder, progress=seen.append)

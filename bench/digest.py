@@ -502,7 +502,7 @@ def _line(r: dict[str, Any]) -> str:
     if r["case"] == "cold":
         return (
             f"{r['answers']:>7,} answers, cold, BLAS {r['blas']:<8} {r['blas_threads']}: "
-            f"{r['total_s']:6.2f} s [{verdict} ≤ 10 s] "
+            f"{r['total_s']:6.2f} s (budget ≤ 10 s: {verdict}) "
             f"(model {r['model_load_s']:.2f} s, embed {r['embed_s']:.2f} s for "
             f"{r['sentences']:,} sentences, analyse {r['analyse_s']:.2f} s, render "
             f"{r['render_s']:.2f} s), peak {r['peak_mb']:.0f} MB, "
@@ -510,7 +510,7 @@ def _line(r: dict[str, Any]) -> str:
         )
     if r["case"] == "job":
         budget = (
-            f" [{verdict} ≤ 50 ms]"
+            f" (budget ≤ 50 ms: {verdict})"
             if verdict
             else " (control)"
             if r["mode"] == "idle"
@@ -523,7 +523,7 @@ def _line(r: dict[str, Any]) -> str:
             f"{r['sentences_embedded']:,} sentences embedded in {r['job_s']:.2f} s, "
             f"{r['left_without_vectors']} left without vectors, peak {r['peak_mb']:.0f} MB"
         )
-    budget = f" [{verdict} ≤ 60 s]" if verdict else ""
+    budget = f" (budget ≤ 60 s: {verdict})" if verdict else ""
     return (
         f"{r['answers']:>7,} answers, cached: {r['total_s']:6.2f} s"
         + budget

@@ -584,6 +584,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"chosen: {chosen['name']} (most good labels held out, then lemma F1 on all themes, "
         f"among methods within {BUDGET_S:.0f} s a 1,300-answer round)"
     )
+    verdict = "PASS" if chosen["round_cost_s"] <= BUDGET_S else "FAIL"
+    print(
+        f"labels of a 1,300-answer round ({chosen['name']}): {chosen['round_cost_s']:.2f} s "
+        f"(budget ≤ {BUDGET_S:g} s: {verdict})"
+    )
     if args.labels:
         for r in results:
             print(f"\n## {r['name']}")

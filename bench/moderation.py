@@ -312,15 +312,14 @@ def report(result: dict[str, Any]) -> str:
     lines += [
         "",
         f"personal details redacted by the rules: {rules['pii_redacted']}/{result['pii_messages']}",
-        f"budget: rules median {rules['median_ms']:.3f} ms <= {result['budget_median_ms']} ms: "
-        f"{result['budget']}",
-        "benign mix ({messages} pipeline answers, rules+semantic): median {median_ms:.3f} ms, "
-        "p99 {p99_ms:.3f} ms, {to_encoder:.0%} reach the encoder, {acted} acted on "
-        "(budgets: median <= 0.5 ms, p99 <= 5 ms: {verdict})".format(
+        f"rules median {rules['median_ms']:.3f} ms "
+        f"(budget ≤ {result['budget_median_ms']} ms: {result['budget']})",
+        "benign mix ({messages} pipeline answers, rules+semantic): median {median_ms:.3f} ms "
+        "(budget ≤ 0.5 ms: {median}), p99 {p99_ms:.3f} ms (budget ≤ 5 ms: {p99}), "
+        "{to_encoder:.0%} reach the encoder, {acted} acted on".format(
             **result["benign_mix"],
-            verdict="PASS"
-            if result["benign_mix"]["median_ms"] <= 0.5 and result["benign_mix"]["p99_ms"] <= 5
-            else "FAIL",
+            median="PASS" if result["benign_mix"]["median_ms"] <= 0.5 else "FAIL",
+            p99="PASS" if result["benign_mix"]["p99_ms"] <= 5 else "FAIL",
         ),
         "machine: {cpus} CPUs, {cpu}, {memory}, Python {python}, {date}".format(
             **result["machine"]

@@ -181,12 +181,23 @@ class Engine:
         if unknown:
             raise ValueError(f"word lists use unknown rules: {', '.join(sorted(unknown))}")
 
-    def _unallowed(self, tokens: list[Token], text: str) -> tuple[list[str], str]:
-        """The words and text the semantic layer reads: the circle's allowed phrases left out."""
+    def _allowed_spans(self, tokens: list[Token]) -> list[tuple[int, int]]:
+        """The token spans of the circle's allowed phrases."""
+        return [(h.first, h.last) for h in self.allow.scan(tokens)] if self.allow else []
+
+    def _unallowed(
+        self, tokens: list[Token], text: str, spans: list[tuple[int, int]] | None
+    ) -> tuple[list[str], str]:
+        """The words and text the semantic layer reads: the circle's allowed phrases left out.
+
+        ``spans`` are the allowed phrases when the word rules already looked for them
+        (``None``: they did not, and they are looked for here).
+        """
         words = [t.text for t in tokens]
         if self.allow is None:
             return words, text
-        spans = [(h.first, h.last) for h in self.allow.scan(tokens)]
+        if spans is None:
+            spans = self._allowed_spans(tokens)
         if not spans:
             return words, text
         inside = {i for first, last in spans for i in range(first, last + 1)}
@@ -236,7 +247,7 @@ class Engine:
         was first seen) with ``now`` enables link spam.
         """
         lit, hits, found_links, tokens = self._read(text)
-        words = self._word_hits(tokens, lang)
+        words, allowed = self._word_hits(tokens, lang)
         frame = read_frame(lit.text, fold(lit)) if words else None
         reported = False
         for hit in words:
@@ -251,7 +262,7 @@ class Engine:
         )
         judgement = None
         if self.model is not None:
-            kept, said = self._unallowed(tokens, lit.text)
+            kept, said = self._unallowed(tokens, lit.text, allowed)
             judgement = self.model.judge(
                 kept,
                 said,
@@ -323,18 +334,21 @@ class Engine:
 
     # ------------------------------------------------------------ words
 
-    def _word_hits(self, tokens: list[Token], lang: str | None) -> list[_Hit]:
+    def _word_hits(
+        self, tokens: list[Token], lang: str | None
+    ) -> tuple[list[_Hit], list[tuple[int, int]] | None]:
+        """The word rules' hits, and the allowed phrases if they had to be looked for."""
         if not tokens:
-            return []
+            return [], None
         found = self.lexicon.scan(tokens)
         if self.extra is not None:
             found.extend(self.extra.scan(tokens, cue_source=self.lexicon))
         if lang in ("fr", "en"):
             found = [h for h in found if not self._foreign_innocent(h, lang)]
         if not found:
-            return []
+            return [], None
         phrases = [(h.first, h.last) for h in found if h.last > h.first]
-        allowed = [(h.first, h.last) for h in self.allow.scan(tokens)] if self.allow else []
+        allowed = self._allowed_spans(tokens)
         hits: list[_Hit] = []
         for hit in found:
             if any(a <= hit.first and hit.last <= b for a, b in allowed):
@@ -356,7 +370,7 @@ class Engine:
                     hit.conditional,
                 )
             )
-        return hits
+        return hits, allowed
 
     @staticmethod
     def _foreign_innocent(hit: WordHit, lang: str) -> bool:

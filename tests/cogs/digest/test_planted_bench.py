@@ -299,6 +299,12 @@ def test_the_verdict_needs_85_percent_right_and_every_label_a_phrase() -> None:
     assert bench.verdict(row)
     assert not bench.verdict(row | {"shared_right": 5})
     assert not bench.verdict(row | {"labels_language": 13})
+    # make bench reads the same verdicts from the budget line, one per figure.
+    assert bench.budget_line("fr", row | {"shared_right": 5}) == (
+        "fr shared right 71 % (budget ≥ 85 %: FAIL), "
+        "fr distinctive right 86 % (budget ≥ 85 %: PASS), "
+        "fr labels in the language 100 % (budget ≥ 100 %: PASS)"
+    )
 
 
 FR = [

@@ -31,10 +31,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
-import io
 import json
 import os
-import pstats
 import random
 import secrets
 import shutil
@@ -54,7 +52,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import aiohttp  # noqa: E402
 import catchup  # noqa: E402
 from machine import describe, machine  # noqa: E402
-from pipeline import make_text  # noqa: E402
+from pipeline import make_text, top_functions  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
 
 from bot import compose  # noqa: E402
@@ -485,15 +483,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if options.profile_top:
             print(top_functions(profiler, options.profile_top), file=sys.stderr)
     return catchup.finish(args, result, report)
-
-
-def top_functions(profiler: cProfile.Profile, count: int) -> str:
-    """The profiled part's costliest functions, by own time then by cumulative time."""
-    out = io.StringIO()
-    stats = pstats.Stats(profiler, stream=out).strip_dirs()
-    stats.sort_stats("tottime").print_stats(count)
-    stats.sort_stats("cumulative").print_stats(count)
-    return out.getvalue()
 
 
 if __name__ == "__main__":

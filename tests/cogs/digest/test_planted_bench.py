@@ -44,6 +44,19 @@ def _lines(locale: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
+def _who_raised(
+    answers: list[dict[str, Any]],
+) -> tuple[dict[str, set[str]], dict[str, dict[str, set[str]]]]:
+    """Authors by profession, and by planted theme the authors of each profession raising it."""
+    authors: dict[str, set[str]] = defaultdict(set)
+    raised: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for a in answers:
+        authors[a["profession"]].add(a["author"])
+        for theme in a["planted"]:
+            raised[theme][a["profession"]].add(a["author"])
+    return authors, raised
+
+
 # ---------------------------------------------------------------- the corpora
 
 
@@ -72,13 +85,8 @@ def test_planted_themes_are_raised_as_their_kind_says(locale: str) -> None:
     kinds = Counter(t["kind"] for t in themes.values())
     assert 5 <= kinds["shared"] <= 7 and 6 <= kinds["distinctive"] <= 10
     answers = _lines(locale)
-    authors: dict[str, set[str]] = defaultdict(set)
-    raised: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for a in answers:
-        authors[a["profession"]].add(a["author"])
-        for theme in a["planted"]:
-            assert theme in themes, theme
-            raised[theme][a["profession"]].add(a["author"])
+    authors, raised = _who_raised(answers)
+    assert set(raised) <= set(themes), set(raised) - set(themes)
     everyone = sum(len(v) for v in authors.values())
     for theme, t in themes.items():
         assert 3 <= len(t["keywords"][locale]) <= 6 and t["title"]["fr"] and t["title"]["en"]
@@ -192,13 +200,8 @@ def test_fresh_planted_themes_are_raised_as_their_kind_says(locale: str) -> None
     kinds = Counter(t["kind"] for t in themes.values())
     assert kinds["shared"] == 5 and 4 <= kinds["distinctive"] <= 6, kinds
     answers = _fresh(locale)
-    authors: dict[str, set[str]] = defaultdict(set)
-    raised: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for a in answers:
-        authors[a["profession"]].add(a["author"])
-        for theme in a["planted"]:
-            assert theme in themes, theme
-            raised[theme][a["profession"]].add(a["author"])
+    authors, raised = _who_raised(answers)
+    assert set(raised) <= set(themes), set(raised) - set(themes)
     everyone = sum(len(v) for v in authors.values())
     for theme, t in themes.items():
         assert 3 <= len(t["keywords"][locale]) <= 6 and t["title"]["fr"] and t["title"]["en"]

@@ -9,7 +9,6 @@ seeds, the professions and the number of other-language speakers differ.
 from __future__ import annotations
 
 import importlib.util
-import json
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -74,13 +73,7 @@ def main() -> None:
     for corpus in ("fr", "en"):
         answers = build(corpus, module)
         path = HERE / f"heldout_{corpus}.jsonl"
-        path.write_text(
-            "".join(
-                json.dumps({k: v for k, v in x.items() if k != "_lang"}, ensure_ascii=False) + "\n"
-                for x in answers
-            ),
-            encoding="utf-8",
-        )
+        module.write(path, answers)
         module.report(corpus, answers)
 
 

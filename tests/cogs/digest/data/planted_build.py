@@ -370,18 +370,23 @@ def report(corpus: str, answers: list[dict[str, Any]]) -> None:
     )
 
 
+def write(path: Path, answers: list[dict[str, Any]]) -> None:
+    """Write a built corpus as JSON lines (the builder's own ``_lang`` left out)."""
+    path.write_text(
+        "".join(
+            json.dumps({k: v for k, v in x.items() if k != "_lang"}, ensure_ascii=False) + "\n"
+            for x in answers
+        ),
+        encoding="utf-8",
+    )
+
+
 def main() -> None:
     """Rewrite both corpora."""
     for corpus in ("fr", "en"):
         answers = build(corpus)
         path = HERE / f"planted_{corpus}.jsonl"
-        path.write_text(
-            "".join(
-                json.dumps({k: v for k, v in x.items() if k != "_lang"}, ensure_ascii=False) + "\n"
-                for x in answers
-            ),
-            encoding="utf-8",
-        )
+        write(path, answers)
         report(corpus, answers)
 
 

@@ -29,7 +29,7 @@ from cogs.courtesy.lexicon import Lexicon, WordHit, allow_lexicon, builtin_lexic
 from cogs.courtesy.normalize import Mapped, Token, fold, light, merge_glued, tokenize
 from cogs.courtesy.pii import links, mentions, personal_details
 from cogs.courtesy.rules import Action, Category, Settings, default_settings
-from cogs.courtesy.semantic import Judgement, default_model
+from cogs.courtesy.semantic import CachedEncoder, Judgement, default_model
 
 if TYPE_CHECKING:
     import numpy as np
@@ -156,11 +156,12 @@ class Engine:
 
         ``model`` is the semantic layer (the shipped one unless given; none when the
         settings turn it off or it was not built), ``encoder`` the sentence encoder it calls
-        for the messages its gate does not let through (the bundled one, loaded at first use).
+        for the messages its gate does not let through (the bundled one, loaded at first use;
+        its vectors of texts seen again are remembered, for every circle's engine at once).
         """
         self.settings = settings or default_settings()
         self.model = (model or default_model()) if self.settings.semantic else None
-        self.encoder: Encoder = encoder or _bundled_encoder
+        self.encoder: Encoder = encoder or _BUNDLED_ENCODER
         self._examples: npt.NDArray[np.float32] | None = None
         # A family whose every word rule the circle allows is not policed by the model either.
         families: dict[Category, set[Action]] = {}
@@ -503,6 +504,10 @@ def _bundled_encoder(texts: Sequence[str]) -> npt.NDArray[np.float32]:
     from cogs.digest.clustering import default_encoder
 
     return default_encoder()(texts)
+
+
+#: One for the whole process: a text seen in one circle is not encoded again in another.
+_BUNDLED_ENCODER: Final = CachedEncoder(_bundled_encoder)
 
 
 @cache

@@ -18,6 +18,7 @@ from cogs.courtesy.semantic import (
     ARTEFACT,
     LAYER_ENCODER,
     LAYER_EXAMPLE,
+    CachedEncoder,
     Model,
     default_model,
 )
@@ -93,6 +94,53 @@ def test_plain_benign_answers_mostly_skip_the_encoder(encoder: Counting) -> None
         assert decision.semantic is not None
     # The gate lets most of them through without the encoder (they never pay its 2 ms).
     assert len(encoder.texts) <= len(texts) // 10
+
+
+class Fake:
+    """A cheap encoder: a vector made from the text's length, counting the texts it encodes."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def __call__(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        self.texts.extend(texts)
+        return np.array([[len(t), 1.0] for t in texts], dtype=np.float32)
+
+
+def test_a_text_seen_again_is_not_encoded_again() -> None:
+    fake = Fake()
+    cached = CachedEncoder(fake, size=2)
+    first = cached(["Rejoins mon groupe privé"])
+    again = cached(["Rejoins mon groupe privé"])
+    assert fake.texts == ["Rejoins mon groupe privé"]
+    assert np.array_equal(first, again) and first.shape == (1, 2)
+    with pytest.raises(ValueError):
+        again[0, 0] = 0.0  # one vector serves every caller: nobody may change it
+
+
+def test_the_vector_cache_is_bounded_and_batches_pass_through() -> None:
+    fake = Fake()
+    cached = CachedEncoder(fake, size=2)
+    for text in ("a", "bb", "ccc", "a"):
+        cached([text])
+    assert fake.texts == ["a", "bb", "ccc", "a"]  # "a" was the least recently used: forgotten
+    assert cached(["bb", "bb"]).shape == (2, 2)
+    assert fake.texts[4:] == ["bb", "bb"]  # a batch's vectors are computed, never cached
+
+
+def test_a_spam_wave_pays_the_encoder_once_with_the_same_decisions(encoder: Counting) -> None:
+    plain = Engine(ON, encoder=Counting())
+    wave = Engine(ON, encoder=CachedEncoder(encoder))
+    expected = plain.evaluate(SPAM_EN)
+    assert expected.layer == LAYER_ENCODER
+    for _ in range(5):
+        assert wave.evaluate(SPAM_EN) == expected
+    assert encoder.texts == [SPAM_EN]
+
+
+def test_every_engine_of_the_bundled_encoder_shares_one_vector_cache() -> None:
+    first, second = Engine(ON), Engine(build_settings({"semantic": {"enabled": True}}))
+    assert isinstance(first.encoder, CachedEncoder) and first.encoder is second.encoder
 
 
 THREAT_FR = "Je sais où tu gares ta voiture le soir, fais attention à toi."

@@ -1,8 +1,8 @@
 """Digest correctness on planted themes (#14): does the digest find what we wrote into a round?
 
 Run it as ``.venv/bin/python bench/digest_planted.py [--corpus NAMES] [--limit N] [--items]
-[--json]``, NAMES comma-separated among fr, en, fr-heldout, en-heldout, fr-fresh, en-fresh (all
-by default). Progress goes to stderr.
+[--json]``, NAMES comma-separated among fr, en, fr-heldout, en-heldout, fr-fresh, en-fresh,
+fr-time, en-time (all by default). Progress goes to stderr.
 
 The corpora are read as ``cercle digest --from-jsonl`` reads them and digested in-process as
 a close does: the round's question and its sub-questions in the corpus's language, every
@@ -15,7 +15,11 @@ professions, written after the digest's settings were chosen and never used to t
 and the fresh held-out fresh_fr.jsonl (a small round, ~150 answers) and fresh_en.jsonl (a
 large one, ~300) (built by fresh_build.py from fresh_source.txt, described by
 fresh_themes.json; the bank's "disconnect" prompt, professions of neither planted_* nor
-heldout_*, written once heldout_* had been looked at while tuning, and seen by nobody tuning).
+heldout_*, written once heldout_* had been looked at while tuning, and seen by nobody tuning),
+and the blind time_fr.jsonl (a large round, ~300 answers) and time_en.jsonl (a small one,
+~150) (built by time_build.py from time_source.txt, described by time_themes.json; the bank's
+"time" prompt, professions of none of planted_*, heldout_*, fresh_*, written once fresh_* had
+been looked at while tuning, and seen by nobody tuning).
 
 A digest item is a shared theme or a theme distinctive to a profession, as the digest shows
 them: the first ``SHOWN_SHARED`` (5) and ``SHOWN_DISTINCTIVE`` (6) of the analysis's ranked
@@ -83,6 +87,8 @@ CORPORA: Final[dict[str, tuple[Path, str, str]]] = {
     "en-heldout": (HELDOUT, "en", "ai"),
     "fr-fresh": (DATA / "fresh_themes.json", "fr", "disconnect"),
     "en-fresh": (DATA / "fresh_themes.json", "en", "disconnect"),
+    "fr-time": (DATA / "time_themes.json", "fr", "time"),
+    "en-time": (DATA / "time_themes.json", "en", "time"),
 }
 TARGET: Final = 0.85
 SHOWN_SHARED: Final[int] = render.SHOWN_SHARED

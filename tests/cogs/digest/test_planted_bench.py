@@ -34,9 +34,11 @@ bench = _module("digest_planted_bench", ROOT / "bench" / "digest_planted.py")
 builder = _module("planted_build", DATA / "planted_build.py")
 heldout_builder = _module("heldout_build", DATA / "heldout_build.py")
 fresh_builder = _module("fresh_build", DATA / "fresh_build.py")
+time_builder = _module("time_build", DATA / "time_build.py")
 HEADER = json.loads((DATA / "planted_themes.json").read_text(encoding="utf-8"))
 HELDOUT = json.loads((DATA / "heldout_themes.json").read_text(encoding="utf-8"))
 FRESH = json.loads((DATA / "fresh_themes.json").read_text(encoding="utf-8"))
+TIME = json.loads((DATA / "time_themes.json").read_text(encoding="utf-8"))
 
 
 def _lines(locale: str) -> list[dict[str, Any]]:
@@ -152,26 +154,46 @@ def test_heldout_corpora_are_what_their_builder_makes_of_the_hand_written_lines(
         assert built == _heldout(locale), f"heldout_{locale}.jsonl: rerun heldout_build.py"
 
 
-# ---------------------------------------------------------------- the fresh held-out corpora
+# ---------------------------------------------------------------- the fresh and blind corpora
 
 
-def _fresh(locale: str) -> list[dict[str, Any]]:
-    path = DATA / f"fresh_{locale}.jsonl"
+def _read(name: str, locale: str) -> list[dict[str, Any]]:
+    path = DATA / f"{name}_{locale}.jsonl"
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
-#: Answers per fresh round: the French one small, the English one large (#14).
-FRESH_SIZES = {"fr": (120, 160), "en": (280, 340)}
+#: The corpora written later, each for a check nobody tuning the digest had seen (#14): its
+#: header, its builder, the bank prompt it answers, its answers per round (one language's round
+#: small, the other's large) and the corpora before it, whose professions it does not reuse.
+LATER: dict[str, dict[str, Any]] = {
+    "fresh": {
+        "header": FRESH,
+        "builder": fresh_builder,
+        "question": "disconnect",
+        "sizes": {"fr": (120, 160), "en": (280, 340)},
+        "before": ("planted", "heldout"),
+    },
+    "time": {
+        "header": TIME,
+        "builder": time_builder,
+        "question": "time",
+        "sizes": {"fr": (280, 340), "en": (120, 160)},
+        "before": ("planted", "heldout", "fresh"),
+    },
+}
+QUESTIONS = {"planted": "founding", "heldout": HELDOUT["question"], "fresh": FRESH["question"]}
+LATER_ROUNDS = [(name, locale) for name in LATER for locale in ("fr", "en")]
 
 
-@pytest.mark.parametrize("locale", ["fr", "en"])
-def test_fresh_corpus_is_a_round_on_the_disconnect_question_with_new_professions(
-    locale: str,
+@pytest.mark.parametrize(("name", "locale"), LATER_ROUNDS)
+def test_later_corpus_is_a_round_on_its_own_question_with_new_professions(
+    name: str, locale: str
 ) -> None:
-    answers = _fresh(locale)
-    read, problems = read_answers(DATA / f"fresh_{locale}.jsonl")
+    spec = LATER[name]
+    answers = _read(name, locale)
+    read, problems = read_answers(DATA / f"{name}_{locale}.jsonl")
     assert problems == [] and len(read) == len(answers)
-    low, high = FRESH_SIZES[locale]
+    low, high = spec["sizes"][locale]
     assert low <= len(answers) <= high, len(answers)
     authors: dict[str, set[str]] = defaultdict(set)
     for a in answers:
@@ -186,20 +208,24 @@ def test_fresh_corpus_is_a_round_on_the_disconnect_question_with_new_professions
     assert len({a["text"] for a in answers}) == len(answers)
     seen = {
         a["profession"]
+        for before in spec["before"]
         for lang in ("fr", "en")
-        for a in [*_lines(lang), *_heldout(lang)]
+        for a in _read(before, lang)
         if a["profession"]
     }
-    assert not set(sizes) & seen, "professions neither planted_* nor heldout_* has"
-    assert FRESH["question"] == "disconnect" != HELDOUT["question"]
+    assert not set(sizes) & seen, f"professions none of {spec['before']} has"
+    question = spec["header"]["question"]
+    assert question == spec["question"]
+    assert question not in {QUESTIONS[before] for before in spec["before"]}
 
 
-@pytest.mark.parametrize("locale", ["fr", "en"])
-def test_fresh_planted_themes_are_raised_as_their_kind_says(locale: str) -> None:
-    themes = {t["id"]: t for t in FRESH["themes"] if locale in t["corpora"]}
+@pytest.mark.parametrize(("name", "locale"), LATER_ROUNDS)
+def test_later_planted_themes_are_raised_as_their_kind_says(name: str, locale: str) -> None:
+    header = LATER[name]["header"]
+    themes = {t["id"]: t for t in header["themes"] if locale in t["corpora"]}
     kinds = Counter(t["kind"] for t in themes.values())
     assert kinds["shared"] == 5 and 4 <= kinds["distinctive"] <= 6, kinds
-    answers = _fresh(locale)
+    answers = _read(name, locale)
     authors, raised = _who_raised(answers)
     assert set(raised) <= set(themes), set(raised) - set(themes)
     everyone = sum(len(v) for v in authors.values())
@@ -218,24 +244,27 @@ def test_fresh_planted_themes_are_raised_as_their_kind_says(locale: str) -> None
             assert own >= 0.4 and rest / (everyone - len(authors[owner])) <= 0.02, theme
 
 
-def test_fresh_corpora_are_what_their_builder_makes_of_the_hand_written_lines() -> None:
-    module = fresh_builder.builder()
+@pytest.mark.parametrize("name", list(LATER))
+def test_later_corpora_are_what_their_builder_makes_of_the_hand_written_lines(name: str) -> None:
+    builder_ = LATER[name]["builder"]
+    module = builder_.builder()
     # English first: a build does not depend on what the builder dealt before it.
     for locale in ("en", "fr"):
         built = [
-            {k: v for k, v in x.items() if k != "_lang"}
-            for x in fresh_builder.build(locale, module)
+            {k: v for k, v in x.items() if k != "_lang"} for x in builder_.build(locale, module)
         ]
-        assert built == _fresh(locale), f"fresh_{locale}.jsonl: rerun fresh_build.py"
+        assert built == _read(name, locale), f"{name}_{locale}.jsonl: rerun {name}_build.py"
 
 
-@pytest.mark.parametrize("name", ["fr-fresh", "en-fresh"])
-def test_the_benchmark_reads_a_fresh_corpus_as_a_disconnect_round(name: str) -> None:
-    corpus = bench.load(name)
-    locale = name.split("-")[0]
-    assert (corpus.locale, corpus.question) == (locale, "disconnect")
-    assert len(corpus.answers) == len(_fresh(locale)) == len(corpus.planted)
-    assert set(corpus.themes) == {t["id"] for t in FRESH["themes"] if locale in t["corpora"]}
+@pytest.mark.parametrize(("name", "locale"), LATER_ROUNDS)
+def test_the_benchmark_reads_a_later_corpus_as_a_round_of_its_question(
+    name: str, locale: str
+) -> None:
+    corpus = bench.load(f"{locale}-{name}")
+    header = LATER[name]["header"]
+    assert (corpus.locale, corpus.question) == (locale, LATER[name]["question"])
+    assert len(corpus.answers) == len(_read(name, locale)) == len(corpus.planted)
+    assert set(corpus.themes) == {t["id"] for t in header["themes"] if locale in t["corpora"]}
     assert all(set(p) <= set(corpus.themes) for p in corpus.planted.values())
 
 

@@ -212,9 +212,10 @@ def digest_items(corpus: Corpus, vectors: Mapping[str, Vectors]) -> Digested:
     owners: list[AnswerIn] = []
     langs: list[str] = []
     for answer in answers:
-        parts = language.sentences(answer.text)
-        if len(parts) != len(vectors[answer.id]):
+        said = an.claims(answer.text, vectors[answer.id])
+        if said is None:
             continue
+        parts = said[0]
         lang = answer.lang or language.guess_lang(answer.text)
         texts += parts
         owners += [answer] * len(parts)

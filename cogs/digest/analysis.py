@@ -35,6 +35,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
+from cogs.digest.chatter import is_chatter
 from cogs.digest.clauses import clause
 from cogs.digest.clustering import cluster, terms
 from cogs.digest.clustering import embed_answers as embed_answers  # re-exported for cli.py
@@ -142,10 +143,10 @@ def analyse(
     langs: list[str] = []
     blocks: list[Vectors] = []
     for index, answer in enumerate(answers):
-        parts = sentences(answer.text)
-        block = vectors[answer.id]
-        if len(parts) != len(block):  # stale cache: should not happen, never crash a digest
+        said = claims(answer.text, vectors[answer.id])
+        if said is None:
             continue
+        parts, block = said
         lang = answer_langs[index]
         texts += parts
         owner += [index] * len(parts)
@@ -204,6 +205,18 @@ def analyse(
         quoted=tuple(dict.fromkeys(quoted)),
         themes_from=needed if answers and len(answers) < needed else 0,
     )
+
+
+def claims(text: str, block: Vectors) -> tuple[list[str], Vectors] | None:
+    """The sentences of an answer's ``text`` that the themes are made of, and their rows of
+    ``block`` (the vectors of all its sentences): thread small talk left out
+    (:func:`cogs.digest.chatter.is_chatter`). None when ``block`` is stale (another count of
+    sentences: should not happen, and never crashes a digest)."""
+    parts = sentences(text)
+    if len(parts) != len(block):
+        return None
+    keep = [i for i, part in enumerate(parts) if not is_chatter(part)]
+    return [parts[i] for i in keep], block[keep]
 
 
 def _participation(r: _Round, extras: Extras) -> Participation:

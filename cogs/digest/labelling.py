@@ -168,7 +168,9 @@ _GENERIC: Final = frozenset(
         "needs disappointed use used using"
     )
 )
-_NOT_CONTENT: Final = _FUNCTION_FR | _FUNCTION_EN | _GENERIC
+#: Function words of both languages (no word of the round's subject among them).
+FUNCTION_WORDS: Final = _FUNCTION_FR | _FUNCTION_EN
+_NOT_CONTENT: Final = FUNCTION_WORDS | _GENERIC
 #: Words that say nothing of a theme (stop, function, generic words), for the clustering.
 CONTENT_STOP: Final = STOP_WORDS | _NOT_CONTENT
 #: French elisions: "d'échange" is "d'" then "échange", so a label can start at "échange".

@@ -2,7 +2,7 @@
 
 Run it as ``.venv/bin/python bench/digest_planted.py [--corpus NAMES] [--limit N] [--items]
 [--json]``, NAMES comma-separated among fr, en, fr-heldout, en-heldout, fr-fresh, en-fresh,
-fr-time, en-time (all by default). Progress goes to stderr.
+fr-time, en-time, fr-begin, en-begin (all by default). Progress goes to stderr.
 
 The corpora are read as ``cercle digest --from-jsonl`` reads them and digested in-process as
 a close does: the round's question and its sub-questions in the corpus's language, every
@@ -19,7 +19,10 @@ heldout_*, written once heldout_* had been looked at while tuning, and seen by n
 and the blind time_fr.jsonl (a large round, ~300 answers) and time_en.jsonl (a small one,
 ~150) (built by time_build.py from time_source.txt, described by time_themes.json; the bank's
 "time" prompt, professions of none of planted_*, heldout_*, fresh_*, written once fresh_* had
-been looked at while tuning, and seen by nobody tuning).
+been looked at while tuning, and seen by nobody tuning), and the blind begin_fr.jsonl (a small
+round, ~150 answers) and begin_en.jsonl (a large one, ~300) (begin_build.py, begin_source.txt,
+begin_themes.json; the bank's "beginners" prompt, written at the same time as time_* by
+someone else, professions of none of planted_*, heldout_*, fresh_*).
 
 A digest item is a shared theme or a theme distinctive to a profession, as the digest shows
 them: the first ``SHOWN_SHARED`` (5) and ``SHOWN_DISTINCTIVE`` (6) of the analysis's ranked
@@ -89,6 +92,8 @@ CORPORA: Final[dict[str, tuple[Path, str, str]]] = {
     "en-fresh": (DATA / "fresh_themes.json", "en", "disconnect"),
     "fr-time": (DATA / "time_themes.json", "fr", "time"),
     "en-time": (DATA / "time_themes.json", "en", "time"),
+    "fr-begin": (DATA / "begin_themes.json", "fr", "beginners"),
+    "en-begin": (DATA / "begin_themes.json", "en", "beginners"),
 }
 TARGET: Final = 0.85
 SHOWN_SHARED: Final[int] = render.SHOWN_SHARED

@@ -35,10 +35,12 @@ builder = _module("planted_build", DATA / "planted_build.py")
 heldout_builder = _module("heldout_build", DATA / "heldout_build.py")
 fresh_builder = _module("fresh_build", DATA / "fresh_build.py")
 time_builder = _module("time_build", DATA / "time_build.py")
+begin_builder = _module("begin_build", DATA / "begin_build.py")
 HEADER = json.loads((DATA / "planted_themes.json").read_text(encoding="utf-8"))
 HELDOUT = json.loads((DATA / "heldout_themes.json").read_text(encoding="utf-8"))
 FRESH = json.loads((DATA / "fresh_themes.json").read_text(encoding="utf-8"))
 TIME = json.loads((DATA / "time_themes.json").read_text(encoding="utf-8"))
+BEGIN = json.loads((DATA / "begin_themes.json").read_text(encoding="utf-8"))
 
 
 def _lines(locale: str) -> list[dict[str, Any]]:
@@ -178,6 +180,14 @@ LATER: dict[str, dict[str, Any]] = {
         "builder": time_builder,
         "question": "time",
         "sizes": {"fr": (280, 340), "en": (120, 160)},
+        "before": ("planted", "heldout", "fresh"),
+    },
+    # Written at the same time as "time", by someone else: they share a few professions.
+    "begin": {
+        "header": BEGIN,
+        "builder": begin_builder,
+        "question": "beginners",
+        "sizes": {"fr": (130, 170), "en": (260, 320)},
         "before": ("planted", "heldout", "fresh"),
     },
 }

@@ -14,7 +14,7 @@ import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 from sqlalchemy import Table, event, inspect, text
 from sqlalchemy.engine import URL, Connection, Dialect, ExceptionContext, make_url
@@ -40,6 +40,15 @@ I = TypeVar("I")  # noqa: E741 - the item of a batched write
 
 DEFAULT_URL = "sqlite+aiosqlite:///./data/cercle.db"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+#: Connections pooled to a SQLite file, and never more. SQLite takes one writer at a time (the
+#: group writer, one connection a batch) and the event loop, not SQLite, bounds the reads: 2, 4,
+#: 8 and 20 (+10 overflow) connections answered at the same speed (bench/RESULTS.md, #17), while
+#: each one costs a thread (aiosqlite), a malloc arena and a page cache of up to 2 MiB; 20 + 10
+#: of them held ~17 MiB more. No overflow: past four, a burst waits its turn (a task holds one
+#: connection at a time; a session opened in :meth:`Database.transaction` joins it) instead of
+#: opening and closing connections, each a new thread and its PRAGMAs.
+SQLITE_POOL_SIZE: Final = 4
 
 _SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -232,10 +241,8 @@ class Database:
             path = _sqlite_file_path(sa_url)
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                # Each SQLite connection is a thread plus its PRAGMAs: keep enough of them for
-                # a burst of concurrent readers instead of opening and closing overflow ones.
-                kwargs["pool_size"] = 20
-                kwargs["max_overflow"] = 10
+                kwargs["pool_size"] = SQLITE_POOL_SIZE
+                kwargs["max_overflow"] = 0
             elif not sa_url.database or sa_url.database == ":memory:":
                 # One shared connection, otherwise each session gets its own empty database.
                 kwargs["poolclass"] = StaticPool

@@ -17,7 +17,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Final
 
-from nio import AsyncClient
+from nio import AsyncClient, MatrixRoom
 
 from bot.adapters.matrix.events import Reaction
 from bot.clock import Clock
@@ -78,6 +78,7 @@ class MatrixBase:
     _direct_rooms: set[str]
     _direct_locks: dict[str, asyncio.Lock]
     _creators: dict[str, frozenset[str]]  # room id -> creators with infinite power
+    _loaded: set[str]  # rooms whose full state the client holds
     _reactions: OrderedDict[str, Reaction]
     _thread_tail: OrderedDict[str, str]
     _handled: OrderedDict[str, None]
@@ -105,6 +106,10 @@ class MatrixBase:
         ) -> Any: ...
 
         async def _set(self, key: str, value: str) -> None: ...
+
+        # sync.py
+
+        async def _room_state(self, room_id: str) -> MatrixRoom | None: ...
 
         # sending.py
 

@@ -68,9 +68,9 @@ class Moderation(MatrixBase):
         """Host when the member's power level in the room reaches ``host_power_level``."""
         if channel.direct:
             return Role.MEMBER
+        room = await self._room_state(channel.id)  # its creators too, first
         if user.id in self._creators.get(channel.id, ()):
             return Role.HOST  # room versions 12+: creators outrank every power level
-        room = self.client.rooms.get(channel.id)
         if room is not None:
             level = room.power_levels.get_user_level(user.id)
         else:

@@ -95,6 +95,7 @@ class MatrixPlatform(Requests, Session, Syncing, Sending, Moderation):
         self._direct_rooms: set[str] = set()
         self._direct_locks: dict[str, asyncio.Lock] = {}
         self._creators: dict[str, frozenset[str]] = {}  # room id -> creators with infinite power
+        self._loaded: set[str] = set()  # rooms whose full state the client holds
         self._reactions: OrderedDict[str, Reaction] = OrderedDict()
         self._thread_tail: OrderedDict[str, str] = OrderedDict()
         self._handled: OrderedDict[str, None] = OrderedDict()
@@ -108,6 +109,7 @@ class MatrixPlatform(Requests, Session, Syncing, Sending, Moderation):
         self._closed.clear()
         self._stopping.clear()
         self._failure = None
+        self._loaded.clear()  # a new client knows no room
         self._client = AsyncClient(
             self.settings.homeserver or "",
             self.user_id,
@@ -129,7 +131,7 @@ class MatrixPlatform(Requests, Session, Syncing, Sending, Moderation):
                     self._direct_rooms.add(room_id)
             self._filter_id = await self._upload_filter()
             self._next_batch = await state.get_state(self.db, self.name, NEXT_BATCH)
-            # Catch up now (rooms' full state first: members, power levels), before serving.
+            # Catch up now, before serving.
             first_delay = await self._catch_up()
         except BaseException:
             await self._client.close()
@@ -144,8 +146,6 @@ class MatrixPlatform(Requests, Session, Syncing, Sending, Moderation):
         from starting: the token stays where it was, and the loop syncs again from it, with
         the same backoff as any failed sync.
         """
-        if self._next_batch is not None:
-            await self._load_state()
         try:
             await self._sync_once(timeout_ms=0)
         except EventNotHandled as error:

@@ -136,7 +136,7 @@ class Sending(MatrixBase):
         lock = self._direct_locks.setdefault(user_id, asyncio.Lock())
         async with lock:
             room_id = self._direct.get(user_id)
-            if room_id is not None and self._still_direct(room_id, user_id):
+            if room_id is not None and await self._still_direct(room_id, user_id):
                 return room_id
             response = await self._call(
                 "create direct room",
@@ -149,8 +149,8 @@ class Sending(MatrixBase):
             await self._remember_direct(user_id, response.room_id)
             return str(response.room_id)
 
-    def _still_direct(self, room_id: str, user_id: str) -> bool:
-        room = self.client.rooms.get(room_id)
+    async def _still_direct(self, room_id: str, user_id: str) -> bool:
+        room = await self._room_state(room_id)
         if room is None:
             return True  # not synced yet (just created): trust storage
         return user_id in room.users or user_id in room.invited_users

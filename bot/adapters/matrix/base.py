@@ -17,7 +17,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Final
 
-from nio import AsyncClient, MatrixRoom
+from nio import AsyncClient, ErrorResponse, MatrixRoom
 
 from bot.adapters.matrix.events import Reaction
 from bot.clock import Clock
@@ -106,6 +106,8 @@ class MatrixBase:
         ) -> Any: ...
 
         async def _set(self, key: str, value: str) -> None: ...
+
+        async def _json(self, method: str, path: str) -> dict[str, Any] | ErrorResponse: ...
 
         # sync.py
 

@@ -54,6 +54,26 @@ class Requests(MatrixBase):
             attempt += 1
             await asyncio.sleep(delay)
 
+    async def _json(self, method: str, path: str) -> dict[str, Any] | ErrorResponse:
+        """One request whose answer is a JSON object, read without nio's classes (no
+        schema validation, no event objects: a backlog's pages are the hot path); an error
+        answer as nio's, for :meth:`_call` to retry or raise."""
+        async with await self.client.send(method, path) as response:
+            try:
+                body = await response.json(content_type=None)
+            except ValueError:
+                body = None
+            status = response.status
+        if status == 200 and isinstance(body, dict):
+            return body
+        fields = body if isinstance(body, dict) else {}
+        errcode, retry = fields.get("errcode"), fields.get("retry_after_ms")
+        return ErrorResponse(
+            str(fields.get("error") or f"HTTP {status}"),
+            errcode if isinstance(errcode, str) else str(status),
+            retry if isinstance(retry, int) else None,
+        )
+
     def _backoff(self, attempt: int) -> float:
         return float(min(self.retry_floor * 2**attempt, self.retry_cap))
 

@@ -25,15 +25,15 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
-from nio import Event as NioEvent
 from nio import (
+    Api,
     MatrixRoom,
     MessageDirection,
     RoomGetStateResponse,
     RoomMemberEvent,
-    RoomMessagesResponse,
     SyncResponse,
 )
+from nio import Event as NioEvent
 
 from bot.adapters.batches import BATCH_FROM, MAX_BATCH, run_batch
 from bot.adapters.matrix.base import NEXT_BATCH, REACTION, MatrixBase, log
@@ -209,20 +209,21 @@ class Syncing(MatrixBase):
         found: list[dict[str, Any]] = []
         token: str | None = start
         for _page in range(100):  # bounded: 100 pages
-            response = await self._call(
-                "backfill",
-                self.client.room_messages,
+            method, path = Api.room_messages(
+                self.client.access_token,
                 room_id,
                 start=token,
                 end=since,
                 direction=MessageDirection.back,
                 limit=max(self.timeline_limit, BACKFILL_PAGE),
             )
-            assert isinstance(response, RoomMessagesResponse)
-            found.extend(e.source for e in response.chunk)
-            if not response.chunk or not response.end or response.end == token:
+            page = await self._call("backfill", self._json, method, path)
+            chunk, end = page.get("chunk"), page.get("end")
+            events = [e for e in chunk if isinstance(e, dict)] if isinstance(chunk, list) else []
+            found.extend(events)
+            if not events or not isinstance(end, str) or end == token:
                 break
-            token = response.end
+            token = end
         else:
             log.warning("room %s: gap larger than the backfill bound; some events skipped", room_id)
         found.reverse()

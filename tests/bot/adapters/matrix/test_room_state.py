@@ -1,5 +1,5 @@
 """Rooms' state after a restart, on a real Synapse: loaded when a room first has news or is
-asked about, not every room's at start.
+asked about, not every room's at start; and what reading a room the bot is not in gives.
 
 An incremental sync gives only what changed in a room; what the bot reads of it (members'
 names, power levels, who is still in a direct room) must still be the room's whole state.
@@ -21,6 +21,7 @@ from pydantic import SecretStr
 from bot.adapters.matrix import MatrixPlatform
 from bot.clock import FakeClock
 from bot.config import MatrixSettings
+from bot.platform import PlatformError
 from bot.types import ChannelRef, Content, Event, MessagePosted, Role, UserRef
 from storage.database import Database
 
@@ -131,3 +132,22 @@ async def test_a_direct_room_left_before_a_restart_is_not_reused(
     finally:
         await db.dispose()
     assert new != old and got == new
+
+
+async def test_a_room_the_bot_is_not_in_reads_as_refused(
+    synapse: Any, kit: SimpleNamespace, tmp_path: Path
+) -> None:
+    """Its history is refused with the homeserver's reason, and it has no state to read."""
+    bot_account, host_account = [await synapse.user(n) for n in ("cercle", "host")]
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'cercle.db'}")
+    await db.upgrade()
+    try:
+        async with kit.member(synapse, host_account) as host:
+            created = await host.client.room_create(name="Elsewhere")  # the bot not invited
+            other = created.room_id
+            async with adapter(synapse, bot_account, db, host.user_id, Posts()) as platform:
+                with pytest.raises(PlatformError, match="M_FORBIDDEN"):
+                    await platform._backfill(other, "", platform._next_batch or "")
+                assert await platform._room_state(other) is None
+    finally:
+        await db.dispose()

@@ -51,7 +51,7 @@ from storage import state
 #: Seconds before a failed sync is tried again (doubling, up to ``reconnect_cap``).
 FIRST_RETRY: Final = 1.0
 #: Events a page of ``/messages`` asks for when filling a gap (Synapse gives at most 1,000).
-BACKFILL_PAGE: Final = 500
+BACKFILL_PAGE: Final = 1000
 #: Rooms whose gaps are filled at once.
 BACKFILLS: Final = 8
 

@@ -172,6 +172,7 @@ class Directory:
             functools.partial(members.accounts_of, db)
         )
         self._circles: dict[tuple[str, str], Circle] = {}
+        self._circle_lookups: dict[tuple[str, str], asyncio.Future[Circle]] = {}
 
     @property
     def default_locale(self) -> str:
@@ -216,19 +217,30 @@ class Directory:
             return None
         key = (channel.platform, channel.id)
         circle = self._circles.get(key)
-        if circle is None:
-            circle = await members.get_or_create_circle(
-                self._db,
-                channel.platform,
-                channel.id,
-                name=channel.name,
-                locale=self._locale,
-                timezone=self._timezone,
-                now=self._clock.now(),
-                schedule=self._schedule,
-            )
-            self._circles[key] = circle
-            await self._signals.emit(CircleChanged(circle, created=True))
+        if circle is not None:
+            return circle
+        # One lookup per channel at a time: a backlog's first events, handled side by side,
+        # find the circle once and announce it once.
+        pending = self._circle_lookups.get(key)
+        if pending is None:
+            pending = asyncio.ensure_future(self._circle(channel))
+            self._circle_lookups[key] = pending
+            pending.add_done_callback(lambda _: self._circle_lookups.pop(key, None))
+        return await asyncio.shield(pending)
+
+    async def _circle(self, channel: ChannelRef) -> Circle:
+        circle = await members.get_or_create_circle(
+            self._db,
+            channel.platform,
+            channel.id,
+            name=channel.name,
+            locale=self._locale,
+            timezone=self._timezone,
+            now=self._clock.now(),
+            schedule=self._schedule,
+        )
+        self._circles[(channel.platform, channel.id)] = circle
+        await self._signals.emit(CircleChanged(circle, created=True))
         return circle
 
     async def circle_by_id(self, circle_id: int) -> Circle | None:

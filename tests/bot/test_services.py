@@ -1,4 +1,5 @@
-"""The kernel's services: the directory's account cache stays bounded, members stay themselves."""
+"""The kernel's services: the directory's account cache stays bounded, members stay themselves,
+a circle met side by side is looked up once."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from sqlalchemy import event, text
 
 from bot.testing import Harness
-from bot.types import UserRef
+from bot.types import CircleChanged, UserRef
 from cogs.core import CoreCog
 
 
@@ -64,3 +65,35 @@ async def test_members_seen_side_by_side_after_a_restart_are_found_together() ->
             ).scalar()
             count = (await conn.execute(text("SELECT count(*) FROM members"))).scalar()
         assert name == "Membre Trois" and count == 61
+
+
+async def test_a_circle_met_side_by_side_after_a_restart_is_found_and_announced_once() -> None:
+    async with Harness("discord", cogs=[CoreCog]) as h:
+        first = await h.bot.directory.circle_for(h.platform.channel)
+        await h.restart()  # caches empty, as after a downtime
+        announced: list[CircleChanged] = []
+        emit = h.bot.signals.emit
+
+        async def record(signal: object) -> None:
+            if isinstance(signal, CircleChanged):
+                announced.append(signal)
+            await emit(signal)
+
+        h.bot.signals.emit = record  # type: ignore[method-assign]
+        queries: list[str] = []
+
+        def count(*args: Any) -> None:
+            if "FROM circles" in str(args[2]):
+                queries.append(str(args[2]))
+
+        event.listen(h.db.engine.sync_engine, "before_cursor_execute", count)
+        try:
+            # A backlog's first events, each asking at once for the circle of their channel.
+            found = await asyncio.gather(
+                *(h.bot.directory.circle_for(h.platform.channel) for _ in range(32))
+            )
+        finally:
+            event.remove(h.db.engine.sync_engine, "before_cursor_execute", count)
+        assert first is not None and {c.id for c in found if c is not None} == {first.id}
+        assert len(announced) == 1 and announced[0].created  # its cogs set it up once
+        assert len(queries) == 1

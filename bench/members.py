@@ -10,8 +10,10 @@ messages are dropped as they come: they are the platform's memory, not the bot's
 process's resident memory (``VmRSS``, after a garbage collection) is read once 10 % of them
 have posted and again at the end, and the sizes of the per-member caches are read too. Past
 the caches' bound (10,000 entries each) memory should stay flat: the budget is at most 8 MiB
-more at 100,000 than at 10,000 (SQLite's page cache and the allocator's arenas move a
-little; an unbounded cache costs tens of MiB).
+more at 100,000 than at 10,000 (a full cache's table grows once more when it starts evicting,
+CPython's dict settling at twice its filled size, ~0.3 MiB for 10,000 entries; SQLite's page
+caches fill with the database and the allocator's arenas move a little; an unbounded cache
+costs tens of MiB).
 
 The exit code is 0 unless the run is invalid (answers not stored) or, with ``--check``, the
 budget is missed.

@@ -45,7 +45,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 #: group writer, one connection a batch) and the event loop, not SQLite, bounds the reads: 2, 4,
 #: 8 and 20 (+10 overflow) connections answered at the same speed (bench/RESULTS.md, #17), while
 #: each one costs a thread (aiosqlite), a malloc arena and a page cache of up to 2 MiB; 20 + 10
-#: of them held ~17 MiB more. No overflow: past four, a burst waits its turn (a task holds one
+#: of them held ~18 MiB more. No overflow: past four, a burst waits its turn (a task holds one
 #: connection at a time; a session opened in :meth:`Database.transaction` joins it) instead of
 #: opening and closing connections, each a new thread and its PRAGMAs.
 SQLITE_POOL_SIZE: Final = 4

@@ -193,7 +193,8 @@ class Syncing(MatrixBase):
                 await self._load_state([room_id])
             except PlatformError as error:
                 log.info("room %s: state not read (%s)", room_id, error)
-        return self.client.rooms.get(room_id)
+        # Never the partial room an incremental sync made (default power levels, some members).
+        return self.client.rooms.get(room_id) if room_id in self._loaded else None
 
     def _note_creators(self, response: SyncResponse) -> None:
         for room_id, info in response.rooms.join.items():

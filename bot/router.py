@@ -13,9 +13,10 @@ from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from datetime import datetime, timedelta
-from functools import partial
+from functools import cache, partial
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
+from bot.cog import Cog
 from bot.commands import (
     Choice,
     CommandSpec,
@@ -373,8 +374,13 @@ class Router:
         if isinstance(event, MessagePosted | MessageEdited):
             ctx.verdict, ctx.opinions = await self._verdicts.decide(ctx, event.text)
         failed: _StepFailed | None = None
+        unheard = _unheard(method)
         for listener in self._listeners:
             call: Callable[[EventContext], Awaitable[None]] = getattr(listener, method)
+            if getattr(call, "__func__", None) is unheard:
+                # The cog keeps the base class's empty method: no step, nothing to record.
+                # Six of the eight cogs hear no messages (#17).
+                continue
             what = f"{type(listener).__name__}.{method}"
             try:
                 run = partial(self._guarded, ctx, partial(call, ctx), what)
@@ -422,6 +428,12 @@ _LAST_ATTEMPT: ContextVar[bool] = ContextVar("cercle_last_attempt", default=True
 
 #: Errors that say the database is away for now, not that the event is bad.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (DatabaseUnavailable,)
+
+
+@cache
+def _unheard(method: str) -> object:
+    """The base :class:`~bot.cog.Cog`'s empty ``method`` (a cog that keeps it hears nothing)."""
+    return getattr(Cog, method)
 
 
 def _identity(event: Event) -> tuple[str, str, str]:

@@ -145,6 +145,22 @@ async def test_listeners_get_messages_and_a_crashing_listener_is_contained(profi
         assert any("incident" in s.text for s in h.private_to("ana"))
 
 
+async def test_a_listener_given_to_a_cog_at_run_time_hears_messages() -> None:
+    # Cogs that keep the base class's empty listener are skipped: one given its own later
+    # (as a plugin or a test may) must not be.
+    async with Harness("discord", cogs=[CoreCog, Probe]) as h:
+        core = next(c for c in h.bot.cogs if isinstance(c, CoreCog))
+        heard: list[str] = []
+
+        async def on_message(ctx: EventContext) -> None:
+            assert isinstance(ctx.event, MessagePosted)
+            heard.append(ctx.event.text)
+
+        core.on_message = on_message  # type: ignore[method-assign]
+        await h.say("ana", "hello")
+        assert heard == ["hello"] and probe(h).seen == ["hello"]
+
+
 async def test_text_command_prefix_only_on_text_platforms() -> None:
     async with Harness("matrix", cogs=[CoreCog, Probe]) as h:
         await h.say("ana", "!echo times:1 via text")

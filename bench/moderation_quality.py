@@ -129,9 +129,13 @@ def run(path: Path) -> dict[str, Any]:
     full.evaluate("warm up the encoder: you are all idiots")
     return {
         "machine": machine(),
-        "set": str(path.relative_to(ROOT)),
+        "set": str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path),
         "messages": len(cases),
-        "labels": dict(Counter((c["label"], c["lang"]) for c in cases).most_common()),
+        # "family/lang" keys: JSON has no tuple keys (``--json`` prints this dict).
+        "labels": {
+            f"{label}/{lang}": n
+            for (label, lang), n in Counter((c["label"], c["lang"]) for c in cases).most_common()
+        },
         "engines": {
             "keywords": score(cases, keyword_judge()),
             "rules": score(cases, engine_judge(rules_only)),

@@ -17,6 +17,11 @@ from types import ModuleType
 from typing import Any, Final
 
 HERE: Final = Path(__file__).resolve().parent
+_spec = importlib.util.spec_from_file_location("planted_build_rules", HERE / "planted_build.py")
+assert _spec is not None and _spec.loader is not None
+_planted = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = _planted
+_spec.loader.exec_module(_planted)
 SEEDS: Final = {"fr": 5151, "en": 5152}
 #: Authors per profession key ("" gives no profession).
 PROFESSIONS: Final[dict[str, dict[str, int]]] = {
@@ -51,36 +56,18 @@ OTHER_LANGUAGE_SHARED: Final = {"fr": 6, "en": 16}
 
 
 def builder() -> ModuleType:
-    """planted_build.py, set to deal the blind lines."""
-    path = HERE / "planted_build.py"
-    spec = importlib.util.spec_from_file_location("begin_planted_build", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    module.SOURCE = HERE / "begin_source.txt"
-    module.HEADER = HERE / "begin_themes.json"
-    module.SEEDS = SEEDS
-    module.PROFESSIONS = PROFESSIONS
-    return module
+    """planted_build.py, set to deal the begin lines."""
+    return _planted.dealer("begin", SEEDS, PROFESSIONS)
 
 
 def build(corpus: str, module: ModuleType | None = None) -> list[dict[str, Any]]:
-    """The answers of one blind corpus (an author dealt no line does not answer)."""
-    module = module or builder()
-    module.OTHER_LANGUAGE_SHARED = OTHER_LANGUAGE_SHARED[corpus]
-    answers = module.build(corpus)
-    return [x for x in answers if x["text"].strip()]
+    """The answers of one begin corpus (an author dealt no line does not answer)."""
+    return _planted.deal(module or builder(), corpus, OTHER_LANGUAGE_SHARED[corpus])
 
 
 def main() -> None:
-    """Rewrite both blind corpora."""
-    module = builder()
-    for corpus in ("fr", "en"):
-        answers = build(corpus, module)
-        path = HERE / f"begin_{corpus}.jsonl"
-        module.write(path, answers)
-        module.report(corpus, answers)
+    """Rewrite both begin corpora."""
+    _planted.rewrite("begin", builder(), OTHER_LANGUAGE_SHARED)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,11 @@ from types import ModuleType
 from typing import Any, Final
 
 HERE: Final = Path(__file__).resolve().parent
+_spec = importlib.util.spec_from_file_location("planted_build_rules", HERE / "planted_build.py")
+assert _spec is not None and _spec.loader is not None
+_planted = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = _planted
+_spec.loader.exec_module(_planted)
 SEEDS: Final = {"fr": 3838, "en": 3839}
 #: Authors per profession key ("" gives no profession).
 PROFESSIONS: Final[dict[str, dict[str, int]]] = {
@@ -52,35 +57,17 @@ OTHER_LANGUAGE_SHARED: Final = {"fr": 6, "en": 14}
 
 def builder() -> ModuleType:
     """planted_build.py, set to deal the fresh lines."""
-    path = HERE / "planted_build.py"
-    spec = importlib.util.spec_from_file_location("fresh_planted_build", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    module.SOURCE = HERE / "fresh_source.txt"
-    module.HEADER = HERE / "fresh_themes.json"
-    module.SEEDS = SEEDS
-    module.PROFESSIONS = PROFESSIONS
-    return module
+    return _planted.dealer("fresh", SEEDS, PROFESSIONS)
 
 
 def build(corpus: str, module: ModuleType | None = None) -> list[dict[str, Any]]:
     """The answers of one fresh corpus (an author dealt no line does not answer)."""
-    module = module or builder()
-    module.OTHER_LANGUAGE_SHARED = OTHER_LANGUAGE_SHARED[corpus]
-    answers = module.build(corpus)
-    return [x for x in answers if x["text"].strip()]
+    return _planted.deal(module or builder(), corpus, OTHER_LANGUAGE_SHARED[corpus])
 
 
 def main() -> None:
     """Rewrite both fresh corpora."""
-    module = builder()
-    for corpus in ("fr", "en"):
-        answers = build(corpus, module)
-        path = HERE / f"fresh_{corpus}.jsonl"
-        module.write(path, answers)
-        module.report(corpus, answers)
+    _planted.rewrite("fresh", builder(), OTHER_LANGUAGE_SHARED)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,11 @@ from types import ModuleType
 from typing import Any, Final
 
 HERE: Final = Path(__file__).resolve().parent
+_spec = importlib.util.spec_from_file_location("planted_build_rules", HERE / "planted_build.py")
+assert _spec is not None and _spec.loader is not None
+_planted = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = _planted
+_spec.loader.exec_module(_planted)
 SEEDS: Final = {"fr": 2626, "en": 2627}
 #: Authors per profession key ("" gives no profession).
 PROFESSIONS: Final[dict[str, dict[str, int]]] = {
@@ -44,37 +49,23 @@ PROFESSIONS: Final[dict[str, dict[str, int]]] = {
     },
 }
 
+#: Authors answering in the other language with one or two shared-theme lines.
+OTHER_LANGUAGE_SHARED: Final = {"fr": 10, "en": 10}
+
 
 def builder() -> ModuleType:
-    """planted_build.py, set to deal the held-out lines."""
-    path = HERE / "planted_build.py"
-    spec = importlib.util.spec_from_file_location("heldout_planted_build", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    module.SOURCE = HERE / "heldout_source.txt"
-    module.HEADER = HERE / "heldout_themes.json"
-    module.SEEDS = SEEDS
-    module.PROFESSIONS = PROFESSIONS
-    module.OTHER_LANGUAGE_SHARED = 10
-    return module
+    """planted_build.py, set to deal the heldout lines."""
+    return _planted.dealer("heldout", SEEDS, PROFESSIONS)
 
 
 def build(corpus: str, module: ModuleType | None = None) -> list[dict[str, Any]]:
-    """The answers of one held-out corpus (an author dealt no line does not answer)."""
-    answers = (module or builder()).build(corpus)
-    return [x for x in answers if x["text"].strip()]
+    """The answers of one heldout corpus (an author dealt no line does not answer)."""
+    return _planted.deal(module or builder(), corpus, OTHER_LANGUAGE_SHARED[corpus])
 
 
 def main() -> None:
-    """Rewrite both held-out corpora."""
-    module = builder()
-    for corpus in ("fr", "en"):
-        answers = build(corpus, module)
-        path = HERE / f"heldout_{corpus}.jsonl"
-        module.write(path, answers)
-        module.report(corpus, answers)
+    """Rewrite both heldout corpora."""
+    _planted.rewrite("heldout", builder(), OTHER_LANGUAGE_SHARED)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ letters swapped in a word. Each answer: ``{"author", "profession", "text", "plan
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import random
 import sys
@@ -31,6 +32,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Final
 
 HERE: Final = Path(__file__).resolve().parent
@@ -379,6 +381,36 @@ def write(path: Path, answers: list[dict[str, Any]]) -> None:
         ),
         encoding="utf-8",
     )
+
+
+def dealer(name: str, seeds: dict[str, int], professions: dict[str, dict[str, int]]) -> ModuleType:
+    """A copy of this module set to deal ``{name}_source.txt`` as ``{name}_themes.json`` says,
+    with its own seeds and professions (the later corpora: heldout, fresh, time, begin)."""
+    spec = importlib.util.spec_from_file_location(f"{name}_planted_build", Path(__file__))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    module.SOURCE = HERE / f"{name}_source.txt"
+    module.HEADER = HERE / f"{name}_themes.json"
+    module.SEEDS = seeds
+    module.PROFESSIONS = professions
+    return module
+
+
+def deal(module: ModuleType, corpus: str, other_language: int) -> list[dict[str, Any]]:
+    """The answers a :func:`dealer` module deals for ``corpus``, ``other_language`` authors
+    answering in the other language (an author dealt no line does not answer)."""
+    module.OTHER_LANGUAGE_SHARED = other_language
+    return [x for x in module.build(corpus) if x["text"].strip()]
+
+
+def rewrite(name: str, module: ModuleType, other_language: dict[str, int]) -> None:
+    """Rewrite both of a later corpus's files, ``{name}_fr.jsonl`` and ``{name}_en.jsonl``."""
+    for corpus in ("fr", "en"):
+        answers = deal(module, corpus, other_language[corpus])
+        module.write(HERE / f"{name}_{corpus}.jsonl", answers)
+        module.report(corpus, answers)  # the module's themes, not the planted ones
 
 
 def main() -> None:

@@ -17,6 +17,11 @@ from types import ModuleType
 from typing import Any, Final
 
 HERE: Final = Path(__file__).resolve().parent
+_spec = importlib.util.spec_from_file_location("planted_build_rules", HERE / "planted_build.py")
+assert _spec is not None and _spec.loader is not None
+_planted = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = _planted
+_spec.loader.exec_module(_planted)
 SEEDS: Final = {"fr": 6262, "en": 6263}
 #: Authors per profession key ("" gives no profession).
 PROFESSIONS: Final[dict[str, dict[str, int]]] = {
@@ -50,35 +55,17 @@ OTHER_LANGUAGE_SHARED: Final = {"fr": 14, "en": 7}
 
 def builder() -> ModuleType:
     """planted_build.py, set to deal the time lines."""
-    path = HERE / "planted_build.py"
-    spec = importlib.util.spec_from_file_location("time_planted_build", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    module.SOURCE = HERE / "time_source.txt"
-    module.HEADER = HERE / "time_themes.json"
-    module.SEEDS = SEEDS
-    module.PROFESSIONS = PROFESSIONS
-    return module
+    return _planted.dealer("time", SEEDS, PROFESSIONS)
 
 
 def build(corpus: str, module: ModuleType | None = None) -> list[dict[str, Any]]:
     """The answers of one time corpus (an author dealt no line does not answer)."""
-    module = module or builder()
-    module.OTHER_LANGUAGE_SHARED = OTHER_LANGUAGE_SHARED[corpus]
-    answers = module.build(corpus)
-    return [x for x in answers if x["text"].strip()]
+    return _planted.deal(module or builder(), corpus, OTHER_LANGUAGE_SHARED[corpus])
 
 
 def main() -> None:
     """Rewrite both time corpora."""
-    module = builder()
-    for corpus in ("fr", "en"):
-        answers = build(corpus, module)
-        path = HERE / f"time_{corpus}.jsonl"
-        module.write(path, answers)
-        module.report(corpus, answers)
+    _planted.rewrite("time", builder(), OTHER_LANGUAGE_SHARED)
 
 
 if __name__ == "__main__":
